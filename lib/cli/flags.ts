@@ -1,0 +1,225 @@
+/**
+ * Strict command-line flags on top of `node:util` `parseArgs`: unknown flags are errors that list the allowed
+ * flags, numbers and enums are validated with the offending value in the message, `--help` is always available.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+
+/** Declaration of the flags a task accepts. */
+export interface FlagSpec {
+  [name: string]: {
+    /** Value kind. */
+    type: "string" | "boolean";
+    /** One-letter alias. */
+    short?: string;
+    /** Value when the flag is absent. */
+    default?: string | boolean;
+    /** Flag may repeat; the value is an array. */
+    multiple?: boolean;
+    /** One line for `--help`. */
+    description: string;
+  };
+}
+
+/** Result of {@linkcode parseFlags}. */
+export interface ParsedFlags {
+  /** Flag values by name (absent flags without default are `undefined`). */
+  values: Record<string, string | boolean | string[] | undefined>;
+  /** Positional arguments. */
+  positionals: string[];
+  /** `--help` or `-h` was given. */
+  help: boolean;
+  /** Usage text followed by the flag table (print it when `help` is true). */
+  usage: string;
+}
+
+function flagNames(spec: FlagSpec): string[] {
+  return [...Object.keys(spec).map((n) => `--${n}`), ...(spec.help ? [] : ["--help"])];
+}
+
+/**
+ * Format `usage` followed by one line per flag (name, short alias, value kind, default, description).
+ *
+ * @example
+ * ```ts
+ * import { formatUsage } from "./flags.ts";
+ * formatUsage("deno task gt [options]", { out: { type: "string", description: "output file" } });
+ * ```
+ */
+export function formatUsage(usage: string, spec: FlagSpec): string {
+  const rows: [string, string][] = Object.entries(spec).map(([name, s]) => {
+    const left = `${s.short ? `-${s.short}, ` : "    "}--${name}${s.type === "string" ? " <value>" : ""}`;
+    const extra = s.default !== undefined && s.default !== false ? ` (default: ${s.default})` : "";
+    const many = s.multiple ? " (repeatable)" : "";
+    return [left, `${s.description}${extra}${many}`];
+  });
+  if (!spec.help) rows.push(["-h, --help", "print this help"]);
+  const width = Math.max(...rows.map(([l]) => l.length));
+  return `${usage.trimEnd()}\n\nOptions:\n${rows.map(([l, r]) => `  ${l.padEnd(width)}  ${r}`).join("\n")}\n`;
+}
+
+/**
+ * Parse `args` strictly against `spec`. Throws a `TypeError` naming the flag and listing the allowed flags for
+ * unknown flags, and for missing or unexpected values.
+ *
+ * @example
+ * ```ts
+ * import { parseFlags } from "./flags.ts";
+ * const { values } = parseFlags(["--out", "x.npy"], { out: { type: "string", description: "output" } }, "usage");
+ * ```
+ */
+export function parseFlags(args: string[], spec: FlagSpec, usage: string): ParsedFlags {
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; short?: string; default?: string | boolean | string[]; multiple?: boolean }
+  > = {};
+  for (const [name, s] of Object.entries(spec)) {
+    if (s.type !== "string" && s.type !== "boolean") {
+      throw new TypeError(
+        `Cannot declare flag --${name} as type must be string or boolean: current value is ${s.type}`,
+      );
+    }
+    options[name] = { type: s.type };
+    if (s.short !== undefined) options[name].short = s.short;
+    if (s.multiple) options[name].multiple = true;
+    if (s.default !== undefined) {
+      options[name].default = s.multiple && typeof s.default === "string" ? [s.default] : s.default;
+    }
+  }
+  const addedHelp = options.help === undefined;
+  if (addedHelp) {
+    options.help = { type: "boolean" };
+    if (!Object.values(spec).some((s) => s.short === "h")) options.help.short = "h";
+  }
+  const allowed = flagNames(spec).join(", ");
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: true });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const message = (error as Error).message;
+    const flag = /--[\w-]+/.exec(message)?.[0] ?? /'(-[^' ,]+)/.exec(message)?.[1] ?? "?";
+    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+      throw new TypeError(
+        `Cannot parse flags as ${flag} is not a known flag (allowed: ${allowed}): current value is ${flag}`,
+      );
+    }
+    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+      const needsValue = /argument missing/.test(message);
+      throw new TypeError(
+        needsValue
+          ? `Cannot parse flags as ${flag} needs a value: current value is missing`
+          : `Cannot parse flags as ${flag} takes no value: current value is ${message}`,
+      );
+    }
+    throw new TypeError(`Cannot parse flags as they are malformed: current value is ${message}`, { cause: error });
+  }
+  const values = { ...parsed.values } as Record<string, string | boolean | string[] | undefined>;
+  const help = values.help === true;
+  if (addedHelp) delete values.help;
+  return { values, positionals: parsed.positionals, help, usage: formatUsage(usage, spec) };
+}
+
+/**
+ * Read a numeric flag: `undefined` when absent; otherwise a finite number (an integer when `integer`) within
+ * `[min, max]`, or a `RangeError` naming the flag and its value.
+ *
+ * @example
+ * ```ts
+ * import { numberFlag } from "./flags.ts";
+ * numberFlag({ seed: "3" }, "seed", { integer: true, min: 0 }); // 3
+ * ```
+ */
+export function numberFlag(
+  values: Record<string, unknown>,
+  name: string,
+  options: { integer?: boolean; min?: number; max?: number } = {},
+): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const kind = options.integer ? "an integer" : "a number";
+  if (typeof raw !== "string" && typeof raw !== "number") {
+    throw new TypeError(`Cannot parse --${name} as it must be ${kind}: current value is ${JSON.stringify(raw)}`);
+  }
+  const text = String(raw).trim();
+  const value = text === "" ? NaN : Number(text);
+  if (!Number.isFinite(value) || (options.integer && !Number.isSafeInteger(value))) {
+    throw new RangeError(`Cannot parse --${name} as it must be ${kind}: current value is ${JSON.stringify(raw)}`);
+  }
+  if (options.min !== undefined && value < options.min) {
+    throw new RangeError(`Cannot use --${name} as it must be >= ${options.min}: current value is ${text}`);
+  }
+  if (options.max !== undefined && value > options.max) {
+    throw new RangeError(`Cannot use --${name} as it must be <= ${options.max}: current value is ${text}`);
+  }
+  return value;
+}
+
+/**
+ * Read an enumerated flag: `undefined` when absent, otherwise one of `allowed`, or a `RangeError` listing them.
+ *
+ * @example
+ * ```ts
+ * import { enumFlag } from "./flags.ts";
+ * enumFlag({ build: "deepmil" }, "build", ["rtfm-v1", "deepmil"] as const); // "deepmil"
+ * ```
+ */
+export function enumFlag<T extends string>(
+  values: Record<string, unknown>,
+  name: string,
+  allowed: readonly T[],
+): T | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== "string" || !(allowed as readonly string[]).includes(raw)) {
+    throw new RangeError(
+      `Cannot use --${name} as it must be one of ${allowed.join(", ")}: current value is ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw as T;
+}
+
+/** Options of {@linkcode runMain}. */
+export interface RunMainOptions {
+  /**
+   * Where the error line goes.
+   * @default {writes to stderr}
+   */
+  writeError?: (text: string) => void;
+}
+
+function writeStderr(text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  let written = 0;
+  while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+}
+
+/**
+ * Run a task's body: its return value is the exit code; a thrown error prints `error: <message>` (and its
+ * causes) to stderr and gives 1.
+ *
+ * @example
+ * ```ts ignore
+ * import { runMain } from "./flags.ts";
+ * export function main(args: string[]): Promise<number> {
+ *   return runMain(async () => { return 0; });
+ * }
+ * ```
+ */
+export async function runMain(main: () => Promise<number>, options: RunMainOptions = {}): Promise<number> {
+  const write = options.writeError ?? writeStderr;
+  try {
+    return await main();
+  } catch (error) {
+    let text = `error: ${error instanceof Error ? error.message : String(error)}\n`;
+    let cause = error instanceof Error ? error.cause : undefined;
+    for (let depth = 0; cause !== undefined && depth < 5; depth++) {
+      const msg = cause instanceof Error ? cause.message : String(cause);
+      if (!text.includes(msg)) text += `  caused by: ${msg}\n`;
+      cause = cause instanceof Error ? cause.cause : undefined;
+    }
+    write(text);
+    return 1;
+  }
+}

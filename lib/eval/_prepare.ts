@@ -1,0 +1,318 @@
+/**
+ * Internal: validation, score expansion and per-video alignment for {@linkcode evaluateVideos}, and the compact
+ * per-clip structure that makes pooled, subset and bootstrap metrics cheap.
+ *
+ * Each evaluated frame belongs to exactly one clip (its score); a video becomes a list of entries
+ * `(distinct score index, anomalous frames, normal frames)`, one per clip. Any subset or multiset of videos is then a
+ * weighted sum of entries over the distinct scores, which is exactly what scikit-learn's ranking metrics need.
+ *
+ * @module
+ */
+
+import type { VideoLabel } from "../io/manifest.ts";
+import type { ScoreGroups } from "./_groups.ts";
+
+/** One video's ground truth and scores. */
+export interface VideoScores {
+  /** Unique video id (used in errors and outputs). */
+  id: string;
+  /** Event class of an anomalous video (e.g. `"Arson"`); ignored for normal videos. */
+  class?: string;
+  /** Video-level label. */
+  label: VideoLabel;
+  /** Frame-level 0/1 labels. */
+  frameLabels: Uint8Array;
+  /** One score per clip (expanded by `framesPerClip` to frame scores). */
+  clipScores: Float32Array | Float64Array;
+}
+
+/** How expanded scores and frame labels of different lengths are reconciled per video. */
+export type AlignmentPolicy = "none" | "cut-or-pad-labels" | "cut-or-pad-scores";
+
+/** All alignment policies. */
+export const ALIGNMENT_POLICIES: readonly AlignmentPolicy[] = ["none", "cut-or-pad-labels", "cut-or-pad-scores"];
+
+/** What alignment did to one video whose lengths differed. */
+export interface AlignmentRecord {
+  /** Video id. */
+  id: string;
+  /** Clip scores given. */
+  clips: number;
+  /** Frames after expanding the clip scores (`clips × framesPerClip`). */
+  scoreFrames: number;
+  /** Frame labels given. */
+  labelFrames: number;
+  /** Frames evaluated after alignment. */
+  evaluatedFrames: number;
+  /** What was done, e.g. `"labels cut"`, `"labels padded with the last label"`. */
+  action: string;
+}
+
+/** One video after alignment. */
+export interface PreparedVideo {
+  id: string;
+  label: VideoLabel;
+  class: string | undefined;
+  clips: number;
+  scoreFrames: number;
+  labelFrames: number;
+  frames: number;
+  anomalousFrames: number;
+  /** Entries `[entryStart, entryEnd)` in {@linkcode PreparedVideos}. */
+  entryStart: number;
+  entryEnd: number;
+}
+
+/** All videos as weighted entries over the distinct clip scores. */
+export interface PreparedVideos {
+  videos: PreparedVideo[];
+  /** Distinct scores, descending. */
+  thresholds: Float64Array;
+  /** Per entry: index into `thresholds`. */
+  entryGroup: Int32Array;
+  /** Per entry: the clip index in its video. */
+  entryClip: Int32Array;
+  /** Per entry: anomalous frames. */
+  entryPositives: Int32Array;
+  /** Per entry: normal frames. */
+  entryNegatives: Int32Array;
+  /** Per entry: the score. */
+  entryScore: Float64Array;
+  alignments: AlignmentRecord[];
+}
+
+/** Validates videos and aligns each one; throws a descriptive error naming the video on any problem. */
+export function prepareVideos(
+  videos: VideoScores[],
+  framesPerClip: number,
+  alignment: AlignmentPolicy,
+): PreparedVideos {
+  if (!Array.isArray(videos) || videos.length === 0) {
+    throw new RangeError(
+      `Cannot evaluate videos as the list must not be empty: current value is ${
+        Array.isArray(videos) ? 0 : typeof videos
+      } videos`,
+    );
+  }
+  const seen = new Set<string>();
+  let entries = 0;
+  for (const video of videos) {
+    checkVideo(video, seen);
+    entries += video.clipScores.length;
+  }
+  const entryClip = new Int32Array(entries);
+  const entryPositives = new Int32Array(entries);
+  const entryNegatives = new Int32Array(entries);
+  const entryScore = new Float64Array(entries);
+  const prepared: PreparedVideo[] = [];
+  const alignments: AlignmentRecord[] = [];
+  let e = 0;
+  for (const video of videos) {
+    const { id, frameLabels, clipScores } = video;
+    const clips = clipScores.length;
+    const scoreFrames = clips * framesPerClip;
+    const labelFrames = frameLabels.length;
+    let frames: number;
+    let action = "";
+    if (scoreFrames === labelFrames) {
+      frames = labelFrames;
+    } else if (alignment === "cut-or-pad-labels") {
+      frames = scoreFrames;
+      action = labelFrames > scoreFrames ? "labels cut" : "labels padded with the last label";
+    } else if (alignment === "cut-or-pad-scores") {
+      frames = labelFrames;
+      action = scoreFrames > labelFrames ? "scores cut" : "scores padded with the last score";
+    } else {
+      throw new RangeError(
+        `Cannot evaluate video "${id}" as the expanded score length must equal the frame-label length: current value ` +
+          `is ${scoreFrames} score frames (${clips} clips × ${framesPerClip}) and ${labelFrames} label frames ` +
+          `(choose an alignment policy: ${ALIGNMENT_POLICIES.filter((p) => p !== "none").join(", ")})`,
+      );
+    }
+    if (action !== "") alignments.push({ id, clips, scoreFrames, labelFrames, evaluatedFrames: frames, action });
+    const start = e;
+    const lastLabel = frameLabels[labelFrames - 1];
+    let clip = 0;
+    let pos = 0;
+    let neg = 0;
+    let anomalous = 0;
+    for (let i = 0; i < frames; i++) {
+      const c = Math.min(Math.floor(i / framesPerClip), clips - 1);
+      if (c !== clip) {
+        if (pos + neg > 0) e = pushEntry(e, clip, pos, neg, clipScores[clip]);
+        clip = c;
+        pos = 0;
+        neg = 0;
+      }
+      const label = i < labelFrames ? frameLabels[i] : lastLabel;
+      if (label === 1) pos++;
+      else neg++;
+      anomalous += label;
+    }
+    if (pos + neg > 0) e = pushEntry(e, clip, pos, neg, clipScores[clip]);
+    if (video.label === "normal" && anomalous > 0) {
+      throw new RangeError(
+        `Cannot evaluate video "${id}" as a normal video must have no anomalous frames: current value is ` +
+          `${anomalous} anomalous frames`,
+      );
+    }
+    prepared.push({
+      id,
+      label: video.label,
+      class: video.label === "anomalous" ? (video.class ?? "unspecified") : undefined,
+      clips,
+      scoreFrames,
+      labelFrames,
+      frames,
+      anomalousFrames: anomalous,
+      entryStart: start,
+      entryEnd: e,
+    });
+  }
+
+  function pushEntry(at: number, clip: number, pos: number, neg: number, score: number): number {
+    entryClip[at] = clip;
+    entryPositives[at] = pos;
+    entryNegatives[at] = neg;
+    entryScore[at] = score;
+    return at + 1;
+  }
+
+  const used = e;
+  const sorted = entryScore.slice(0, used).sort();
+  let distinct = 0;
+  for (let i = 0; i < used; i++) {
+    if (i === 0 || sorted[i] !== sorted[distinct - 1]) sorted[distinct++] = sorted[i];
+  }
+  const thresholds = new Float64Array(distinct);
+  for (let k = 0; k < distinct; k++) thresholds[k] = sorted[distinct - 1 - k];
+  const entryGroup = new Int32Array(used);
+  for (let i = 0; i < used; i++) entryGroup[i] = distinct - 1 - lowerBound(sorted, distinct, entryScore[i]);
+  return {
+    videos: prepared,
+    thresholds,
+    entryGroup,
+    entryClip: entryClip.subarray(0, used),
+    entryPositives: entryPositives.subarray(0, used),
+    entryNegatives: entryNegatives.subarray(0, used),
+    entryScore: entryScore.subarray(0, used),
+    alignments,
+  };
+}
+
+/** First index in ascending `values[0..n)` whose value is not below `x` (-0 and +0 compare equal). */
+function lowerBound(values: Float64Array, n: number, x: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (values[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function checkVideo(video: VideoScores, seen: Set<string>): void {
+  if (video === null || typeof video !== "object") {
+    throw new TypeError(`Cannot evaluate videos as each video must be an object: current value is ${video}`);
+  }
+  const { id } = video;
+  if (typeof id !== "string" || id === "") {
+    throw new TypeError(`Cannot evaluate videos as each video needs a non-empty string id: current value is ${id}`);
+  }
+  if (seen.has(id)) {
+    throw new RangeError(`Cannot evaluate videos as ids must be unique: current value is "${id}" twice`);
+  }
+  seen.add(id);
+  if (video.label !== "normal" && video.label !== "anomalous") {
+    throw new RangeError(
+      `Cannot evaluate video "${id}" as the label must be one of normal, anomalous: current value is ${video.label}`,
+    );
+  }
+  if (!(video.frameLabels instanceof Uint8Array)) {
+    throw new TypeError(`Cannot evaluate video "${id}" as frameLabels must be a Uint8Array`);
+  }
+  if (!(video.clipScores instanceof Float32Array || video.clipScores instanceof Float64Array)) {
+    throw new TypeError(`Cannot evaluate video "${id}" as clipScores must be a Float32Array or Float64Array`);
+  }
+  if (video.frameLabels.length === 0) {
+    throw new RangeError(`Cannot evaluate video "${id}" as it has no frame labels: current value is 0 frames`);
+  }
+  if (video.clipScores.length === 0) {
+    throw new RangeError(`Cannot evaluate video "${id}" as it has no clip scores: current value is 0 clips`);
+  }
+  const labels = video.frameLabels;
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] > 1) {
+      throw new RangeError(
+        `Cannot evaluate video "${id}" as frame labels must be 0 or 1: current value is ${labels[i]} at frame ${i}`,
+      );
+    }
+  }
+  const scores = video.clipScores;
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i];
+    if (!(s >= -Number.MAX_VALUE && s <= Number.MAX_VALUE)) {
+      throw new RangeError(
+        `Cannot evaluate video "${id}" as clip scores must be finite: current value is ${s} at clip ${i}`,
+      );
+    }
+  }
+}
+
+/**
+ * Sums the entries of the videos with a non-zero weight into per-threshold counts (reusing `into` when given).
+ * `weights[v]` is how many times video `v` counts (bootstrap multiplicity, or 0/1 for subsets).
+ */
+export function weightedGroups(prepared: PreparedVideos, weights: ArrayLike<number>, into?: ScoreGroups): ScoreGroups {
+  const k = prepared.thresholds.length;
+  const groups = into ?? {
+    thresholds: prepared.thresholds,
+    positives: new Float64Array(k),
+    negatives: new Float64Array(k),
+    totalPositives: 0,
+    totalNegatives: 0,
+  };
+  groups.positives.fill(0);
+  groups.negatives.fill(0);
+  let tp = 0;
+  let fp = 0;
+  const { entryGroup, entryPositives, entryNegatives } = prepared;
+  for (let v = 0; v < prepared.videos.length; v++) {
+    const w = weights[v];
+    if (w === 0) continue;
+    const video = prepared.videos[v];
+    for (let i = video.entryStart; i < video.entryEnd; i++) {
+      const g = entryGroup[i];
+      const p = w * entryPositives[i];
+      const n = w * entryNegatives[i];
+      groups.positives[g] += p;
+      groups.negatives[g] += n;
+      tp += p;
+      fp += n;
+    }
+  }
+  groups.totalPositives = tp;
+  groups.totalNegatives = fp;
+  return groups;
+}
+
+/** Expands one prepared video back into aligned frame scores and labels (for plots and CSV). */
+export function alignedFrames(
+  video: VideoScores,
+  framesPerClip: number,
+  alignment: AlignmentPolicy,
+): { scores: Float64Array; labels: Uint8Array } {
+  const clips = video.clipScores.length;
+  const scoreFrames = clips * framesPerClip;
+  const labelFrames = video.frameLabels.length;
+  const frames = scoreFrames === labelFrames || alignment !== "cut-or-pad-scores" ? scoreFrames : labelFrames;
+  const scores = new Float64Array(frames);
+  const labels = new Uint8Array(frames);
+  const lastLabel = video.frameLabels[labelFrames - 1];
+  for (let i = 0; i < frames; i++) {
+    scores[i] = video.clipScores[Math.min(Math.floor(i / framesPerClip), clips - 1)];
+    labels[i] = i < labelFrames ? video.frameLabels[i] : lastLabel;
+  }
+  return { scores, labels };
+}

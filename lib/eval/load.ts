@@ -1,0 +1,123 @@
+/**
+ * Inputs of the per-video evaluation: frame labels from a manifest record's `frames` + `intervals` (built by
+ * `lib/gt`'s `buildVideoLabels`, exact length), and one `<id>.npy` of clip scores per video from a folder.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import type { VideoRecord } from "../io/manifest.ts";
+import { readNpy } from "../io/npy.ts";
+import { buildVideoLabels, type IntervalEnd } from "../gt/labels.ts";
+import type { VideoScores } from "./_prepare.ts";
+
+/** Options of {@linkcode loadVideoScores}. */
+export interface LoadVideoScoresOptions {
+  /**
+   * `"inclusive"`: frame `i` is anomalous when `start <= i <= end` (RTFM v1's UCF-Crime build); `"exclusive"`: when
+   * `start <= i < end` (DeepMIL / UR-DMU build). Intervals are clipped to the video.
+   * @default {"inclusive"}
+   */
+  intervalEnd?: IntervalEnd;
+  /**
+   * Index base of the intervals' frame numbers: frame number `n` is 0-based index `n - intervalBase`.
+   * @default {0}
+   */
+  intervalBase?: 0 | 1;
+  /**
+   * Reject `.npy` files in the folder that match no manifest id (listing them).
+   * @default {true}
+   */
+  rejectUnknown?: boolean;
+}
+
+/** Default options of {@linkcode loadVideoScores}. */
+export const DEFAULT_LOAD_VIDEO_SCORES_OPTIONS: Readonly<Required<LoadVideoScoresOptions>> = Object.freeze({
+  intervalEnd: "inclusive",
+  intervalBase: 0,
+  rejectUnknown: true,
+});
+
+/**
+ * Reads `<scoresDir>/<id>.npy` (1-D clip scores, or `[T, 1]`; float32 or float64) for every manifest record and builds
+ * its frame labels from `frames` and `intervals`. All problems (records without `frames`, anomalous records without
+ * `intervals`, missing score files, unknown score files, wrong shapes or dtypes) are listed in one error.
+ *
+ * @example
+ * ```ts
+ * const records = await readManifest("data/test.jsonl", { checkFiles: false });
+ * const videos = await loadVideoScores(records, "runs/train/001/scores");
+ * ```
+ */
+export async function loadVideoScores(
+  records: VideoRecord[],
+  scoresDir: string,
+  options: LoadVideoScoresOptions = {},
+): Promise<VideoScores[]> {
+  const { rejectUnknown, intervalEnd, intervalBase } = { ...DEFAULT_LOAD_VIDEO_SCORES_OPTIONS, ...options };
+  if (records.length === 0) {
+    throw new RangeError(`Cannot load video scores as the manifest has no videos: current value is 0 records`);
+  }
+  const problems: string[] = [];
+  const present = new Set<string>();
+  try {
+    for await (const entry of Deno.readDir(scoresDir)) {
+      if (entry.isFile && entry.name.endsWith(".npy")) present.add(entry.name.slice(0, -4));
+    }
+  } catch (error) {
+    throw new Error(`Cannot load video scores as the folder cannot be read: current value is ${scoresDir}`, {
+      cause: error,
+    });
+  }
+  const ids = new Set(records.map((r) => r.id));
+  const missing = records.filter((r) => !present.has(r.id)).map((r) => r.id);
+  if (missing.length > 0) {
+    problems.push(`${missing.length} videos have no ${scoresDir}/<id>.npy: ${listSome(missing)}`);
+  }
+  const unknown = [...present].filter((id) => !ids.has(id)).sort();
+  if (rejectUnknown && unknown.length > 0) {
+    problems.push(`${unknown.length} score files match no manifest video: ${listSome(unknown.map((u) => `${u}.npy`))}`);
+  }
+  const noFrames = records.filter((r) => !(Number.isInteger(r.frames) && (r.frames as number) > 0)).map((r) => r.id);
+  if (noFrames.length > 0) problems.push(`${noFrames.length} videos lack a positive "frames": ${listSome(noFrames)}`);
+  const noIntervals = records.filter((r) => r.label === "anomalous" && !Array.isArray(r.intervals)).map((r) => r.id);
+  if (noIntervals.length > 0) {
+    problems.push(`${noIntervals.length} anomalous videos lack "intervals": ${listSome(noIntervals)}`);
+  }
+  if (problems.length > 0) {
+    throw new RangeError(`Cannot load video scores as the inputs are inconsistent: ${problems.join("; ")}`);
+  }
+  const videos: VideoScores[] = [];
+  const badFiles: string[] = [];
+  for (const record of records) {
+    const file = join(scoresDir, `${record.id}.npy`);
+    const array = await readNpy(file);
+    const oneD = array.shape.length === 1 || (array.shape.length === 2 && array.shape[1] === 1);
+    if (!oneD || !(array.data instanceof Float32Array || array.data instanceof Float64Array)) {
+      badFiles.push(`${file} (shape [${array.shape.join(", ")}], ${array.dtype})`);
+      continue;
+    }
+    videos.push({
+      id: record.id,
+      label: record.label,
+      class: record.class,
+      frameLabels: buildVideoLabels(
+        { id: record.id, frames: record.frames, intervals: record.intervals ?? [] },
+        { length: "exact", end: intervalEnd, base: intervalBase },
+      ),
+      clipScores: array.data,
+    });
+  }
+  if (badFiles.length > 0) {
+    throw new TypeError(
+      `Cannot load video scores as each file must hold 1-D float32 or float64 clip scores: current value is ` +
+        listSome(badFiles),
+    );
+  }
+  return videos;
+}
+
+function listSome(items: string[], max = 10): string {
+  const shown = items.slice(0, max).join(", ");
+  return items.length > max ? `${shown} … and ${items.length - max} more` : shown;
+}

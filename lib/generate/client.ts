@@ -1,0 +1,64 @@
+/**
+ * The provider-neutral job client interface: submit → poll → download. Backends (`zhipu`, `openai-videos`,
+ * `procedural`) implement it; retries, timeouts, budgets and the job manifest live in `generateVideos()`.
+ *
+ * @module
+ */
+import type { VideoLabel } from "../io/manifest.ts";
+import type { PromptElements } from "../prompts/catalogue.ts";
+
+/** Generation backends. */
+export type GenerateBackend = "zhipu" | "openai-videos" | "procedural";
+
+/** Allowed generation backends. */
+export const GENERATE_BACKENDS: readonly GenerateBackend[] = ["zhipu", "openai-videos", "procedural"];
+
+/** One video to generate. */
+export interface VideoJobRequest {
+  /** Stable job id, `<pairId>-<label>`. */
+  jobId: string;
+  pairId: string;
+  label: VideoLabel;
+  /** The description sent as prompt. */
+  prompt: string;
+  /** The pair's class. */
+  class: string;
+  /** The pair's elements when known (the procedural backend uses them). */
+  elements?: PromptElements;
+  /** The pair's hash (procedural seed). */
+  pairHash?: string;
+}
+
+/** What a provider says about a submitted job. */
+export type ProviderStatus =
+  | { state: "pending"; progress?: number }
+  | { state: "succeeded"; url?: string }
+  | { state: "failed"; reason: string };
+
+/** Result of a submission. */
+export interface SubmitResult {
+  providerId: string;
+  requestId?: string;
+}
+
+/** A backend's client. Methods throw `GenerationError` subclasses; the caller retries by `instanceof`. */
+export interface VideoJobClient {
+  /** Backend name recorded in manifests. */
+  readonly backend: string;
+  /** Model name recorded in manifests. */
+  readonly model: string;
+  /** Start a job; must not be retried by the client itself. */
+  submit(request: VideoJobRequest, signal: AbortSignal): Promise<SubmitResult>;
+  /** Current status of a submitted job. */
+  poll(providerId: string, request: VideoJobRequest, signal: AbortSignal): Promise<ProviderStatus>;
+  /**
+   * Write the finished video to `path` (a temporary name chosen by the caller), size-checked; returns bytes.
+   */
+  download(
+    providerId: string,
+    status: ProviderStatus & { state: "succeeded" },
+    path: string,
+    request: VideoJobRequest,
+    signal: AbortSignal,
+  ): Promise<number>;
+}

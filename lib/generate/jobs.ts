@@ -1,0 +1,121 @@
+/**
+ * The job manifest (`jobs.jsonl`): one JSON line per job with its state — `pending`, `submitted` (with the
+ * provider's id), `done` (path, sha256), `failed` (reason). Rewritten atomically after every change, so a killed
+ * run never leaves a torn file and never forgets a provider id it recorded.
+ *
+ * @module
+ */
+import { parseJsonLines, writeJsonLines } from "../io/jsonl.ts";
+import type { VideoLabel } from "../io/manifest.ts";
+
+/** Job states. */
+export type JobState = "pending" | "submitted" | "done" | "failed";
+
+/** Allowed job states. */
+export const JOB_STATES: readonly JobState[] = ["pending", "submitted", "done", "failed"];
+
+/** Where a failed job failed. */
+export type JobFailure = "submit" | "poll" | "provider" | "timeout" | "download" | "invalid-video";
+
+/** One line of the job manifest. */
+export interface GenerationJob {
+  jobId: string;
+  pairId: string;
+  label: VideoLabel;
+  class: string;
+  prompt: string;
+  /** sha256 of the prompt (resume refuses a changed prompt under the same job id). */
+  promptSha256: string;
+  backend: string;
+  model: string;
+  state: JobState;
+  /** The provider's job id once submitted. */
+  providerId?: string;
+  /** The provider's request id of the submission. */
+  requestId?: string;
+  /** Submissions made for this job (over all runs). */
+  submissions: number;
+  submittedAt?: string;
+  finishedAt?: string;
+  /** Video path relative to the output folder (done). */
+  path?: string;
+  sha256?: string;
+  bytes?: number;
+  frames?: number;
+  fps?: number;
+  width?: number;
+  height?: number;
+  /** Last progress reported by the provider (0..100). */
+  progress?: number;
+  /** Why the job failed. */
+  reason?: string;
+  failure?: JobFailure;
+}
+
+/** An in-memory view of `jobs.jsonl` that persists every change atomically, coalescing concurrent saves. */
+export class JobStore {
+  readonly path: string;
+  #jobs = new Map<string, GenerationJob>();
+  #version = 0;
+  #written = 0;
+  #inflight: Promise<void> | undefined;
+
+  private constructor(path: string) {
+    this.path = path;
+  }
+
+  /** Open `path` (missing = empty); throws SyntaxError naming `path:line` on a corrupt line. */
+  static async open(path: string): Promise<JobStore> {
+    const store = new JobStore(path);
+    let text = "";
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    const jobs = parseJsonLines<GenerationJob>(text, path);
+    jobs.forEach((job, i) => {
+      if (typeof job?.jobId !== "string" || !JOB_STATES.includes(job.state)) {
+        throw new SyntaxError(
+          `Cannot read ${path}:${i + 1} as a job needs jobId and state (${JOB_STATES.join(", ")}): current value is ${
+            JSON.stringify(job).slice(0, 120)
+          }`,
+        );
+      }
+      store.#jobs.set(job.jobId, job);
+    });
+    return store;
+  }
+
+  /** The job with `jobId`, if recorded. */
+  get(jobId: string): GenerationJob | undefined {
+    return this.#jobs.get(jobId);
+  }
+
+  /** All jobs in insertion order. */
+  all(): GenerationJob[] {
+    return [...this.#jobs.values()];
+  }
+
+  /** Insert or replace a job (in memory; call {@link save}). */
+  set(job: GenerationJob): void {
+    this.#jobs.set(job.jobId, job);
+  }
+
+  /** Persist the current state; resolves once a write containing every change made so far has completed. */
+  async save(): Promise<void> {
+    const target = ++this.#version;
+    while (this.#written < target) {
+      if (!this.#inflight) {
+        const version = this.#version;
+        const snapshot = this.all().map((job) => ({ ...job }));
+        this.#inflight = writeJsonLines(this.path, snapshot).then(() => {
+          this.#written = Math.max(this.#written, version);
+        }).finally(() => {
+          this.#inflight = undefined;
+        });
+      }
+      await this.#inflight;
+    }
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Prompt synthesis: element catalogues, seeded sampling, template and LLM backends, validation, de-duplication.
+ *
+ * @module
+ */
+export {
+  type AnomalyEvent,
+  type Catalogue,
+  DEFAULT_PROMPTS_DIR,
+  eventFitsLocation,
+  isCompatible,
+  loadCatalogue,
+  type Location,
+  type PromptElements,
+  type ResolvedElements,
+  resolveElements,
+  type Subject,
+  SUBJECT_KINDS,
+  subjectFitsLocation,
+  type SubjectKind,
+  UCF_CRIME_CLASSES,
+  validateCatalogue,
+  type Viewpoint,
+  viewpointFitsLocation,
+} from "./catalogue.ts";
+export { DEFAULT_SAMPLE_ELEMENTS_OPTIONS, sampleElements, type SampleElementsOptions } from "./sample.ts";
+export {
+  composeTemplatePair,
+  DEFAULT_PROMPT_VERSION,
+  elementPlaceholders,
+  fillPlaceholders,
+  loadPromptTemplate,
+  type PromptTemplate,
+} from "./template.ts";
+export {
+  DEFAULT_VALIDATE_PAIR_OPTIONS,
+  PAIR_JSON_SCHEMA,
+  type PairCheck,
+  validatePairAnswer,
+  type ValidatePairOptions,
+} from "./validate.ts";
+export {
+  DEFAULT_NEAR_DUPLICATE_OPTIONS,
+  findNearDuplicate,
+  jaccard,
+  type NearDuplicateOptions,
+  shingles,
+} from "./dedupe.ts";
+export {
+  type InvalidAnswerKind,
+  LlmAnswerError,
+  LlmApiError,
+  LlmAuthenticationError,
+  LlmBadRequestError,
+  LlmConnectionError,
+  LlmError,
+  type LlmErrorInit,
+  LlmNotFoundError,
+  LlmRateLimitError,
+  LlmServerError,
+} from "./errors.ts";
+export {
+  createLlmClient,
+  DEFAULT_LLM_CLIENT_OPTIONS,
+  DEFAULT_REQUEST_LLM_PAIR_OPTIONS,
+  type LlmClientOptions,
+  llmMessages,
+  type LlmPair,
+  requestLlmPair,
+  type RequestLlmPairOptions,
+  toLlmError,
+} from "./llm.ts";
+export {
+  assertPromptPair,
+  DEFAULT_SYNTHESIZE_PROMPTS_OPTIONS,
+  PAIR_CSV_COLUMNS,
+  pairHash,
+  PROMPT_BACKENDS,
+  type PromptBackend,
+  type PromptPair,
+  type SynthesisResult,
+  type SynthesizeEvent,
+  synthesizePrompts,
+  type SynthesizePromptsOptions,
+  writePromptPairs,
+} from "./synthesize.ts";

@@ -1,0 +1,55 @@
+/**
+ * Experimental shim that lets the threaded tfjs wasm build run under Deno.
+ *
+ * The Emscripten pthread code, seeing a Node-like runtime, starts `node:worker_threads` workers from `blob:` URLs,
+ * which Deno rejects (`ERR_WORKER_PATH`). Deno's worker_threads do accept a CommonJS file path and can post a
+ * `WebAssembly.Module` and shared memory, so this shim writes the worker script and the main module script to a
+ * temporary folder and hands out file paths instead of blob URLs, with a prelude that makes the worker's global
+ * assignments (`location`, `self`, …) writable and defines the bundle-local names the module script expects.
+ *
+ * @module
+ */
+
+let installed = false;
+
+const WORKER_PRELUDE = (mainPath: string) =>
+  `for (const k of ["self","location","Worker","postMessage","performance","importScripts","onmessage",` +
+  `"onunhandledrejection","alert"]) { try { Object.defineProperty(globalThis, k, { value: globalThis[k], ` +
+  `writable: true, configurable: true }); } catch (_) { /* keep */ } }\n` +
+  `URL.createObjectURL = () => ${JSON.stringify(mainPath)}; URL.revokeObjectURL = () => {};\n`;
+
+const MAIN_PRELUDE = 'var require$$0=require("fs"),require$$1=require("path"),require$$3=require("perf_hooks"),' +
+  'require$$4=require("os"),commonjsGlobal=globalThis;\n';
+
+/** Patch `Blob` and `URL.createObjectURL` once so that the threaded wasm build can start its workers. */
+export async function installWasmThreadShim(): Promise<void> {
+  if (installed) return;
+  const dir = await Deno.makeTempDir({ prefix: "tfjs-wasm-threads-" });
+  const texts = new WeakMap<Blob, string>();
+  const OriginalBlob = globalThis.Blob;
+  let mainPath = "";
+  let count = 0;
+  class RecordingBlob extends OriginalBlob {
+    constructor(parts?: BlobPart[], options?: BlobPropertyBag) {
+      super(parts, options);
+      if (parts?.length === 1 && typeof parts[0] === "string") {
+        const text = parts[0];
+        texts.set(this, text);
+        if (text.startsWith("var WasmBackendModuleThreadedSimd")) {
+          mainPath = `${dir}/main.cjs`;
+          Deno.writeTextFileSync(mainPath, MAIN_PRELUDE + text);
+        }
+      }
+    }
+  }
+  globalThis.Blob = RecordingBlob as typeof Blob;
+  const originalCreate = URL.createObjectURL;
+  URL.createObjectURL = (blob: Blob) => {
+    const text = blob instanceof OriginalBlob ? texts.get(blob) : undefined;
+    if (text === undefined || !text.includes("WasmBackendModuleThreadedSimd")) return originalCreate(blob);
+    const path = `${dir}/worker${count++}.cjs`;
+    Deno.writeTextFileSync(path, WORKER_PRELUDE(mainPath) + text);
+    return path;
+  };
+  installed = true;
+}

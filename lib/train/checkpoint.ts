@@ -1,0 +1,75 @@
+/**
+ * Portable checkpoints: a folder with `checkpoint.json` (format, options, iteration, optimizer and RNG state) and
+ * one `.npy` file per tensor (parameters, BatchNorm buffers, Adam moments).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { join } from "node:path";
+import { writeJsonAtomic } from "../io/atomic.ts";
+import { readNpy, writeNpy } from "../io/npy.ts";
+
+/** Format tag written into every checkpoint. */
+export const CHECKPOINT_FORMAT = "gvvad-train-checkpoint/1";
+
+/** The JSON part of a checkpoint. */
+export interface CheckpointManifest {
+  format: typeof CHECKPOINT_FORMAT;
+  iteration: number;
+  /** Free-form state (options, preset, backend, RNG and sampler state, optimizer step, λ…). */
+  state: Record<string, unknown>;
+  /** Tensor entries: name → file (relative) and shape. */
+  tensors: { name: string; file: string; shape: number[] }[];
+}
+
+function fileName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, "_") + ".npy";
+}
+
+/** Write a checkpoint folder (tensors first, then the manifest, so a complete manifest means a complete folder). */
+export async function saveCheckpoint(
+  dir: string,
+  iteration: number,
+  tensors: Map<string, tf.Tensor>,
+  state: Record<string, unknown>,
+): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  const entries: CheckpointManifest["tensors"] = [];
+  for (const [name, tensor] of tensors) {
+    const file = fileName(name);
+    const data = (await tensor.data()) as Float32Array;
+    await writeNpy(join(dir, file), { data: new Float32Array(data), shape: [...tensor.shape], dtype: "float32" });
+    entries.push({ name, file, shape: [...tensor.shape] });
+  }
+  const manifest: CheckpointManifest = { format: CHECKPOINT_FORMAT, iteration, state, tensors: entries };
+  await writeJsonAtomic(join(dir, "checkpoint.json"), manifest);
+}
+
+/** Read a checkpoint folder: its manifest and tensor values (as Float32Array with shapes). */
+export async function loadCheckpoint(
+  dir: string,
+): Promise<{ manifest: CheckpointManifest; values: Map<string, { data: Float32Array; shape: number[] }> }> {
+  const path = join(dir, "checkpoint.json");
+  let manifest: CheckpointManifest;
+  try {
+    manifest = JSON.parse(await Deno.readTextFile(path));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Error(`Cannot load checkpoint as checkpoint.json is missing: current value is ${path}`, {
+        cause: error,
+      });
+    }
+    throw new SyntaxError(`Cannot load checkpoint as ${path} is not valid JSON: ${error}`, { cause: error });
+  }
+  if (manifest.format !== CHECKPOINT_FORMAT) {
+    throw new TypeError(
+      `Cannot load checkpoint ${path} as its format must be ${CHECKPOINT_FORMAT}: current value is ${manifest.format}`,
+    );
+  }
+  const values = new Map<string, { data: Float32Array; shape: number[] }>();
+  for (const entry of manifest.tensors) {
+    const array = await readNpy(join(dir, entry.file));
+    values.set(entry.name, { data: new Float32Array(array.data as Float32Array), shape: array.shape });
+  }
+  return { manifest, values };
+}

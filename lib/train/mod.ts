@@ -1,0 +1,78 @@
+/**
+ * Training of weakly-supervised video anomaly detectors (`mil`, `rtfm`, `gvvad`) with synthetic sample loss scaling,
+ * on TensorFlow.js (webgpu / tensorflow / wasm / cpu backends), and scoring of videos with a trained detector.
+ *
+ * @module
+ */
+export {
+  activateBackend,
+  activeTrainBackend,
+  type BackendChoice,
+  CONCRETE_BACKENDS,
+  DEFAULT_SELECT_BACKEND_OPTIONS,
+  defaultWasmPath,
+  selectBackend,
+  type SelectBackendOptions,
+  TENSORFLOW_INSTALL_HINT,
+  TRAIN_BACKENDS,
+  type TrainBackend,
+} from "./backend.ts";
+export { CHECKPOINT_FORMAT, type CheckpointManifest, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+export {
+  BatchSampler,
+  type BatchSamplerState,
+  checkConsistent,
+  type CropMode,
+  DEFAULT_LOAD_FEATURES_OPTIONS,
+  type LoadFeaturesOptions,
+  loadVideoFeatures,
+  selectCrops,
+  stratifiedHoldOut,
+  type VideoFeatures,
+} from "./data.ts";
+export {
+  binaryCrossEntropy,
+  DEFAULT_LOSS_OPTIONS,
+  detectorLoss,
+  type LossOptions,
+  type LossResult,
+  type LossTargets,
+  magnitudeTerms,
+  pseudoAnomalyLabels,
+  smoothnessTerms,
+  sparsityTerms,
+} from "./loss.ts";
+export {
+  DEFAULT_DETECTOR_OPTIONS,
+  Detector,
+  type DetectorOptions,
+  type DropoutSource,
+  type ForwardInput,
+  type ForwardOutput,
+  type NamedTensor,
+  resolveDetectorOptions,
+  type TopKSelection,
+} from "./model.ts";
+export { loadDetector, resolveCheckpointDir, type ScoreOptions, scoreVideo } from "./score.ts";
+export { flattenMetrics, meanStd, type SeedStatistic, type SeedsSummary, trainSeeds } from "./seeds.ts";
+export { AdamL2, type AdamOptions, DEFAULT_ADAM_OPTIONS } from "./optimizer.ts";
+export { DETECTOR_PRESETS, type DetectorPreset, PRESETS, type PresetValues } from "./presets.ts";
+export { mixSeed, SeededRandom, xavierUniform } from "./random.ts";
+export { oneHotRows, registerTopKGradient, topKMean, topKSelection } from "./topk.ts";
+export {
+  DEFAULT_TRAIN_OPTIONS,
+  type PromptBank,
+  resolveTrainOptions,
+  scoreFeatures,
+  SELECT_POLICIES,
+  type SelectPolicy,
+  selectionLabel,
+  SSLS_MODES,
+  type SslsMode,
+  type StepEvent,
+  type StepLog,
+  type TestScores,
+  trainDetector,
+  type TrainOptions,
+  type TrainResult,
+} from "./train.ts";

@@ -1,0 +1,352 @@
+/**
+ * Detectors behind one interface: a clip-scoring head (MLP) optionally preceded by RTFM's temporal block
+ * ("Aggregate") on the vision features and, for `gvvad`, on caption-text features. Every size and rate is a named
+ * option; presets in `presets.ts` carry the reference values.
+ *
+ * Tensors are channels-last (`[N, T, C]`). Convolutions run as one fused matrix product per input followed by
+ * shifted adds, which differentiates on every backend and keeps the kernel count low.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { SeededRandom, xavierUniform } from "./random.ts";
+import { oneHotRows, registerTopKGradient } from "./topk.ts";
+
+/** How clips are chosen for the video score. */
+export type TopKSelection = "score" | "magnitude";
+
+/** Architecture of a detector. */
+export interface DetectorOptions {
+  /** Vision feature dimension D. @default {768} */
+  featureDim: number;
+  /** Caption-text feature dimension; 0 = no text branch. @default {0} */
+  textDim: number;
+  /** Run RTFM's temporal block before the head. @default {true} */
+  aggregate: boolean;
+  /** Channels of each Aggregate branch; 0 = featureDim / 4. @default {0} */
+  aggregateChannels: number;
+  /** Inner channels of the non-local block; 0 = aggregateChannels / 2. @default {0} */
+  nonLocalChannels: number;
+  /** Dilations of the three k=3 convolutions. @default {[1, 2, 4]} */
+  dilations: number[];
+  /** Hidden sizes of the head (the last layer maps to 1). @default {[512, 128]} */
+  hidden: number[];
+  /** Dropout between head layers. @default {0.7} */
+  dropout: number;
+  /** Dropout on the Aggregate output (the features). @default {0.7} */
+  featureDropout: number;
+  /** Clip selection for the video score. @default {"magnitude"} */
+  selection: TopKSelection;
+  /** Clips per video in the top-k mean. @default {3} */
+  topK: number;
+  /** Dropout on the magnitudes before top-k selection in training. @default {0.7} */
+  magnitudeDropout: number;
+  /** BatchNorm running-statistics momentum (PyTorch convention). @default {0.1} */
+  batchNormMomentum: number;
+  /** BatchNorm epsilon. @default {1e-5} */
+  batchNormEpsilon: number;
+}
+
+/** Defaults of {@linkcode DetectorOptions} (the RTFM reference). */
+export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
+  featureDim: 768,
+  textDim: 0,
+  aggregate: true,
+  aggregateChannels: 0,
+  nonLocalChannels: 0,
+  dilations: [1, 2, 4],
+  hidden: [512, 128],
+  dropout: 0.7,
+  featureDropout: 0.7,
+  selection: "magnitude",
+  topK: 3,
+  magnitudeDropout: 0.7,
+  batchNormMomentum: 0.1,
+  batchNormEpsilon: 1e-5,
+};
+
+/** A named parameter or buffer. */
+export interface NamedTensor {
+  name: string;
+  tensor: tf.Variable;
+}
+
+/** Source of dropout masks during training (seeded, JS-side). */
+export interface DropoutSource {
+  /** A mask of `shape` with zeros at rate `p` and `1 / (1 - p)` elsewhere. */
+  mask(shape: number[], p: number): tf.Tensor;
+}
+
+/** Forward-pass inputs: `vision` `[V·C, T, D]` (crops consecutive per video), optional `text` `[V, T, Dt]`. */
+export interface ForwardInput {
+  vision: tf.Tensor;
+  text?: tf.Tensor;
+  videos: number;
+  crops: number;
+}
+
+/** Forward-pass outputs. */
+export interface ForwardOutput {
+  /** `[V, T]` clip scores averaged over crops. */
+  clipScores: tf.Tensor;
+  /** `[V, C, T, F]` features the scores were computed from. */
+  features: tf.Tensor;
+  /** `[V, k, T]` one-hot top-k clip selection. */
+  selection: tf.Tensor;
+  /** `[V]` video scores (mean of the selected clip scores). */
+  videoScores: tf.Tensor;
+}
+
+let detectorCount = 0;
+
+/** A detector: its options, trainable parameters and buffers (BatchNorm running statistics). */
+export class Detector {
+  readonly options: DetectorOptions;
+  readonly params: Map<string, tf.Variable> = new Map();
+  readonly buffers: Map<string, tf.Variable> = new Map();
+  /** Batch statistics of the last training forward pass, applied by {@linkcode Detector.updateBuffers}. */
+  #pendingStats: [string, tf.Tensor, tf.Tensor, number][] = [];
+
+  /** Build a detector with seeded Xavier-uniform weights and zero biases. */
+  constructor(options: Partial<DetectorOptions>, seed: number) {
+    registerTopKGradient();
+    this.options = resolveDetectorOptions(options);
+    const o = this.options;
+    const random = new SeededRandom(seed, 1);
+    const uid = `detector${detectorCount++}/`;
+    const add = (name: string, shape: number[], init: Float32Array | number) => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const data = typeof init === "number" ? new Float32Array(size).fill(init) : init;
+      this.params.set(name, tf.tidy(() => tf.variable(tf.tensor(data, shape), true, uid + name)));
+    };
+    const buffer = (name: string, size: number, value: number) =>
+      this.buffers.set(name, tf.tidy(() => tf.variable(tf.fill([size], value), false, uid + name)));
+    const conv = (name: string, cin: number, cout: number, k: number, bias: boolean) => {
+      add(`${name}.weight`, [cin, k * cout], xavierUniform(random, cin * k * cout, cin * k, cout * k));
+      if (bias) add(`${name}.bias`, [cout], 0);
+    };
+    const bn = (name: string, c: number, gamma: number) => {
+      add(`${name}.gamma`, [c], gamma);
+      add(`${name}.beta`, [c], 0);
+      buffer(`${name}.runningMean`, c, 0);
+      buffer(`${name}.runningVar`, c, 1);
+    };
+    const aggregate = (prefix: string, d: number) => {
+      const c = o.aggregateChannels;
+      const inner = o.nonLocalChannels;
+      o.dilations.forEach((_, i) => {
+        conv(`${prefix}.conv${i + 1}`, d, c, 3, true);
+        bn(`${prefix}.bn${i + 1}`, c, 1);
+      });
+      conv(`${prefix}.conv4`, d, c, 1, false);
+      for (const part of ["g", "theta", "phi"]) conv(`${prefix}.nonLocal.${part}`, c, inner, 1, true);
+      conv(`${prefix}.nonLocal.w`, inner, c, 1, true);
+      bn(`${prefix}.nonLocal.bn`, c, 0);
+      conv(`${prefix}.conv5`, c * (o.dilations.length + 1), d, 3, false);
+      bn(`${prefix}.bn5`, d, 1);
+    };
+    if (o.aggregate) aggregate("vision", o.featureDim);
+    if (o.textDim > 0 && o.aggregate) aggregate("text", o.textDim);
+    let width = o.featureDim + (o.textDim > 0 ? o.textDim : 0);
+    [...o.hidden, 1].forEach((h, i) => {
+      add(`head.fc${i + 1}.weight`, [width, h], xavierUniform(random, width * h, width, h));
+      add(`head.fc${i + 1}.bias`, [h], 0);
+      width = h;
+    });
+  }
+
+  /** Parameters and buffers with their names, parameters first, in a stable order. */
+  namedTensors(): NamedTensor[] {
+    return [...this.params, ...this.buffers].map(([name, tensor]) => ({ name, tensor }));
+  }
+
+  /** Number of trainable values. */
+  parameterCount(): number {
+    let n = 0;
+    for (const v of this.params.values()) n += v.size;
+    return n;
+  }
+
+  /** Free every parameter and buffer. */
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    for (const v of this.buffers.values()) v.dispose();
+    for (const [, m, v] of this.#pendingStats) tf.dispose([m, v]);
+    this.#pendingStats = [];
+  }
+
+  #p(name: string): tf.Variable {
+    const v = this.params.get(name);
+    if (v === undefined) {
+      throw new Error(`Cannot find parameter as the model has none of that name: current value is ${name}`);
+    }
+    return v;
+  }
+
+  /** Conv1d, kernel `k`, dilation `d`, padding `d` ("same"), on `[N, T, Cin]` given the projection `x @ W`. */
+  #shiftAdd(projected: tf.Tensor, cout: number, k: number, d: number): tf.Tensor {
+    if (k === 1) return projected;
+    const [n, t] = projected.shape;
+    const taps = tf.split(projected, k, 2); // each [N, T, Cout]; tap j reads x[t + (j - 1) d]
+    const back = tf.slice(tf.pad(taps[0], [[0, 0], [d, 0], [0, 0]]), [0, 0, 0], [n, t, cout]);
+    const front = tf.slice(tf.pad(taps[2], [[0, 0], [0, d], [0, 0]]), [0, d, 0], [n, t, cout]);
+    return tf.addN([back, taps[1], front]);
+  }
+
+  #batchNorm(name: string, x: tf.Tensor, training: boolean): tf.Tensor {
+    const eps = this.options.batchNormEpsilon;
+    const gamma = this.#p(`${name}.gamma`);
+    const beta = this.#p(`${name}.beta`);
+    if (training) {
+      const { mean, variance } = tf.moments(x, [0, 1]);
+      const count = x.shape[0]! * x.shape[1]!;
+      this.#pendingStats.push([name, tf.keep(mean.clone()), tf.keep(variance.clone()), count]);
+      return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), gamma), beta);
+    }
+    const mean = this.buffers.get(`${name}.runningMean`)!;
+    const variance = this.buffers.get(`${name}.runningVar`)!;
+    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), gamma), beta);
+  }
+
+  #linear(x: tf.Tensor, name: string): tf.Tensor {
+    const w = this.#p(`${name}.weight`);
+    const b = this.params.get(`${name}.bias`);
+    const y = tf.matMul(x, w);
+    return b === undefined ? y : tf.add(y, b);
+  }
+
+  #aggregate(prefix: string, x: tf.Tensor, training: boolean): tf.Tensor {
+    const o = this.options;
+    const [n, t, d] = x.shape as [number, number, number];
+    const c = o.aggregateChannels;
+    const names = o.dilations.map((_, i) => `${prefix}.conv${i + 1}.weight`);
+    // One product for the three dilated convolutions and the 1x1 convolution (all read x).
+    const w = tf.concat([...names.map((nm) => this.#p(nm)), this.#p(`${prefix}.conv4.weight`)], 1);
+    const projected = tf.reshape(tf.matMul(tf.reshape(x, [n * t, d]), w), [n, t, w.shape[1]!]);
+    const parts = tf.split(projected, [...o.dilations.map(() => 3 * c), c], 2);
+    const branches = o.dilations.map((dil, i) => {
+      const y = tf.add(this.#shiftAdd(parts[i], c, 3, dil), this.#p(`${prefix}.conv${i + 1}.bias`));
+      return this.#batchNorm(`${prefix}.bn${i + 1}`, tf.relu(y), training);
+    });
+    const z = tf.relu(parts[o.dilations.length]);
+    // Non-local block: f = θ φᵀ / T (no softmax), y = f g, W_y = BN(conv(y)), z + W_y.
+    const inner = o.nonLocalChannels;
+    const zFlat = tf.reshape(z, [n * t, c]);
+    const wq = tf.concat(["g", "theta", "phi"].map((p) => this.#p(`${prefix}.nonLocal.${p}.weight`)), 1);
+    const bq = tf.concat(["g", "theta", "phi"].map((p) => this.#p(`${prefix}.nonLocal.${p}.bias`)), 0);
+    const qkv = tf.reshape(tf.add(tf.matMul(zFlat, wq), bq), [n, t, 3 * inner]);
+    const [g, theta, phi] = tf.split(qkv, 3, 2);
+    const f = tf.div(tf.matMul(theta, phi, false, true), t);
+    const y = tf.reshape(tf.matMul(f, g), [n * t, inner]);
+    const wy = tf.reshape(this.#linear(y, `${prefix}.nonLocal.w`), [n, t, c]);
+    const nonLocal = tf.add(this.#batchNorm(`${prefix}.nonLocal.bn`, wy, training), z);
+    const cat = tf.concat([...branches, nonLocal], 2);
+    const w5 = this.#p(`${prefix}.conv5.weight`);
+    const p5 = tf.reshape(tf.matMul(tf.reshape(cat, [n * t, cat.shape[2]!]), w5), [n, t, 3 * d]);
+    const out = this.#batchNorm(`${prefix}.bn5`, tf.relu(this.#shiftAdd(p5, d, 3, 1)), training);
+    return tf.add(out, x);
+  }
+
+  /**
+   * Forward pass. In training, `dropout` supplies the masks and BatchNorm uses batch statistics (queued for
+   * {@linkcode Detector.updateBuffers}); otherwise no dropout and running statistics.
+   */
+  forward(input: ForwardInput, training: boolean, dropout?: DropoutSource): ForwardOutput {
+    const o = this.options;
+    if (training && dropout === undefined) throw new TypeError("Cannot train as no dropout source was given");
+    const drop = (x: tf.Tensor, p: number) => (training && p > 0 ? tf.mul(x, dropout!.mask(x.shape, p)) : x);
+    const { videos, crops } = input;
+    const [nc, t] = input.vision.shape as [number, number, number];
+    if (nc !== videos * crops) {
+      throw new RangeError(`Cannot run the detector as vision rows must be videos × crops: current value is ${nc}`);
+    }
+    let features = o.aggregate ? this.#aggregate("vision", input.vision, training) : input.vision;
+    features = drop(features, o.featureDropout);
+    if (o.textDim > 0) {
+      if (input.text === undefined) throw new TypeError("Cannot run the text branch as no text features were given");
+      let text = o.aggregate ? this.#aggregate("text", input.text, training) : input.text;
+      text = drop(text, o.featureDropout);
+      const tiled = tf.reshape(tf.tile(tf.expandDims(text, 1), [1, crops, 1, 1]), [nc, t, o.textDim]);
+      features = tf.concat([features, tiled], 2);
+    }
+    const width = features.shape[2]!;
+    let h = tf.reshape(features, [nc * t, width]);
+    o.hidden.forEach((_, i) => {
+      h = drop(tf.relu(this.#linear(h, `head.fc${i + 1}`)), o.dropout);
+    });
+    const logits = this.#linear(h, `head.fc${o.hidden.length + 1}`);
+    const perCrop = tf.reshape(tf.sigmoid(logits), [videos, crops, t]);
+    const clipScores = tf.mean(perCrop, 1);
+    const features4 = tf.reshape(features, [videos, crops, t, width]);
+    const k = Math.min(o.topK, t);
+    let rank: tf.Tensor;
+    if (o.selection === "magnitude") {
+      rank = tf.mean(tf.sqrt(tf.add(tf.sum(tf.square(features4), 3), 1e-12)), 1); // [V, T]
+      if (training && o.magnitudeDropout > 0) rank = tf.mul(rank, dropout!.mask(rank.shape, o.magnitudeDropout));
+    } else {
+      rank = clipScores;
+    }
+    const { indices } = tf.topk(rank, k);
+    const selection = oneHotRows(indices, t);
+    const videoScores = tf.div(tf.sum(tf.mul(tf.sum(selection, 1), clipScores), 1), k);
+    return { clipScores, features: features4, selection, videoScores };
+  }
+
+  /** Apply the queued BatchNorm batch statistics to the running statistics (PyTorch's update, unbiased var). */
+  updateBuffers(): void {
+    const m = this.options.batchNormMomentum;
+    for (const [name, mean, variance, count] of this.#pendingStats) {
+      const rm = this.buffers.get(`${name}.runningMean`)!;
+      const rv = this.buffers.get(`${name}.runningVar`)!;
+      tf.tidy(() => {
+        rm.assign(tf.add(tf.mul(rm, 1 - m), tf.mul(mean, m)));
+        rv.assign(tf.add(tf.mul(rv, 1 - m), tf.mul(variance, (m * count) / Math.max(1, count - 1))));
+      });
+      tf.dispose([mean, variance]);
+    }
+    this.#pendingStats = [];
+  }
+
+  /** Drop queued statistics without applying them (e.g. after a probe step). */
+  discardBuffers(): void {
+    for (const [, mean, variance] of this.#pendingStats) tf.dispose([mean, variance]);
+    this.#pendingStats = [];
+  }
+}
+
+/** Fill in defaults and derived sizes; throws `RangeError` on invalid values. */
+export function resolveDetectorOptions(options: Partial<DetectorOptions>): DetectorOptions {
+  const o: DetectorOptions = { ...DEFAULT_DETECTOR_OPTIONS, ...options };
+  o.dilations = [...o.dilations];
+  o.hidden = [...o.hidden];
+  if (o.aggregateChannels === 0) o.aggregateChannels = Math.floor(o.featureDim / 4);
+  if (o.nonLocalChannels === 0) o.nonLocalChannels = Math.max(1, Math.floor(o.aggregateChannels / 2));
+  const check = (name: keyof DetectorOptions, ok: boolean) => {
+    if (!ok) {
+      throw new RangeError(
+        `Cannot build detector as ${name} is out of range: current value is ${JSON.stringify(o[name])}`,
+      );
+    }
+  };
+  check("featureDim", Number.isInteger(o.featureDim) && o.featureDim > 0);
+  check("textDim", Number.isInteger(o.textDim) && o.textDim >= 0);
+  check("dropout", o.dropout >= 0 && o.dropout < 1);
+  check("featureDropout", o.featureDropout >= 0 && o.featureDropout < 1);
+  check("magnitudeDropout", o.magnitudeDropout >= 0 && o.magnitudeDropout < 1);
+  check("topK", Number.isInteger(o.topK) && o.topK >= 1);
+  check("selection", o.selection === "score" || o.selection === "magnitude");
+  check("aggregateChannels", Number.isInteger(o.aggregateChannels) && o.aggregateChannels > 0);
+  check("dilations", o.dilations.length === 3 && o.dilations.every((d) => Number.isInteger(d) && d >= 1));
+  check("hidden", o.hidden.every((h) => Number.isInteger(h) && h > 0));
+  if (o.aggregate && o.aggregateChannels * 4 !== o.featureDim) {
+    throw new RangeError(
+      `Cannot build the Aggregate block as 4 × aggregateChannels must equal featureDim ${o.featureDim}: current value is ${o.aggregateChannels}`,
+    );
+  }
+  if (o.aggregate && o.textDim > 0 && o.textDim !== o.featureDim) {
+    throw new RangeError(
+      `Cannot build the text Aggregate block as textDim must equal featureDim ${o.featureDim}: current value is ${o.textDim}`,
+    );
+  }
+  return o;
+}

@@ -1,0 +1,666 @@
+/**
+ * The training loop: batches of B normal + B anomalous videos, SSLS-weighted losses, Adam with L2 weight decay,
+ * periodic evaluation, model selection (`last`, `val`, `best-on-test`), portable checkpoints with exact resume, and
+ * the run's outputs (config, metrics.jsonl, checkpoints, per-video clip scores, metrics.json).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { join } from "node:path";
+import { appendJsonLine } from "../io/jsonl.ts";
+import type { FeatureLayout } from "../io/features.ts";
+import type { VideoRecord } from "../io/manifest.ts";
+import { writeNpy } from "../io/npy.ts";
+import { writeRunConfig } from "../io/run_dir.ts";
+import { type AlignmentPolicy, evaluateVideos, type EvaluationResult, rocAuc, type VideoScores, writeEvaluation } from "../eval/mod.ts";
+import { type IntervalEnd, recordFrameLabels } from "./_labels.ts";
+import { type BackendChoice, selectBackend, type TrainBackend } from "./backend.ts";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { BatchSampler, type BatchSamplerState, checkConsistent, type CropMode, loadVideoFeatures, stratifiedHoldOut, type VideoFeatures } from "./data.ts";
+import { detectorLoss, type LossOptions, pseudoAnomalyLabels } from "./loss.ts";
+import { Detector, type DetectorOptions, type DropoutSource } from "./model.ts";
+import { AdamL2 } from "./optimizer.ts";
+import { type DetectorPreset, DETECTOR_PRESETS, PRESETS } from "./presets.ts";
+import { SeededRandom } from "./random.ts";
+
+/** Synthetic sample loss scaling modes. */
+export type SslsMode = "per-sample" | "batch-fraction" | "off";
+/** The allowed SSLS modes. */
+export const SSLS_MODES: readonly SslsMode[] = ["per-sample", "batch-fraction", "off"];
+/** Model-selection policies. */
+export type SelectPolicy = "last" | "val" | "best-on-test";
+/** The allowed selection policies. */
+export const SELECT_POLICIES: readonly SelectPolicy[] = ["last", "val", "best-on-test"];
+
+/** A prompt bank of anomaly-prompt text embeddings `[P, Dt]`. */
+export interface PromptBank {
+  data: Float32Array;
+  shape: [number, number];
+}
+
+/** Progress event passed to `onStep`. */
+export interface StepEvent {
+  iteration: number;
+  iterations: number;
+  /** Total loss when read at this step (every `logEvery` steps). */
+  loss?: number;
+  /** λ at this step. */
+  lambda: number;
+  /** Milliseconds of this step. */
+  ms: number;
+}
+
+/** Options of {@linkcode trainDetector}. */
+export interface TrainOptions {
+  /** Detector preset. @default {"rtfm"} */
+  preset: DetectorPreset;
+  /** Architecture overrides on top of the preset. @default {{}} */
+  model: Partial<DetectorOptions>;
+  /** Loss-weight overrides on top of the preset. @default {{}} */
+  loss: Partial<LossOptions>;
+  /** TensorFlow.js backend. @default {"auto"} */
+  backend: TrainBackend;
+  /** Threads of the wasm backend (>1 = experimental threaded build). @default {1} */
+  wasmThreads: number;
+  /** Training iterations (one batch each). @default {1000} */
+  iterations: number;
+  /** Videos per class in a batch (B normal + B anomalous). @default {32} */
+  batchSize: number;
+  /** Segments per training video. @default {64} */
+  segments: number;
+  /** Crops used. @default {"all"} */
+  crops: CropMode;
+  /** Feature layout of records without `layout`. @default {"TD"} */
+  layout: FeatureLayout;
+  /** Manifest field holding the caption-text feature path (gvvad). @default {"text"} */
+  textField: string;
+  /** Anomaly prompt-bank embeddings (gvvad pseudo labels); none = no PAL/triplet terms. @default {undefined} */
+  promptBank?: PromptBank;
+  /** Learning rate. @default {1e-3} */
+  learningRate: number;
+  /** L2 weight decay added to the gradient. @default {5e-3} */
+  weightDecay: number;
+  /** SSLS mode. @default {"per-sample"} */
+  ssls: SslsMode;
+  /** λ for synthetic videos (1 = no scaling). @default {0.5} */
+  lambda: number;
+  /** Learn λ = lambdaMax·sigmoid(θ), θ initialised so that λ starts at `lambda`. @default {false} */
+  learnableLambda: boolean;
+  /** Upper bound of a learnable λ. @default {1} */
+  lambdaMax: number;
+  /** Seed of initialisation, dropout, shuffling and hold-out. @default {0} */
+  seed: number;
+  /** Evaluate (validation / best-on-test) every N iterations. @default {50} */
+  evalEvery: number;
+  /** Write `checkpoints/last` every N iterations (0 = only at the end). @default {100} */
+  checkpointEvery: number;
+  /** Read the loss (and log it) every N iterations. @default {10} */
+  logEvery: number;
+  /** Videos per class in the `auto` backend probe step. @default {8} */
+  probeBatch: number;
+  /** Model selection. @default {"last"} */
+  select: SelectPolicy;
+  /** Share of training videos held out per (label, source) stratum for `select: "val"`. @default {0.2} */
+  valFraction: number;
+  /** Frames per clip (score expansion for the evaluator). @default {16} */
+  framesPerClip: number;
+  /** How interval ends count when building test frame labels. @default {"inclusive"} */
+  intervalEnd: IntervalEnd;
+  /** Evaluator alignment of scores and labels. @default {"cut-or-pad-labels"} */
+  alignment: AlignmentPolicy;
+  /** Bootstrap resamples of the evaluator's AUC CI. @default {1000} */
+  bootstrapSamples: number;
+  /** Output folder; none = nothing written. @default {undefined} */
+  outDir?: string;
+  /** Checkpoint folder to resume from (exact resume). @default {undefined} */
+  resume?: string;
+  /** Extra fields copied into config.json (e.g. manifest paths). @default {{}} */
+  configExtra: Record<string, unknown>;
+  /** Called after every step. @default {undefined} */
+  onStep?: (event: StepEvent) => void;
+  /** Called with the chosen backend before training. @default {undefined} */
+  onBackend?: (choice: BackendChoice) => void;
+}
+
+/** Defaults of {@linkcode TrainOptions}. */
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
+  preset: "rtfm",
+  model: {},
+  loss: {},
+  backend: "auto",
+  wasmThreads: 1,
+  iterations: 1000,
+  batchSize: 32,
+  segments: 64,
+  crops: "all",
+  layout: "TD",
+  textField: "text",
+  learningRate: 1e-3,
+  weightDecay: 5e-3,
+  ssls: "per-sample",
+  lambda: 0.5,
+  learnableLambda: false,
+  lambdaMax: 1,
+  seed: 0,
+  evalEvery: 50,
+  checkpointEvery: 100,
+  logEvery: 10,
+  probeBatch: 8,
+  select: "last",
+  valFraction: 0.2,
+  framesPerClip: 16,
+  intervalEnd: "inclusive",
+  alignment: "cut-or-pad-labels",
+  bootstrapSamples: 1000,
+  configExtra: {},
+};
+
+/** One logged training step. */
+export interface StepLog {
+  iteration: number;
+  loss: number;
+  terms: Record<string, number>;
+  lambda: number;
+  ms: number;
+}
+
+/** Per-video clip scores of a test video. */
+export interface TestScores {
+  id: string;
+  clipScores: Float32Array;
+}
+
+/** What {@linkcode trainDetector} returns. The caller owns `detector` (call `detector.dispose()`). */
+export interface TrainResult {
+  backend: BackendChoice;
+  /** Selection policy, the chosen iteration, and the label printed with every metric. */
+  selection: { policy: SelectPolicy; iteration: number; label: string; value: number | null };
+  history: StepLog[];
+  evaluations: { iteration: number; valAuc?: number; testAuc?: number }[];
+  metrics: EvaluationResult | null;
+  testScores: TestScores[];
+  detector: Detector;
+  /** Resolved options (without callbacks). */
+  options: Record<string, unknown>;
+  outDir?: string;
+}
+
+function check(ok: boolean, name: string, value: unknown, constraint: string, Ctor: ErrorConstructor = RangeError): void {
+  if (!ok) throw new Ctor(`Cannot train as ${name} ${constraint}: current value is ${JSON.stringify(value)}`);
+}
+
+/** Resolve and validate options (defaults, preset). */
+export function resolveTrainOptions(options: Partial<TrainOptions> = {}): TrainOptions {
+  const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS };
+  for (const [k, v] of Object.entries(options)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+  check(DETECTOR_PRESETS.includes(o.preset), "preset", o.preset, `must be one of ${DETECTOR_PRESETS.join(", ")}`);
+  check(SSLS_MODES.includes(o.ssls), "ssls", o.ssls, `must be one of ${SSLS_MODES.join(", ")}`);
+  check(SELECT_POLICIES.includes(o.select), "select", o.select, `must be one of ${SELECT_POLICIES.join(", ")}`);
+  const int = (name: keyof TrainOptions, min: number) => {
+    const v = o[name] as number;
+    check(Number.isInteger(v) && v >= min, name, v, `must be an integer >= ${min}`);
+  };
+  int("iterations", 0);
+  int("batchSize", 1);
+  int("segments", 1);
+  int("evalEvery", 1);
+  int("checkpointEvery", 0);
+  int("logEvery", 1);
+  int("probeBatch", 1);
+  int("framesPerClip", 1);
+  int("wasmThreads", 1);
+  int("bootstrapSamples", 0);
+  check(Number.isInteger(o.seed), "seed", o.seed, "must be an integer");
+  check(o.lambda >= 0 && Number.isFinite(o.lambda), "lambda", o.lambda, "must be a finite number >= 0");
+  check(o.learningRate > 0, "learningRate", o.learningRate, "must be > 0");
+  check(o.weightDecay >= 0, "weightDecay", o.weightDecay, "must be >= 0");
+  check(o.valFraction > 0 && o.valFraction < 1, "valFraction", o.valFraction, "must be in (0, 1)");
+  if (o.learnableLambda) {
+    check(o.lambdaMax > 0, "lambdaMax", o.lambdaMax, "must be > 0");
+    check(o.lambda > 0 && o.lambda < o.lambdaMax, "lambda", o.lambda, `must be in (0, lambdaMax = ${o.lambdaMax}) when learnable`);
+    check(o.ssls !== "off", "ssls", o.ssls, "must not be off when lambda is learnable");
+  }
+  check(o.crops === "all" || o.crops === "mean" || (Number.isInteger(o.crops) && (o.crops as number) >= 0), "crops", o.crops, "must be all, mean or a crop index");
+  return o;
+}
+
+/** Options as plain JSON (callbacks and arrays of data removed). */
+function optionsRecord(o: TrainOptions): Record<string, unknown> {
+  const { onStep: _s, onBackend: _b, promptBank, ...rest } = o;
+  return { ...rest, promptBank: promptBank ? { shape: promptBank.shape } : null };
+}
+
+/** Label of a selection policy, printed with every metric. */
+export function selectionLabel(policy: SelectPolicy, iteration: number): string {
+  if (policy === "best-on-test") {
+    return `best-on-test (iteration ${iteration}, chosen by test AUC: optimistic, only for comparison with published numbers)`;
+  }
+  if (policy === "val") return `val (iteration ${iteration}, chosen by AUC on a held-out validation split of the training videos)`;
+  return `last (iteration ${iteration})`;
+}
+
+function safeFileName(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]/g, "_");
+}
+
+let runCount = 0;
+
+/** Dropout masks from a seeded JS generator (identical across backends). */
+class SeededDropout implements DropoutSource {
+  random: SeededRandom;
+  constructor(seed: number) {
+    this.random = new SeededRandom(seed, 2);
+  }
+  mask(shape: number[], p: number): tf.Tensor {
+    const size = shape.reduce((a, b) => a * b, 1);
+    return tf.tensor(this.random.fillDropoutMask(new Float32Array(size), p), shape);
+  }
+}
+
+/** Clip scores `[T]` of one video (all clips, crops averaged), in evaluation mode. */
+export async function scoreFeatures(detector: Detector, video: VideoFeatures): Promise<Float32Array> {
+  const t = tf.tidy(() => {
+    const vision = tf.tensor(video.data, [video.crops, video.clips, video.dim]);
+    const textDim = detector.options.textDim;
+    const text = textDim > 0
+      ? (video.text ? tf.tensor(video.text, [1, video.clips, textDim]) : tf.zeros([1, video.clips, textDim]))
+      : undefined;
+    return tf.reshape(detector.forward({ vision, text, videos: 1, crops: video.crops }, false).clipScores, [video.clips]);
+  });
+  try {
+    return new Float32Array(await t.data() as Float32Array);
+  } finally {
+    t.dispose();
+  }
+}
+
+async function scoreAll(detector: Detector, videos: VideoFeatures[]): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const v of videos) out.push(await scoreFeatures(detector, v));
+  return out;
+}
+
+function topKMeanJs(scores: Float32Array, k: number): number {
+  const sorted = Array.from(scores).sort((a, b) => b - a);
+  const n = Math.min(k, sorted.length);
+  let s = 0;
+  for (let i = 0; i < n; i++) s += sorted[i];
+  return s / n;
+}
+
+function testVideoScores(records: VideoRecord[], scores: Float32Array[], o: TrainOptions): VideoScores[] {
+  return records.map((r, i) => {
+    const frames = typeof r.frames === "number" && r.frames > 0 ? r.frames : scores[i].length * o.framesPerClip;
+    const frameLabels = recordFrameLabels(r.id, frames, r.intervals ?? [], o.intervalEnd);
+    return { id: r.id, class: r.class, label: r.label, frameLabels, clipScores: scores[i] };
+  });
+}
+
+async function snapshot(detector: Detector): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const { name, tensor } of detector.namedTensors()) out.set(name, new Float32Array(await tensor.data() as Float32Array));
+  return out;
+}
+
+function restore(detector: Detector, values: Map<string, Float32Array | { data: Float32Array; shape: number[] }>, prefix = ""): void {
+  for (const { name, tensor } of detector.namedTensors()) {
+    const v = values.get(prefix + name);
+    if (v === undefined) throw new Error(`Cannot restore the detector as tensor ${name} is missing: current value is undefined`);
+    const data = v instanceof Float32Array ? v : v.data;
+    if (data.length !== tensor.size) {
+      throw new RangeError(`Cannot restore tensor ${name} as its size must be ${tensor.size}: current value is ${data.length}`);
+    }
+    tf.tidy(() => tensor.assign(tf.tensor(data, tensor.shape)));
+  }
+}
+
+/**
+ * Train a detector on `train` videos and score `test` videos (not resampled: every clip, crops averaged).
+ * With `outDir`: writes `config.json` first, then `metrics.jsonl`, `checkpoints/`, `scores/<id>.npy` and
+ * `metrics.json` (+ the evaluator's CSV/SVG files) stating the selection policy.
+ *
+ * @example
+ * ```ts ignore
+ * import { trainDetector } from "./train.ts";
+ * const result = await trainDetector(trainRecords, testRecords, { preset: "mil", iterations: 100, outDir: "runs/x" });
+ * console.log(result.metrics?.auc, result.selection.label);
+ * result.detector.dispose();
+ * ```
+ */
+export async function trainDetector(
+  train: VideoRecord[],
+  test: VideoRecord[],
+  options: Partial<TrainOptions> = {},
+): Promise<TrainResult> {
+  const o = resolveTrainOptions(options);
+  const preset = PRESETS[o.preset];
+  const lossOptions: LossOptions = { ...preset.loss, ...o.loss };
+  if (train.length === 0) throw new RangeError("Cannot train as the training set must not be empty: current value is 0 videos");
+  const counts = { normal: train.filter((r) => r.label === "normal").length, anomalous: train.filter((r) => r.label === "anomalous").length };
+  if (counts.normal === 0 || counts.anomalous === 0) {
+    throw new RangeError(
+      `Cannot train as the training set needs normal and anomalous videos: current value is ${counts.normal} normal, ${counts.anomalous} anomalous`,
+    );
+  }
+  // Data first (fails fast on bad input, before any output).
+  const withText = preset.usesText;
+  const loadOptions = { layout: o.layout, crops: o.crops, textField: o.textField, withText };
+  const trainVideos: VideoFeatures[] = [];
+  for (const r of train) trainVideos.push(await loadVideoFeatures(r, { ...loadOptions, segments: o.segments }));
+  const shape = checkConsistent(trainVideos, "training");
+  const testVideos: VideoFeatures[] = [];
+  for (const r of test) testVideos.push(await loadVideoFeatures(r, { ...loadOptions, segments: 0 }));
+  if (testVideos.length > 0) {
+    const testShape = checkConsistent(testVideos, "test");
+    if (testShape.dim !== shape.dim) {
+      throw new RangeError(`Cannot score the test set as its feature dimension must equal the training set's ${shape.dim}: current value is ${testShape.dim} (video ${testVideos[0].record.id})`);
+    }
+  }
+  // gvvad without captions runs vision-only, as GV-VAD(RTFM) did.
+  const textDim = withText ? shape.textDim : 0;
+  let trainIdx = trainVideos.map((_, i) => i);
+  let valIdx: number[] = [];
+  if (o.select === "val") {
+    const split = stratifiedHoldOut(train, o.valFraction, o.seed);
+    trainIdx = split.train;
+    valIdx = split.val;
+  }
+  const fitVideos = trainIdx.map((i) => trainVideos[i]);
+  const valVideos = valIdx.map((i) => trainVideos[i]);
+  const sampler = new BatchSampler(fitVideos, o.seed);
+  if (o.select === "val" && (valVideos.every((v) => v.record.label === "normal") || valVideos.every((v) => v.record.label === "anomalous"))) {
+    throw new RangeError(`Cannot select on validation as the held-out split needs both labels: current value is ${valVideos.length} videos`);
+  }
+
+  const modelOptions: Partial<DetectorOptions> = { ...preset.model, ...o.model, featureDim: shape.dim, textDim };
+  // `auto` times one forward + backward pass of this very model (batch capped at probeBatch per class).
+  const probe = async () => {
+    const pb = Math.min(o.batchSize, o.probeBatch);
+    const det = new Detector(modelOptions, o.seed);
+    const drop = new SeededDropout(o.seed);
+    try {
+      const { value, grads } = tf.variableGrads(() => {
+        const vision = tf.zeros([2 * pb * shape.crops, o.segments, shape.dim]);
+        const text = textDim > 0 ? tf.zeros([2 * pb, o.segments, textDim]) : undefined;
+        const out = det.forward({ vision, text, videos: 2 * pb, crops: shape.crops }, true, drop);
+        const labels = tf.concat([tf.zeros([pb]), tf.ones([pb])]);
+        return detectorLoss(out, { labels, weights: tf.ones([2 * pb]) }, lossOptions).total;
+      }, [...det.params.values()]);
+      await value.data();
+      tf.dispose([value, ...Object.values(grads)]);
+    } finally {
+      det.discardBuffers();
+      det.dispose();
+    }
+  };
+  const backend = await selectBackend(o.backend, { wasmThreads: o.wasmThreads, probe });
+  o.onBackend?.(backend);
+  const resolvedRecord = { ...optionsRecord(o), lossResolved: lossOptions };
+  if (o.outDir !== undefined) {
+    await Deno.mkdir(o.outDir, { recursive: true });
+    await writeRunConfig(o.outDir, {
+      task: "train",
+      ...o.configExtra,
+      options: resolvedRecord,
+      backend,
+      data: {
+        train: fitVideos.length,
+        validation: valVideos.length,
+        test: testVideos.length,
+        featureDim: shape.dim,
+        crops: shape.crops,
+        textDim,
+        synthetic: fitVideos.filter((v) => v.record.source === "synthetic").length,
+      },
+      selection: o.select,
+    });
+  }
+
+  const detector = new Detector(modelOptions, o.seed);
+  const optimizer = new AdamL2({ learningRate: o.learningRate, weightDecay: o.weightDecay });
+  const dropout = new SeededDropout(o.seed);
+  const lambdaTheta = o.learnableLambda
+    ? tf.tidy(() => tf.variable(tf.scalar(Math.log(o.lambda / o.lambdaMax / (1 - o.lambda / o.lambdaMax))), true, `lambdaTheta${runCount++}`))
+    : undefined;
+  const lambdaOptimizer = new AdamL2({ learningRate: o.learningRate, weightDecay: 0 });
+  // A learnable λ is read and logged at every step.
+  const logEvery = lambdaTheta ? 1 : o.logEvery;
+  const history: StepLog[] = [];
+  const evaluations: TrainResult["evaluations"] = [];
+  let startIteration = 0;
+  let best: { iteration: number; value: number; values: Map<string, Float32Array> } | undefined;
+  const metricsPath = o.outDir !== undefined ? join(o.outDir, "metrics.jsonl") : undefined;
+  const ckptDir = o.outDir !== undefined ? join(o.outDir, "checkpoints") : undefined;
+  const textBank = o.promptBank !== undefined && textDim > 0 ? tf.tensor(o.promptBank.data, o.promptBank.shape) : undefined;
+  if (textBank !== undefined && o.promptBank!.shape[1] !== textDim) {
+    textBank.dispose();
+    throw new RangeError(`Cannot use the prompt bank as its dimension must equal the text features' ${textDim}: current value is ${o.promptBank!.shape[1]}`);
+  }
+
+  const currentLambda = async (): Promise<number> =>
+    lambdaTheta ? o.lambdaMax / (1 + Math.exp(-(await lambdaTheta.data())[0])) : o.lambda;
+
+  const checkpointState = (iteration: number): [Map<string, tf.Tensor>, Record<string, unknown>] => {
+    const tensors = new Map<string, tf.Tensor>();
+    for (const { name, tensor } of detector.namedTensors()) tensors.set(`model/${name}`, tensor);
+    for (const [name, m] of optimizer.m) tensors.set(`adam.m/${name}`, m);
+    for (const [name, v] of optimizer.v) tensors.set(`adam.v/${name}`, v);
+    if (lambdaTheta) {
+      tensors.set("lambda.theta", lambdaTheta);
+      const m = lambdaOptimizer.m.get("theta");
+      const v = lambdaOptimizer.v.get("theta");
+      if (m && v) {
+        tensors.set("lambda.adam.m", m);
+        tensors.set("lambda.adam.v", v);
+      }
+    }
+    const state = {
+      preset: o.preset,
+      model: detector.options,
+      loss: lossOptions,
+      options: resolvedRecord,
+      backend: backend.name,
+      seed: o.seed,
+      iteration,
+      adamStep: optimizer.step,
+      lambdaAdamStep: lambdaOptimizer.step,
+      sampler: sampler.getState(),
+      dropoutRandom: dropout.random.state,
+      best: best ? { iteration: best.iteration, value: best.value } : null,
+    };
+    return [tensors, state];
+  };
+
+  if (o.resume !== undefined) {
+    const { manifest, values } = await loadCheckpoint(o.resume);
+    const state = manifest.state as Record<string, unknown>;
+    if (JSON.stringify(state.model) !== JSON.stringify(detector.options)) {
+      detector.dispose();
+      throw new RangeError(`Cannot resume from ${o.resume} as its model options must match the current ones: current value is ${JSON.stringify(state.model)}`);
+    }
+    restore(detector, values, "model/");
+    for (const [name, param] of detector.params) {
+      const m = values.get(`adam.m/${name}`);
+      const v = values.get(`adam.v/${name}`);
+      if (m && v) {
+        optimizer.m.set(name, tf.tidy(() => tf.variable(tf.tensor(m.data, param.shape), false, `resumeM${runCount++}`)));
+        optimizer.v.set(name, tf.tidy(() => tf.variable(tf.tensor(v.data, param.shape), false, `resumeV${runCount++}`)));
+      }
+    }
+    const theta = values.get("lambda.theta");
+    if (lambdaTheta && theta) {
+      tf.tidy(() => lambdaTheta.assign(tf.scalar(theta.data[0])));
+      const m = values.get("lambda.adam.m");
+      const v = values.get("lambda.adam.v");
+      if (m && v) {
+        lambdaOptimizer.m.set("theta", tf.tidy(() => tf.variable(tf.scalar(m.data[0]), false, `resumeLambdaM${runCount++}`)));
+        lambdaOptimizer.v.set("theta", tf.tidy(() => tf.variable(tf.scalar(v.data[0]), false, `resumeLambdaV${runCount++}`)));
+      }
+      lambdaOptimizer.step = (state.lambdaAdamStep as number) ?? 0;
+    }
+    optimizer.step = state.adamStep as number;
+    sampler.setState(state.sampler as BatchSamplerState);
+    dropout.random.state = state.dropoutRandom as number;
+    startIteration = manifest.iteration;
+  }
+
+  // Pre-allocated batch buffers: data preparation stays a handful of typed-array copies.
+  const b = o.batchSize;
+  const c = shape.crops;
+  const s = o.segments;
+  const d = shape.dim;
+  const visionBuf = new Float32Array(2 * b * c * s * d);
+  const textBuf = textDim > 0 ? new Float32Array(2 * b * s * textDim) : undefined;
+  const labels = tf.tensor1d(Array.from({ length: 2 * b }, (_, i) => (i < b ? 0 : 1)));
+  const varList: tf.Variable[] = [...detector.params.values(), ...(lambdaTheta ? [lambdaTheta] : [])];
+
+  const evaluate = async (iteration: number) => {
+    const record: { iteration: number; valAuc?: number; testAuc?: number } = { iteration };
+    if (o.select === "val") {
+      const scores = await scoreAll(detector, valVideos);
+      const vs = new Float32Array(scores.map((x) => topKMeanJs(x, detector.options.topK)));
+      const vl = new Uint8Array(valVideos.map((v) => (v.record.label === "anomalous" ? 1 : 0)));
+      record.valAuc = rocAuc(vl, vs);
+      if (best === undefined || record.valAuc > best.value) best = { iteration, value: record.valAuc, values: await snapshot(detector) };
+    } else if (o.select === "best-on-test" && testVideos.length > 0) {
+      const scores = await scoreAll(detector, testVideos);
+      const m = evaluateVideos(testVideoScores(test, scores, o), { framesPerClip: o.framesPerClip, alignment: o.alignment, bootstrapSamples: 0 });
+      record.testAuc = m.auc;
+      if (best === undefined || m.auc > best.value) best = { iteration, value: m.auc, values: await snapshot(detector) };
+    }
+    evaluations.push(record);
+    if (metricsPath) await appendJsonLine(metricsPath, { type: "eval", ...record, selection: o.select });
+  };
+
+  try {
+    for (let iteration = startIteration + 1; iteration <= o.iterations; iteration++) {
+      const started = performance.now();
+      const batch = sampler.next(b);
+      const sources = new Float32Array(2 * b);
+      batch.forEach((vi, j) => {
+        const v = fitVideos[vi];
+        visionBuf.set(v.data, j * c * s * d);
+        if (textBuf) textBuf.set(v.text ?? new Float32Array(s * textDim), j * s * textDim);
+        sources[j] = v.record.source === "synthetic" ? 1 : 0;
+      });
+      const log = iteration % logEvery === 0 || iteration === o.iterations;
+      let kept: Record<string, tf.Scalar> = {};
+      const lambdaNow = lambdaTheta ? undefined : o.lambda;
+      const { value, grads } = tf.variableGrads(() => {
+        const vision = tf.tensor(visionBuf, [2 * b * c, s, d]);
+        const text = textBuf ? tf.tensor(textBuf, [2 * b, s, textDim]) : undefined;
+        const out = detector.forward({ vision, text, videos: 2 * b, crops: c }, true, dropout);
+        const lambda = lambdaTheta ? tf.mul(tf.sigmoid(lambdaTheta), o.lambdaMax) : tf.scalar(lambdaNow!);
+        const src = tf.tensor1d(sources);
+        const weights = o.ssls === "per-sample" ? tf.add(1, tf.mul(src, tf.sub(lambda, 1))) : tf.onesLike(src);
+        const pseudoLabels = textBank && text ? pseudoAnomalyLabels(text, textBank) : undefined;
+        const { total, terms } = detectorLoss(out, { labels, weights, pseudoLabels }, lossOptions);
+        let cost: tf.Scalar = total;
+        if (o.ssls === "batch-fraction") {
+          let synthAnomalous = 0;
+          for (let j = b; j < 2 * b; j++) synthAnomalous += sources[j];
+          const f = synthAnomalous / b;
+          cost = tf.mul(total, tf.add(1, tf.mul(f, tf.sub(lambda, 1)))) as tf.Scalar;
+        }
+        if (log) kept = Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, tf.keep(v)]));
+        return cost;
+      }, varList);
+      optimizer.apply(detector.params, grads, () => true);
+      if (lambdaTheta) {
+        // λ's parameter: plain Adam step, no weight decay (a separate optimizer state keeps the model's untouched).
+        lambdaOptimizer.apply(new Map([["theta", lambdaTheta]]), grads, () => false);
+      }
+      detector.updateBuffers();
+      tf.dispose(grads);
+      let loss: number | undefined;
+      const lambdaValue = await currentLambda();
+      if (log) {
+        loss = (await value.data())[0];
+        const terms: Record<string, number> = {};
+        for (const [k, v] of Object.entries(kept)) terms[k] = (await v.data())[0];
+        tf.dispose(Object.values(kept));
+        if (!Number.isFinite(loss)) throw new RangeError(`Cannot continue training as the loss is not finite at iteration ${iteration}: current value is ${loss}`);
+        const ms = performance.now() - started;
+        const entry: StepLog = { iteration, loss, terms, lambda: lambdaValue, ms: Math.round(ms * 10) / 10 };
+        history.push(entry);
+        if (metricsPath) await appendJsonLine(metricsPath, { type: "step", ...entry, backend: backend.name });
+      }
+      value.dispose();
+      o.onStep?.({ iteration, iterations: o.iterations, loss, lambda: lambdaValue, ms: performance.now() - started });
+      if (o.select !== "last" && (iteration % o.evalEvery === 0 || iteration === o.iterations)) await evaluate(iteration);
+      if (ckptDir && o.checkpointEvery > 0 && iteration % o.checkpointEvery === 0 && iteration !== o.iterations) {
+        const [tensors, state] = checkpointState(iteration);
+        await saveCheckpoint(join(ckptDir, "last"), iteration, tensors, state);
+      }
+    }
+    const lastIteration = Math.max(o.iterations, startIteration);
+    if (ckptDir) {
+      const [tensors, state] = checkpointState(lastIteration);
+      await saveCheckpoint(join(ckptDir, "last"), lastIteration, tensors, state);
+    }
+    let selectedIteration = lastIteration;
+    let selectedValue: number | null = null;
+    if (o.select !== "last" && best !== undefined) {
+      restore(detector, best.values);
+      selectedIteration = best.iteration;
+      selectedValue = best.value;
+      if (ckptDir) {
+        const tensors = new Map<string, tf.Tensor>();
+        for (const { name, tensor } of detector.namedTensors()) tensors.set(`model/${name}`, tensor);
+        await saveCheckpoint(join(ckptDir, "selected"), selectedIteration, tensors, {
+          preset: o.preset,
+          model: detector.options,
+          loss: lossOptions,
+          backend: backend.name,
+          seed: o.seed,
+          selection: o.select,
+          value: selectedValue,
+        });
+      }
+    }
+    const label = selectionLabel(o.select, selectedIteration);
+    const scores = await scoreAll(detector, testVideos);
+    const testScores = testVideos.map((v, i) => ({ id: v.record.id, clipScores: scores[i] }));
+    let metrics: EvaluationResult | null = null;
+    if (testVideos.length > 0) {
+      const videos = testVideoScores(test, scores, o);
+      metrics = evaluateVideos(videos, {
+        framesPerClip: o.framesPerClip,
+        alignment: o.alignment,
+        bootstrapSamples: o.bootstrapSamples,
+        seed: o.seed >>> 0,
+        protocolNote: `trained with lib/train preset ${o.preset} on backend ${backend.name}; frame labels from manifest intervals (${o.intervalEnd} ends)`,
+      });
+      metrics.protocol.modelSelection = label;
+      if (o.outDir !== undefined) {
+        for (const t of testScores) {
+          await writeNpy(join(o.outDir, "scores", `${safeFileName(t.id)}.npy`), { data: t.clipScores, shape: [t.clipScores.length], dtype: "float32" });
+        }
+        await writeEvaluation(o.outDir, metrics, videos);
+      }
+    }
+    if (metricsPath) {
+      await appendJsonLine(metricsPath, { type: "final", selection: o.select, iteration: selectedIteration, label, auc: metrics?.auc ?? null, ap: metrics?.ap ?? null, backend: backend.name });
+    }
+    return {
+      backend,
+      selection: { policy: o.select, iteration: selectedIteration, label, value: selectedValue },
+      history,
+      evaluations,
+      metrics,
+      testScores,
+      detector,
+      options: resolvedRecord,
+      outDir: o.outDir,
+    };
+  } catch (error) {
+    detector.dispose();
+    throw error;
+  } finally {
+    optimizer.dispose();
+    lambdaOptimizer.dispose();
+    lambdaTheta?.dispose();
+    labels.dispose();
+    textBank?.dispose();
+  }
+}

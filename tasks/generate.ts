@@ -1,0 +1,185 @@
+/**
+ * `deno task generate` — one video per description (anomalous and normal) through a generation backend, with a
+ * resumable job manifest: run it again with the same `--out` after an interruption and nothing submitted is
+ * resubmitted and nothing downloaded is lost.
+ *
+ * Permissions: read/write (pairs, output); run `ffmpeg,ffprobe` (procedural rendering, validation); net
+ * `127.0.0.1,localhost,open.bigmodel.cn,api.z.ai,aigc-files.bigmodel.cn,api.openai.com` (other hosts: edit the task line in
+ * deno.json, see docs/synthetic.md); env `ZHIPUAI_API_KEY`, `OPENAI_API_KEY` (never logged or written).
+ * Inputs: `--descriptions pairs.jsonl` from `deno task prompts`.
+ * Outputs: `<out>/jobs.jsonl` (job states), `<out>/videos/*.mp4`, `<out>/manifest.jsonl` (dataset records),
+ * `<out>/config.json`.
+ *
+ * @example
+ * ```sh
+ * deno task generate --descriptions runs/prompts/demo/pairs.jsonl --backend procedural --out runs/generate/demo
+ * ZHIPUAI_API_KEY=... deno task generate --descriptions pairs.jsonl --backend zhipu --model cogvideox-flash --out runs/generate/cog
+ * ```
+ * @module
+ */
+import { resolve } from "node:path";
+import { enumFlag, type FlagSpec, numberFlag, parseFlags, runMain } from "../lib/cli/flags.ts";
+import { ProgressBar } from "../lib/cli/progress.ts";
+import { readJsonLines } from "../lib/io/jsonl.ts";
+import { createRunDir, writeRunConfig } from "../lib/io/run_dir.ts";
+import type { VideoLabel } from "../lib/io/manifest.ts";
+import { loadCatalogue } from "../lib/prompts/catalogue.ts";
+import { assertPromptPair, type PromptPair } from "../lib/prompts/synthesize.ts";
+import { GENERATE_BACKENDS } from "../lib/generate/client.ts";
+import {
+  backendBaseUrl,
+  DEFAULT_GENERATE_VIDEOS_OPTIONS,
+  generateVideos,
+  type GenerateVideosOptions,
+} from "../lib/generate/generate.ts";
+import { DEFAULT_PROCEDURAL_CLIENT_OPTIONS } from "../lib/generate/procedural.ts";
+
+const D = DEFAULT_GENERATE_VIDEOS_OPTIONS;
+const P = DEFAULT_PROCEDURAL_CLIENT_OPTIONS;
+const KEY_ENV = { zhipu: "ZHIPUAI_API_KEY", "openai-videos": "OPENAI_API_KEY", procedural: undefined } as const;
+
+const SPEC: FlagSpec = {
+  descriptions: { type: "string", short: "d", description: "pairs JSON Lines from deno task prompts (required)" },
+  backend: { type: "string", default: D.backend, description: `backend: ${GENERATE_BACKENDS.join(" | ")}` },
+  out: { type: "string", short: "o", description: "output folder; reuse it to resume (default runs/generate/<id>)" },
+  "base-url": { type: "string", description: "API base URL of a network backend" },
+  model: { type: "string", description: "model (default: cogvideox-3 for zhipu, sora-2 for openai-videos)" },
+  seconds: { type: "string", description: "openai-videos clip seconds (default 4)" },
+  size: { type: "string", description: "video size for network backends, e.g. 1280x720" },
+  labels: { type: "string", default: "anomalous,normal", description: "labels to generate" },
+  concurrency: { type: "string", default: String(D.concurrency), description: "jobs in flight" },
+  "max-jobs": { type: "string", description: "budget: new submissions in this run at most" },
+  "max-retries": { type: "string", default: String(D.maxRetries), description: "retries per request" },
+  "base-delay-ms": { type: "string", default: String(D.baseDelayMs), description: "first backoff delay" },
+  "max-delay-ms": { type: "string", default: String(D.maxDelayMs), description: "backoff cap" },
+  "request-timeout-ms": { type: "string", default: String(D.requestTimeoutMs), description: "per-request timeout" },
+  "download-timeout-ms": { type: "string", default: String(D.downloadTimeoutMs), description: "per-download timeout" },
+  "job-timeout-ms": { type: "string", default: String(D.jobTimeoutMs), description: "per-job timeout (polling)" },
+  "poll-interval-ms": { type: "string", default: String(D.pollIntervalMs), description: "wait between polls" },
+  "min-frames": { type: "string", default: String(D.minFrames), description: "minimum frames of a valid video" },
+  width: { type: "string", default: String(P.width), description: "procedural: width" },
+  height: { type: "string", default: String(P.height), description: "procedural: height" },
+  fps: { type: "string", default: String(P.fps), description: "procedural: frames per second" },
+  frames: { type: "string", default: String(P.frames), description: "procedural: frames per clip" },
+  "prompts-dir": { type: "string", description: "catalogue folder for the procedural backend (default prompts/)" },
+  "retry-failed": { type: "boolean", default: false, description: "retry jobs that failed in earlier runs" },
+  "dry-run": { type: "boolean", default: false, description: "print the plan and the number of jobs; send nothing" },
+  verbose: { type: "boolean", short: "v", default: false, description: "print retries and failures as they happen" },
+};
+
+const USAGE = "Usage: deno task generate --descriptions <pairs.jsonl> [options]\n\nGenerate one video per description.";
+
+/** Entry point; returns the exit code (0 all done, 2 some jobs failed or pending, 1 error). */
+export function main(args: string[]): Promise<number> {
+  return runMain(async () => {
+    const { values, help, usage } = parseFlags(args, SPEC, USAGE);
+    if (help) {
+      console.log(usage);
+      return 0;
+    }
+    if (typeof values.descriptions !== "string") {
+      throw new TypeError("Cannot generate videos as --descriptions is required: current value is missing");
+    }
+    const backend = enumFlag(values, "backend", GENERATE_BACKENDS)!;
+    const labels = String(values.labels).split(",").map((l) => l.trim()) as VideoLabel[];
+    for (const label of labels) enumFlag({ labels: label }, "labels", ["anomalous", "normal"] as const);
+    const path = resolve(values.descriptions);
+    const pairs = await readJsonLines<PromptPair>(path);
+    pairs.forEach((pair, i) => assertPromptPair(pair, `${path}:${i + 1}`));
+    const keyEnv = KEY_ENV[backend];
+    const apiKey = keyEnv ? Deno.env.get(keyEnv) ?? "" : "";
+    const baseUrl = backendBaseUrl(backend, values["base-url"] as string | undefined);
+    if (keyEnv && apiKey === "" && baseUrl && !/^(127\.0\.0\.1|localhost|\[::1\])$/.test(new URL(baseUrl).hostname)) {
+      throw new TypeError(`Cannot use backend ${backend} as ${keyEnv} is not set: current value is empty`);
+    }
+    const dryRun = values["dry-run"] as boolean;
+    const outDir = values.out !== undefined
+      ? resolve(values.out as string)
+      : dryRun
+      ? resolve("runs/generate/<new>")
+      : await createRunDir("runs", "generate");
+    const options: GenerateVideosOptions = {
+      outDir,
+      backend,
+      baseUrl,
+      model: values.model as string | undefined,
+      seconds: values.seconds as string | undefined,
+      size: values.size as string | undefined,
+      labels,
+      concurrency: numberFlag(values, "concurrency", { integer: true, min: 1 }),
+      maxJobs: numberFlag(values, "max-jobs", { integer: true, min: 0 }) ?? Infinity,
+      maxRetries: numberFlag(values, "max-retries", { integer: true, min: 0 }),
+      baseDelayMs: numberFlag(values, "base-delay-ms", { min: 0 }),
+      maxDelayMs: numberFlag(values, "max-delay-ms", { min: 0 }),
+      requestTimeoutMs: numberFlag(values, "request-timeout-ms", { min: 1 }),
+      downloadTimeoutMs: numberFlag(values, "download-timeout-ms", { min: 1 }),
+      jobTimeoutMs: numberFlag(values, "job-timeout-ms", { min: 1 }),
+      pollIntervalMs: numberFlag(values, "poll-interval-ms", { min: 0 }),
+      minFrames: numberFlag(values, "min-frames", { integer: true, min: 0 }),
+      retryFailed: values["retry-failed"] as boolean,
+      dryRun,
+      procedural: {
+        width: numberFlag(values, "width", { integer: true, min: 2 }),
+        height: numberFlag(values, "height", { integer: true, min: 2 }),
+        fps: numberFlag(values, "fps", { integer: true, min: 1 }),
+        frames: numberFlag(values, "frames", { integer: true, min: 1 }),
+      },
+    };
+    if (backend === "procedural") options.catalogue = await loadCatalogue(values["prompts-dir"] as string | undefined);
+    if (!dryRun) {
+      const { catalogue: _c, ...recorded } = options;
+      await writeRunConfig(outDir, {
+        task: "generate",
+        ...recorded,
+        maxJobs: Number.isFinite(options.maxJobs) ? options.maxJobs : null,
+        descriptions: path,
+        apiKeyEnv: keyEnv ?? null,
+      });
+    }
+    const controller = new AbortController();
+    const onSignal = () => controller.abort(new DOMException("interrupted: run again with the same --out to resume", "AbortError"));
+    Deno.addSignalListener("SIGINT", onSignal);
+    let bar: ProgressBar | undefined;
+    try {
+      const result = await generateVideos(pairs, {
+        ...options,
+        apiKey,
+        signal: controller.signal,
+        onEvent: (event) => {
+          if (event.type === "plan") {
+            console.log(
+              `plan: ${event.jobs} jobs (${event.toSubmit} to submit, ${event.toPoll} to poll, ${event.done} done, ${event.failed} failed) with ${backend}${
+                baseUrl ? ` at ${new URL(baseUrl).host}` : ""
+              }`,
+            );
+            if (!dryRun) bar = new ProgressBar("generate", event.toSubmit + event.toPoll);
+          } else if (event.type === "state" && (event.state === "done" || event.state === "failed")) {
+            bar?.tick(1, event.jobId);
+            if (event.state === "failed" && values.verbose) console.error(`\nfailed ${event.jobId}: ${event.reason}`);
+          } else if (event.type === "retry" && values.verbose) {
+            console.error(`\nretry ${event.jobId} ${event.phase} #${event.attempt} in ${event.delayMs} ms: ${event.error}`);
+          }
+        },
+      });
+      bar?.done();
+      const c = result.counts;
+      if (dryRun) {
+        console.log(`dry run: would submit ${c.submittedThisRun} jobs (budget leaves ${c.budgetSkipped} pending); nothing sent`);
+        return 0;
+      }
+      console.log(
+        `jobs ${c.jobs}: done ${c.done}, failed ${c.failed}, pending ${c.pending}, submitted ${c.submitted}; ` +
+          `this run: ${c.submittedThisRun} submitted, ${c.doneThisRun} done, ${c.failedThisRun} failed, ${c.retries} retries`,
+      );
+      for (const job of result.jobs.filter((j) => j.state === "failed").slice(0, 10)) {
+        console.log(`  failed ${job.jobId} (${job.failure}): ${job.reason}`);
+      }
+      console.log(`wrote ${result.jobsPath}\nwrote ${result.manifestPath} (${result.records.length} videos)`);
+      return c.done === c.jobs ? 0 : 2;
+    } finally {
+      Deno.removeSignalListener("SIGINT", onSignal);
+    }
+  });
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,135 @@
+/**
+ * `deno task prompts` — synthesize description pairs (anomalous + normal of the same scene) from the element
+ * catalogues in `prompts/`, with the offline template backend (default) or an OpenAI-compatible LLM.
+ *
+ * Permissions: read/write (catalogues, output); net `127.0.0.1,localhost,api.openai.com` (openai backend only;
+ * add other hosts in deno.json, see docs/synthetic.md); env `OPENAI_API_KEY` (openai backend; never logged).
+ * Inputs: `prompts/elements/*.json`, `prompts/templates/<version>.json`.
+ * Outputs: `<out>` (JSON Lines of pairs), `<out minus .jsonl>.csv`, `config.json` beside them.
+ *
+ * @example
+ * ```sh
+ * deno task prompts --count 300 --seed 1 --out runs/prompts/demo/pairs.jsonl
+ * OPENAI_API_KEY=... deno task prompts --backend openai --base-url http://127.0.0.1:8000/v1 --model qwen2.5-7b --count 50
+ * ```
+ * @module
+ */
+import { dirname, resolve } from "node:path";
+import { enumFlag, type FlagSpec, numberFlag, parseFlags, runMain } from "../lib/cli/flags.ts";
+import { createRunDir, writeRunConfig } from "../lib/io/run_dir.ts";
+import { assertNetPermission } from "../lib/generate/permissions.ts";
+import {
+  DEFAULT_SYNTHESIZE_PROMPTS_OPTIONS,
+  PROMPT_BACKENDS,
+  synthesizePrompts,
+  type SynthesizePromptsOptions,
+} from "../lib/prompts/synthesize.ts";
+import { UCF_CRIME_CLASSES } from "../lib/prompts/catalogue.ts";
+
+const D = DEFAULT_SYNTHESIZE_PROMPTS_OPTIONS;
+const DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1";
+
+const SPEC: FlagSpec = {
+  count: { type: "string", short: "n", default: String(D.count), description: "number of pairs" },
+  seed: { type: "string", default: String(D.seed), description: "sampling seed" },
+  backend: { type: "string", default: D.backend, description: `backend: ${PROMPT_BACKENDS.join(" | ")}` },
+  out: { type: "string", short: "o", description: "pairs JSON Lines file (default runs/prompts/<id>/pairs.jsonl)" },
+  classes: { type: "string", description: "comma-separated classes to sample (default all)" },
+  "ucf-only": { type: "boolean", default: false, description: "only the 13 UCF-Crime classes" },
+  "prompts-dir": { type: "string", description: "folder with elements/ and templates/ (default prompts/)" },
+  version: { type: "string", default: D.promptVersion, description: "prompt template version" },
+  model: { type: "string", default: D.model, description: "LLM model (openai backend)" },
+  "base-url": { type: "string", description: `LLM endpoint (default ${DEFAULT_OPENAI_BASE_URL})` },
+  temperature: { type: "string", default: String(D.temperature), description: "LLM temperature" },
+  "max-attempts": { type: "string", default: String(D.maxAttempts), description: "LLM answers tried per scene" },
+  concurrency: { type: "string", default: String(D.concurrency), description: "concurrent LLM requests" },
+  "max-chars": { type: "string", default: String(D.maxChars), description: "maximum characters per description" },
+  "duplicate-threshold": {
+    type: "string",
+    default: String(D.duplicateThreshold),
+    description: "shingle Jaccard at which a description is a near-duplicate",
+  },
+  "require-event-mention": {
+    type: "boolean",
+    default: false,
+    description: "reject anomalous descriptions without an event keyword",
+  },
+  quiet: { type: "boolean", short: "q", default: false, description: "print only the summary" },
+};
+
+const USAGE = "Usage: deno task prompts [options]\n\nSynthesize anomalous/normal description pairs.";
+
+/** Entry point; returns the exit code. */
+export function main(args: string[]): Promise<number> {
+  return runMain(async () => {
+    const { values, help, usage } = parseFlags(args, SPEC, USAGE);
+    if (help) {
+      console.log(usage);
+      return 0;
+    }
+    const backend = enumFlag(values, "backend", PROMPT_BACKENDS)!;
+    const classes = values["ucf-only"]
+      ? [...UCF_CRIME_CLASSES]
+      : typeof values.classes === "string"
+      ? values.classes.split(",").map((c) => c.trim()).filter((c) => c)
+      : undefined;
+    const options: SynthesizePromptsOptions = {
+      count: numberFlag(values, "count", { integer: true, min: 0 }),
+      seed: numberFlag(values, "seed", { integer: true, min: 0 }),
+      backend,
+      classes,
+      promptsDir: values["prompts-dir"] as string | undefined,
+      promptVersion: values.version as string,
+      maxChars: numberFlag(values, "max-chars", { integer: true, min: 1 }),
+      duplicateThreshold: numberFlag(values, "duplicate-threshold", { min: 0.01, max: 1 }),
+      requireEventMention: values["require-event-mention"] as boolean,
+    };
+    if (backend === "openai") {
+      const baseUrl = (values["base-url"] as string | undefined) ?? DEFAULT_OPENAI_BASE_URL;
+      await assertNetPermission(baseUrl, "LLM base URL");
+      const apiKey = Deno.env.get("OPENAI_API_KEY") ?? "";
+      if (apiKey === "" && new URL(baseUrl).hostname === "api.openai.com") {
+        throw new TypeError("Cannot use api.openai.com as OPENAI_API_KEY is not set: current value is empty");
+      }
+      Object.assign(options, {
+        baseUrl,
+        apiKey,
+        model: values.model as string,
+        temperature: numberFlag(values, "temperature", { min: 0, max: 2 }),
+        maxAttempts: numberFlag(values, "max-attempts", { integer: true, min: 1 }),
+        concurrency: numberFlag(values, "concurrency", { integer: true, min: 1 }),
+      });
+    }
+    let out = values.out as string | undefined;
+    if (out === undefined) out = resolve(await createRunDir("runs", "prompts"), "pairs.jsonl");
+    out = resolve(out);
+    const controller = new AbortController();
+    const onSignal = () => controller.abort(new DOMException("interrupted", "AbortError"));
+    Deno.addSignalListener("SIGINT", onSignal);
+    try {
+      const { apiKey: _secret, ...recorded } = options;
+      await Deno.mkdir(dirname(out), { recursive: true });
+      await writeRunConfig(dirname(out), { task: "prompts", ...recorded, out });
+      const result = await synthesizePrompts({
+        ...options,
+        out,
+        signal: controller.signal,
+        onEvent: values.quiet ? undefined : (event) => {
+          if (event.type === "invalid") console.error(`invalid: candidate ${event.candidate}: ${event.reasons.join("; ")}`);
+        },
+      });
+      const perClass = new Map<string, number>();
+      for (const pair of result.pairs) perClass.set(pair.class, (perClass.get(pair.class) ?? 0) + 1);
+      console.log(`pairs: ${result.pairs.length} of ${options.count ?? D.count} (backend ${backend})`);
+      console.log(`near-duplicates removed: ${result.duplicatesRemoved}; invalid dropped: ${result.invalidDropped}`);
+      if (backend === "openai") console.log(`LLM requests: ${result.requests}; invalid answers: ${result.invalidAnswers}`);
+      console.log(`per class: ${[...perClass].map(([c, n]) => `${c} ${n}`).join(", ")}`);
+      console.log(`wrote ${result.files!.jsonl}\nwrote ${result.files!.csv}`);
+      return result.pairs.length < (options.count ?? D.count) ? 2 : 0;
+    } finally {
+      Deno.removeSignalListener("SIGINT", onSignal);
+    }
+  });
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,56 @@
+/**
+ * Shared helpers of the generation tests.
+ * @module
+ */
+import type { PromptPair } from "../../lib/prompts/synthesize.ts";
+import type { GenerateVideosOptions } from "../../lib/generate/generate.ts";
+
+/** Hand-made pairs (network backends ignore the elements). */
+export function makePairs(count: number): PromptPair[] {
+  return Array.from({ length: count }, (_, i) => ({
+    pairId: `pair-${String(i).padStart(4, "0")}`,
+    elements: { viewpoint: "pole_cctv", location: "city_street", subject: "man_hoodie", event: "assault_punch" },
+    anomalous: `From a pole camera on a city sidewalk, a man suddenly attacks a passer-by (scene ${i}).`,
+    normal: `From a pole camera on a city sidewalk, a man walks calmly past the shops (scene ${i}).`,
+    class: "Assault",
+    backend: "template",
+    model: null,
+    temperature: null,
+    seed: 0,
+    promptVersion: "v1",
+    hash: `${i}`.padStart(64, "0"),
+  }));
+}
+
+/** Fast retry/poll settings for tests (generous timeouts for a loaded machine). */
+export const FAST: Partial<GenerateVideosOptions> = {
+  baseDelayMs: 5,
+  maxDelayMs: 40,
+  jitter: 0,
+  pollIntervalMs: 5,
+  requestTimeoutMs: 20_000,
+  downloadTimeoutMs: 20_000,
+  minFrames: 16,
+  concurrency: 3,
+};
+
+/** Run `fn` with a temporary folder removed afterwards. */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "gvvad-generate-test-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Every file's text under `dir`, recursively (binary files included as latin1). */
+export async function allText(dir: string): Promise<string> {
+  let text = "";
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) text += await allText(path);
+    else text += new TextDecoder("latin1").decode(await Deno.readFile(path));
+  }
+  return text;
+}
