@@ -70,7 +70,11 @@ const SPEC: FlagSpec = {
   label: { type: "string", default: "normal", description: "label for a --videos folder: normal | anomalous" },
   source: { type: "string", default: "real", description: "source for a --videos folder: real | synthetic" },
   recursive: { type: "boolean", default: false, description: "descend into sub-folders of a --videos folder" },
-  lenient: { type: "boolean", default: false, description: "keep decodable frames of damaged videos (default: fail them)" },
+  lenient: {
+    type: "boolean",
+    default: false,
+    description: "keep decodable frames of damaged videos (default: fail them)",
+  },
   force: { type: "boolean", default: false, description: "recompute finished videos instead of skipping them" },
   shard: { type: "string", description: "i/n: process only shard i (0-based) of n, by video id hash" },
   workers: { type: "string", default: String(D.workers), description: "decode in a worker (1) or inline (0)" },

@@ -47,7 +47,12 @@ const SPEC: FlagSpec = {
   seconds: { type: "string", description: "openai-videos clip seconds (default 4)" },
   size: { type: "string", description: "video size for network backends, e.g. 1280x720" },
   labels: { type: "string", default: "anomalous,normal", description: "labels to generate" },
-  concurrency: { type: "string", default: String(D.concurrency), description: "jobs in flight" },
+  concurrency: { type: "string", default: String(D.concurrency), description: "jobs in flight at the provider" },
+  "download-concurrency": {
+    type: "string",
+    default: String(D.downloadConcurrency),
+    description: "downloads/renders with validation at once",
+  },
   "max-jobs": { type: "string", description: "budget: new submissions in this run at most" },
   "max-retries": { type: "string", default: String(D.maxRetries), description: "retries per request" },
   "base-delay-ms": { type: "string", default: String(D.baseDelayMs), description: "first backoff delay" },
@@ -107,6 +112,7 @@ export function main(args: string[]): Promise<number> {
       size: values.size as string | undefined,
       labels,
       concurrency: numberFlag(values, "concurrency", { integer: true, min: 1 }),
+      downloadConcurrency: numberFlag(values, "download-concurrency", { integer: true, min: 1 }),
       maxJobs: numberFlag(values, "max-jobs", { integer: true, min: 0 }) ?? Infinity,
       maxRetries: numberFlag(values, "max-retries", { integer: true, min: 0 }),
       baseDelayMs: numberFlag(values, "base-delay-ms", { min: 0 }),
@@ -137,7 +143,8 @@ export function main(args: string[]): Promise<number> {
       });
     }
     const controller = new AbortController();
-    const onSignal = () => controller.abort(new DOMException("interrupted: run again with the same --out to resume", "AbortError"));
+    const onSignal = () =>
+      controller.abort(new DOMException("interrupted: run again with the same --out to resume", "AbortError"));
     Deno.addSignalListener("SIGINT", onSignal);
     let bar: ProgressBar | undefined;
     try {
@@ -157,14 +164,18 @@ export function main(args: string[]): Promise<number> {
             bar?.tick(1, event.jobId);
             if (event.state === "failed" && values.verbose) console.error(`\nfailed ${event.jobId}: ${event.reason}`);
           } else if (event.type === "retry" && values.verbose) {
-            console.error(`\nretry ${event.jobId} ${event.phase} #${event.attempt} in ${event.delayMs} ms: ${event.error}`);
+            console.error(
+              `\nretry ${event.jobId} ${event.phase} #${event.attempt} in ${event.delayMs} ms: ${event.error}`,
+            );
           }
         },
       });
       bar?.done();
       const c = result.counts;
       if (dryRun) {
-        console.log(`dry run: would submit ${c.submittedThisRun} jobs (budget leaves ${c.budgetSkipped} pending); nothing sent`);
+        console.log(
+          `dry run: would submit ${c.submittedThisRun} jobs (budget leaves ${c.budgetSkipped} pending); nothing sent`,
+        );
         return 0;
       }
       console.log(

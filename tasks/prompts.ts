@@ -115,14 +115,18 @@ export function main(args: string[]): Promise<number> {
         out,
         signal: controller.signal,
         onEvent: values.quiet ? undefined : (event) => {
-          if (event.type === "invalid") console.error(`invalid: candidate ${event.candidate}: ${event.reasons.join("; ")}`);
+          if (event.type === "invalid") {
+            console.error(`invalid: candidate ${event.candidate}: ${event.reasons.join("; ")}`);
+          }
         },
       });
       const perClass = new Map<string, number>();
       for (const pair of result.pairs) perClass.set(pair.class, (perClass.get(pair.class) ?? 0) + 1);
       console.log(`pairs: ${result.pairs.length} of ${options.count ?? D.count} (backend ${backend})`);
       console.log(`near-duplicates removed: ${result.duplicatesRemoved}; invalid dropped: ${result.invalidDropped}`);
-      if (backend === "openai") console.log(`LLM requests: ${result.requests}; invalid answers: ${result.invalidAnswers}`);
+      if (backend === "openai") {
+        console.log(`LLM requests: ${result.requests}; invalid answers: ${result.invalidAnswers}`);
+      }
       console.log(`per class: ${[...perClass].map(([c, n]) => `${c} ${n}`).join(", ")}`);
       console.log(`wrote ${result.files!.jsonl}\nwrote ${result.files!.csv}`);
       return result.pairs.length < (options.count ?? D.count) ? 2 : 0;

@@ -151,7 +151,6 @@ export type ExtractProgress =
     videos: number;
     todo: number;
     skipped: number;
-    estimatedFrames: number;
     provider: ExecutionProvider;
   }
   | { type: "frames"; frames: number }
@@ -456,7 +455,6 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
       videos: selected.length,
       todo: todo.length,
       skipped,
-      estimatedFrames: 0,
       provider,
     });
 

@@ -169,7 +169,7 @@ export async function measureTechnical(
   const cellsPerFrame: Float32Array[] = [];
   const pairDiffs: number[] = [];
   let previous: Float32Array | undefined;
-  let current = new Float32Array(pixels);
+  let current: Float32Array = new Float32Array(pixels);
   let lumaSum = 0;
   let lumaSquares = 0;
   let frames = 0;

@@ -62,8 +62,10 @@ export interface GenerateVideosOptions {
   catalogue?: Catalogue;
   /** Labels to generate. @default ["anomalous", "normal"] */
   labels?: VideoLabel[];
-  /** Jobs in flight at once. @default 4 */
+  /** Jobs in flight at the provider at once (submit → poll). @default 4 */
   concurrency?: number;
+  /** Downloads (or procedural renders) with their validation at once; they do not hold a provider slot. @default 4 */
+  downloadConcurrency?: number;
   /** Retries per request (submit, each poll, download). @default 5 */
   maxRetries?: number;
   /** First backoff delay in ms (doubles per retry). @default 1000 */
@@ -109,6 +111,7 @@ export const DEFAULT_GENERATE_VIDEOS_OPTIONS = {
   backend: "procedural" as GenerateBackend,
   labels: ["anomalous", "normal"] as VideoLabel[],
   concurrency: 4,
+  downloadConcurrency: 4,
   maxRetries: 5,
   baseDelayMs: 1000,
   maxDelayMs: 60_000,
@@ -256,6 +259,7 @@ export async function generateVideos(pairs: PromptPair[], options: GenerateVideo
   }
   const o = { ...DEFAULT_GENERATE_VIDEOS_OPTIONS, ...options };
   checkNumber("concurrency", o.concurrency, 1);
+  checkNumber("downloadConcurrency", o.downloadConcurrency, 1);
   checkNumber("maxRetries", o.maxRetries, 0);
   checkNumber("maxJobs", o.maxJobs, 0);
   checkNumber("minFrames", o.minFrames, 0);
@@ -487,7 +491,8 @@ export async function generateVideos(pairs: PromptPair[], options: GenerateVideo
     });
   }
 
-  async function processJob(job: GenerationJob): Promise<void> {
+  /** Submit (when pending) and poll one job; returns its download step when the provider finished it. */
+  async function processJob(job: GenerationJob): Promise<(() => Promise<void>) | void> {
     const request = requestOf.get(job.jobId)!;
     const finalPath = join(videosDir, `${job.jobId}.mp4`);
     const tmp = `${finalPath}.part`;
@@ -562,7 +567,9 @@ export async function generateVideos(pairs: PromptPair[], options: GenerateVideo
         if (run.signal.aborted || !(error instanceof GenerationError)) throw error;
         return await fail(job, "poll", error);
       }
-      if (status.state === "failed") return await fail(job, "provider", new GenerationJobFailedError(status.reason, { provider: client.backend }));
+      if (status.state === "failed") {
+        return await fail(job, "provider", new GenerationJobFailedError(status.reason, { provider: client.backend }));
+      }
       if (status.state === "succeeded") break;
       if (status.progress !== undefined && status.progress !== job.progress) {
         job.progress = status.progress;
@@ -573,28 +580,49 @@ export async function generateVideos(pairs: PromptPair[], options: GenerateVideo
       }
       await sleep(o.pollIntervalMs, run.signal);
     }
-    // download, validate, hash, rename
+    // download, validate, hash, rename: runs outside the provider slot (see downloadConcurrency)
     const succeeded = status;
+    return async () => {
+      try {
+        await retryWithBackoff(
+          () =>
+            withTimeout(
+              (signal) => client.download(job.providerId!, succeeded, tmp, request, signal),
+              o.downloadTimeoutMs,
+              { signal: run.signal, provider: client.backend, what: `download of ${job.jobId}` },
+            ),
+          retryOptions(job.jobId, "download"),
+        );
+        const probe = await validate(tmp, job.jobId);
+        await accept(job, tmp, finalPath, probe);
+      } catch (error) {
+        await removeIfExists(tmp);
+        if (run.signal.aborted || !(error instanceof GenerationError)) throw error;
+        await fail(job, error instanceof GenerationInvalidVideoError ? "invalid-video" : "download", error);
+      }
+    };
+  }
+
+  function stop(error: unknown): void {
+    if (!run.signal.aborted) {
+      fatal = error;
+      run.abort(error);
+    }
+  }
+  let activeDownloads = 0;
+  const downloadWaiters: (() => void)[] = [];
+  const downloads: Promise<void>[] = [];
+  async function runDownload(download: () => Promise<void>): Promise<void> {
+    while (activeDownloads >= o.downloadConcurrency) await new Promise<void>((r) => downloadWaiters.push(r));
+    activeDownloads++;
     try {
-      await retryWithBackoff(
-        () =>
-          withTimeout(
-            (signal) => client.download(job.providerId!, succeeded, tmp, request, signal),
-            o.downloadTimeoutMs,
-            {
-              signal: run.signal,
-              provider: client.backend,
-              what: `download of ${job.jobId}`,
-            },
-          ),
-        retryOptions(job.jobId, "download"),
-      );
-      const probe = await validate(tmp, job.jobId);
-      await accept(job, tmp, finalPath, probe);
+      // after an abort the job stays "submitted": the next run polls it again and downloads it
+      if (!run.signal.aborted) await download();
     } catch (error) {
-      await removeIfExists(tmp);
-      if (run.signal.aborted || !(error instanceof GenerationError)) throw error;
-      return await fail(job, error instanceof GenerationInvalidVideoError ? "invalid-video" : "download", error);
+      stop(error);
+    } finally {
+      activeDownloads--;
+      downloadWaiters.shift()?.();
     }
   }
 
@@ -603,18 +631,17 @@ export async function generateVideos(pairs: PromptPair[], options: GenerateVideo
     while (queue.length > 0 && !run.signal.aborted) {
       const job = queue.shift()!;
       try {
-        await processJob(job);
+        const download = await processJob(job);
+        if (download) downloads.push(runDownload(download));
       } catch (error) {
-        if (!run.signal.aborted) {
-          fatal = error;
-          run.abort(error);
-        }
+        stop(error);
         return;
       }
     }
   }
   try {
     await Promise.all(Array.from({ length: Math.min(o.concurrency, Math.max(1, queue.length)) }, worker));
+    await Promise.all(downloads);
   } finally {
     o.signal?.removeEventListener("abort", onOuterAbort);
     await store.save();

@@ -395,18 +395,29 @@ export function decodeNpy(bytes: Uint8Array, source?: string): NpyArray {
  * ```
  */
 export async function readNpy(path: string): Promise<NpyArray> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Deno.errors.NotFound(`Cannot read .npy as the file does not exist: current value is ${path}`, {
-        cause: error,
-      });
-    }
-    throw error;
+  using file = await openNpy(path);
+  const { dtype, shape, dataOffset, count } = await readHeaderFrom(file, path);
+  const data = allocate(dtype, count);
+  const body = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  await file.seek(dataOffset, Deno.SeekMode.Start);
+  const got = await readInto(file, body);
+  if (got !== body.length) checkBodySize(shape, dtype, count, got, path); // the file shrank while reading
+  return { data, shape, dtype };
+}
+
+function allocate(dtype: NpyDtype, count: number): NpyData {
+  switch (dtype) {
+    case "float32":
+      return new Float32Array(count);
+    case "float64":
+      return new Float64Array(count);
+    case "int32":
+      return new Int32Array(count);
+    case "int64":
+      return new BigInt64Array(count);
+    default:
+      return new Uint8Array(count);
   }
-  return decodeNpy(bytes, path);
 }
 
 /**
@@ -445,32 +456,51 @@ export interface NpyHeader {
  * ```
  */
 export async function readNpyHeader(path: string): Promise<NpyHeader> {
-  using file = await Deno.open(path, { read: true });
-  const size = (await file.stat()).size;
-  const readExactly = async (n: number): Promise<Uint8Array> => {
-    const buffer = new Uint8Array(n);
-    let got = 0;
-    while (got < n) {
-      const k = await file.read(buffer.subarray(got));
-      if (k === null) break;
-      got += k;
+  using file = await openNpy(path);
+  const { dtype, shape, version, dataOffset } = await readHeaderFrom(file, path);
+  return { dtype, shape, version, dataOffset };
+}
+
+async function openNpy(path: string): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Deno.errors.NotFound(`Cannot read .npy as the file does not exist: current value is ${path}`, {
+        cause: error,
+      });
     }
-    return buffer.subarray(0, got);
-  };
-  const prefix = await readExactly(12);
+    throw error;
+  }
+}
+
+async function readInto(file: Deno.FsFile, buffer: Uint8Array): Promise<number> {
+  let got = 0;
+  while (got < buffer.length) {
+    const k = await file.read(buffer.subarray(got));
+    if (k === null) break;
+    got += k;
+  }
+  return got;
+}
+
+/** Read and check the header from the start of an open file (the file size must match the header). */
+async function readHeaderFrom(file: Deno.FsFile, path: string): Promise<NpyHeader & { count: number }> {
+  const size = (await file.stat()).size;
+  const prefix = new Uint8Array(12);
+  const got = await readInto(file, prefix);
   let headerLen = 0;
   let lenSize = 2;
-  if (prefix.length >= 10 && MAGIC.every((b, k) => prefix[k] === b)) {
+  if (got >= 10 && MAGIC.every((b, k) => prefix[k] === b)) {
     lenSize = prefix[6] === 1 ? 2 : 4;
     const view = new DataView(prefix.buffer);
-    headerLen = lenSize === 2 ? view.getUint16(8, true) : prefix.length >= 12 ? view.getUint32(8, true) : 0;
+    headerLen = lenSize === 2 ? view.getUint16(8, true) : got >= 12 ? view.getUint32(8, true) : 0;
   }
   const start = 8 + lenSize;
-  const rest = await readExactly(Math.max(0, start + headerLen - prefix.length));
-  const head = new Uint8Array(prefix.length + rest.length);
-  head.set(prefix);
-  head.set(rest, prefix.length);
-  const { dtype, shape, version, dataOffset, count } = parsePrefix(head, path);
-  checkBodySize(shape, dtype, count, size - dataOffset, path);
-  return { dtype, shape, version, dataOffset };
+  const head = new Uint8Array(Math.max(got, Math.min(start + headerLen, size)));
+  head.set(prefix.subarray(0, got));
+  const more = await readInto(file, head.subarray(got));
+  const header = parsePrefix(head.subarray(0, got + more), path);
+  checkBodySize(header.shape, header.dtype, header.count, size - header.dataOffset, path);
+  return header;
 }

@@ -148,24 +148,43 @@ async function registerWebgpu(): Promise<string> {
   return [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(" ") || "adapter";
 }
 
+/** Which of tfjs-node-gpu / tfjs-node is installed next to this project (never downloads anything). */
+export function installedTensorflowPackages(): string[] {
+  const require = createRequire(import.meta.url);
+  const found: string[] = [];
+  for (const name of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
+    try {
+      require.resolve(`${name}/package.json`);
+      found.push(name);
+    } catch {
+      // not installed
+    }
+  }
+  return found;
+}
+
 async function registerTensorflow(): Promise<void> {
   if (tensorflowLoaded) return;
+  const installed = installedTensorflowPackages();
+  if (installed.length === 0) {
+    throw new Error(
+      "Cannot use the tensorflow backend as neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed: " +
+        `current value is none. To use it, ${TENSORFLOW_INSTALL_HINT}`,
+    );
+  }
   const errors: string[] = [];
-  // Non-literal specifiers: never resolved by `deno check` or `deno install`, only when asked for.
-  const specifiers = ["npm:@tensorflow/tfjs-node-gpu@4.22.0", "npm:@tensorflow/tfjs-node@4.22.0"];
-  for (const specifier of specifiers) {
+  for (const name of installed) {
     try {
+      // A non-literal specifier: resolved only here, from the installed package, never by `deno check`.
+      const specifier = `npm:${name}@4.22.0`;
       await import(specifier);
       tensorflowLoaded = true;
       return;
     } catch (error) {
-      errors.push(`${specifier}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+      errors.push(`${name}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
     }
   }
-  throw new Error(
-    `Cannot use the tensorflow backend as neither tfjs-node-gpu nor tfjs-node is installed: current value is ` +
-      `${errors.join("; ")}. To use it, ${TENSORFLOW_INSTALL_HINT}`,
-  );
+  throw new Error(`Cannot use the tensorflow backend as loading it failed: current value is ${errors.join("; ")}`);
 }
 
 /**

@@ -11,6 +11,7 @@ export {
   CONCRETE_BACKENDS,
   DEFAULT_SELECT_BACKEND_OPTIONS,
   defaultWasmPath,
+  installedTensorflowPackages,
   selectBackend,
   type SelectBackendOptions,
   TENSORFLOW_INSTALL_HINT,

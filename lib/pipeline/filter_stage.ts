@@ -1,0 +1,103 @@
+/**
+ * The pipeline's filter stage: `filterVideos()` (lib/filter) over the generated videos with the pipeline's
+ * configuration; the kept list feeds the extraction stage.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { readJsonLines } from "../io/jsonl.ts";
+import type { VideoRecord } from "../io/manifest.ts";
+import { writeManifest } from "../io/manifest.ts";
+import { filterVideos } from "../filter/mod.ts";
+import type { PromptPair } from "../prompts/mod.ts";
+import type { PipelineConfig } from "./config.ts";
+
+/** What the filter stage records (and the report shows). */
+export interface FilterStageSummary {
+  enabled: boolean;
+  total: number;
+  kept: number;
+  rejected: number;
+  byLabel: Record<string, { total: number; kept: number; fraction: number }>;
+  byClass: Record<string, { total: number; kept: number; fraction: number }>;
+  byReason: Record<string, number>;
+  semantic: string;
+  duplicateMethod: string;
+}
+
+/**
+ * Filter `generated` into `outDir` (`filtered.jsonl` with every decision, `kept.jsonl`); with `filter.enabled`
+ * false every video is kept and recorded as not filtered.
+ */
+export async function filterGenerated(
+  generated: VideoRecord[],
+  outDir: string,
+  config: PipelineConfig,
+  log: (message: string) => void = () => {},
+): Promise<{ manifestPath: string; keptPath: string; summary: FilterStageSummary }> {
+  const f = config.filter;
+  const manifestPath = join(outDir, "filtered.jsonl");
+  const keptPath = join(outDir, "kept.jsonl");
+  if (!f.enabled) {
+    const records = generated.map((r) => ({
+      ...r,
+      filter: { kept: true, reasons: [], notices: ["filtering disabled (filter.enabled: false)"] },
+    }));
+    await writeManifest(manifestPath, records);
+    await writeManifest(keptPath, records);
+    const count = (label: string) => records.filter((r) => r.label === label).length;
+    return {
+      manifestPath,
+      keptPath,
+      summary: {
+        enabled: false,
+        total: records.length,
+        kept: records.length,
+        rejected: 0,
+        byLabel: Object.fromEntries(
+          ["anomalous", "normal"].map((l) => [l, { total: count(l), kept: count(l), fraction: 1 }]),
+        ),
+        byClass: {},
+        byReason: {},
+        semantic: "not run (filtering disabled)",
+        duplicateMethod: "not run",
+      },
+    };
+  }
+  const pairsPath = join(outDir, "..", "prompts", "pairs.jsonl");
+  const pairs = await readJsonLines<PromptPair>(pairsPath);
+  const result = await filterVideos(generated, {
+    outDir,
+    pairs,
+    imageModel: f.textModel ? (f.imageModel ?? config.extract.model) : undefined,
+    textModel: f.textModel ?? undefined,
+    vocabPath: f.vocab ?? undefined,
+    device: config.extract.device,
+    minFrames: f.minFrames,
+    minWidth: f.minWidth,
+    minHeight: f.minHeight,
+    semanticMargin: f.semanticMargin,
+    duplicateThreshold: f.duplicateThreshold,
+    onEvent: (e) => {
+      if (e.type === "notice") log(e.message);
+    },
+  });
+  const s = result.summary;
+  return {
+    manifestPath: result.filteredPath,
+    keptPath: result.keptPath,
+    summary: {
+      enabled: true,
+      total: s.total,
+      kept: s.kept,
+      rejected: s.rejected,
+      byLabel: s.byLabel,
+      byClass: s.byClass,
+      byReason: s.byReason,
+      semantic: result.semantic.status === "applied"
+        ? "applied"
+        : `skipped: ${result.semantic.notice ?? "no CLIP text encoder given"}`,
+      duplicateMethod: result.duplicateMethod,
+    },
+  };
+}

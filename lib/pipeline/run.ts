@@ -1,0 +1,561 @@
+/**
+ * `runPipeline()` — prompts → generate → filter → extract → train → evaluate → report in one run folder, every
+ * stage resumable (see `stages.ts`). The configuration is resolved and validated before anything runs, and written
+ * first (`config.json`).
+ *
+ * Run folder layout:
+ * ```
+ * config.json            resolved configuration + versions + lockfile hash (written first)
+ * stages/<stage>.json    completion records (hash of inputs and options, outputs, summary)
+ * real/                  real videos (demo: cut and planted) + train.jsonl, test.jsonl
+ * prompts/pairs.jsonl    description pairs (+ .csv)
+ * generate/              jobs.jsonl, videos/, manifest.jsonl
+ * filter/manifest.jsonl  every generated video with its filter decision; kept.jsonl
+ * features/              <id>.npy, manifest.jsonl, train.jsonl, test.jsonl, synthetic.jsonl
+ * train/<variant>/seed-<s>/   config.json, metrics.jsonl, checkpoints/, scores/, metrics.json
+ * evaluate/<variant>/seed-<s>/ metrics.json, roc.csv, scores.csv, *.svg ; results.json
+ * report.md, report.html
+ * ```
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { writeJsonAtomic } from "../io/atomic.ts";
+import { sha256File, sha256Hex } from "../io/hash.ts";
+import { readJsonLines } from "../io/jsonl.ts";
+import { readManifest, type VideoRecord, writeManifest } from "../io/manifest.ts";
+import { readNpy } from "../io/npy.ts";
+import { readReferenceList } from "../io/reference_list.ts";
+import { writeRunConfig } from "../io/run_dir.ts";
+import { buildFrameLabels, evaluateVideos, type EvaluationResult, type VideoScores, writeEvaluation } from "../eval/mod.ts";
+import { synthesizePrompts } from "../prompts/mod.ts";
+import type { PromptPair } from "../prompts/mod.ts";
+import { generateVideos } from "../generate/mod.ts";
+import { extractFeatures } from "../encode/mod.ts";
+import { meanStd, trainDetector } from "../train/mod.ts";
+import { buildDemoRealSet } from "./demo_data.ts";
+import { type PipelineConfig, repositoryRoot, type TrainVariant } from "./config.ts";
+import { filterGenerated } from "./filter_stage.ts";
+import { writeReport } from "./report.ts";
+import { runStage, type StageEvent, type StageOutcome } from "./stages.ts";
+
+/** Events of {@linkcode runPipeline}. */
+export type PipelineEvent = StageEvent | { type: "info"; stage: string; message: string };
+
+/** Options of {@linkcode runPipeline}. */
+export interface RunPipelineOptions {
+  /** Fault injection (tests): make this stage fail after its body ran. @default {undefined} */
+  failStage?: string;
+  /** Environment for API keys (`OPENAI_API_KEY`, `ZHIPUAI_API_KEY`); keys are never written. @default {{}} */
+  env?: Record<string, string | undefined>;
+  /** Extra fields recorded in `config.json` (e.g. the config file's path). @default {{}} */
+  configExtra?: Record<string, unknown>;
+  /** Progress callback. @default {undefined} */
+  onEvent?: (event: PipelineEvent) => void;
+}
+
+/** Metrics reported per variant, in table order. */
+export const REPORTED_METRICS = Object.freeze(["auc", "ap", "aucAnomalous", "far.allFrames"] as const);
+
+/** One variant's aggregated metrics. */
+export interface VariantResult {
+  variant: TrainVariant;
+  description: string;
+  trainVideos: { real: number; synthetic: number };
+  selection: string;
+  backend: string;
+  seeds: number[];
+  /** mean ± std (sample std, n − 1) over seeds of each reported metric; per-seed values kept. */
+  metrics: Record<string, { mean: number; std: number; values: (number | null)[] }>;
+  /** Evaluation folder per seed, relative to the run folder. */
+  evaluations: string[];
+}
+
+/** What the evaluate stage writes to `results.json`. */
+export interface PipelineResults {
+  variants: VariantResult[];
+  protocol: EvaluationResult["protocol"];
+  testVideos: number;
+}
+
+/** What {@linkcode runPipeline} returns. */
+export interface PipelineRunResult {
+  runDir: string;
+  stages: { stage: string; skipped: boolean; seconds: number; executions: number }[];
+  results: PipelineResults;
+  report: { markdown: string; html: string };
+}
+
+/** Descriptions of the training variants (report text). */
+export const VARIANT_DESCRIPTIONS: Readonly<Record<TrainVariant, string>> = Object.freeze({
+  "real-only": "real training videos only",
+  "with-synthetic": "real + kept synthetic videos, no SSLS (every loss term weight 1)",
+  "with-synthetic-ssls": "real + kept synthetic videos, synthetic loss terms scaled by λ (SSLS)",
+});
+
+async function hashFiles(paths: string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const p of paths) out[p] = await sha256File(p);
+  return out;
+}
+
+async function hashTree(dir: string): Promise<string> {
+  const entries: string[] = [];
+  async function walk(d: string, prefix: string): Promise<void> {
+    const names: Deno.DirEntry[] = [];
+    for await (const e of Deno.readDir(d)) names.push(e);
+    names.sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const e of names) {
+      const p = join(d, e.name);
+      if (e.isDirectory) await walk(p, `${prefix}${e.name}/`);
+      else if (e.isFile) entries.push(`${prefix}${e.name}:${await sha256File(p)}`);
+    }
+  }
+  await walk(dir, "");
+  return sha256Hex(entries.join("\n"));
+}
+
+/** Cheap fingerprint of a feature manifest: its text plus each listed file's size. */
+async function manifestFingerprint(records: VideoRecord[], manifestPath: string): Promise<string> {
+  const sizes: string[] = [];
+  for (const r of records) sizes.push(`${r.id}:${(await Deno.stat(r.path)).size}`);
+  return sha256Hex(`${await sha256File(manifestPath)}\n${sizes.join("\n")}`);
+}
+
+function safeFileName(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]/g, "_");
+}
+
+function relativeTo(runDir: string, path: string): string {
+  return path.startsWith(runDir + "/") ? path.slice(runDir.length + 1) : path;
+}
+
+function metricValue(metrics: EvaluationResult, name: string): number | null {
+  let v: unknown = metrics;
+  for (const part of name.split(".")) v = (v as Record<string, unknown> | null)?.[part];
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+/**
+ * Run the pipeline described by `config` in `runDir` (created by the caller, e.g. with `createRunDir`). Stages that
+ * are done and still valid are skipped; a failing stage throws an error naming it and leaves its partial outputs.
+ *
+ * @example
+ * ```ts ignore
+ * import { createRunDir } from "../io/run_dir.ts";
+ * import { resolvePipelineConfig, runPipeline } from "./mod.ts";
+ * const dir = await createRunDir("runs", "pipeline");
+ * const result = await runPipeline(resolvePipelineConfig(), dir);
+ * console.log(result.report.markdown);
+ * ```
+ */
+export async function runPipeline(
+  config: PipelineConfig,
+  runDir: string,
+  options: RunPipelineOptions = {},
+): Promise<PipelineRunResult> {
+  const env = options.env ?? {};
+  const stageOptions = {
+    failStage: options.failStage,
+    onEvent: options.onEvent,
+  };
+  const info = (stage: string, message: string) => options.onEvent?.({ type: "info", stage, message });
+  const stages: PipelineRunResult["stages"] = [];
+  const track = <T>(outcome: StageOutcome<T>): StageOutcome<T> => {
+    stages.push({
+      stage: outcome.record.stage,
+      skipped: outcome.skipped,
+      seconds: outcome.record.seconds,
+      executions: outcome.record.executions,
+    });
+    return outcome;
+  };
+
+  // Provenance of the inputs (hashed once, recorded in config.json and used in stage hashes).
+  const inputFiles: string[] = [config.extract.model];
+  if (config.real.source === "demo") inputFiles.push(...config.real.clips);
+  if (config.filter.textModel) inputFiles.push(config.filter.textModel);
+  const inputHashes = await hashFiles(inputFiles);
+  const promptsHash = await hashTree(join(repositoryRoot(), "prompts"));
+  await writeRunConfig(runDir, {
+    task: "pipeline",
+    ...options.configExtra,
+    config,
+    inputs: { files: inputHashes, promptsDir: { path: join(repositoryRoot(), "prompts"), sha256: promptsHash } },
+    keys: {
+      OPENAI_API_KEY: env.OPENAI_API_KEY ? "set (not recorded)" : "unset",
+      ZHIPUAI_API_KEY: env.ZHIPUAI_API_KEY ? "set (not recorded)" : "unset",
+    },
+  });
+
+  // Stage real: the labelled real set.
+  const realDir = join(runDir, "real");
+  const realInputs: Record<string, unknown> = { real: config.real };
+  let realFingerprint: { train: string; test: string } | undefined;
+  if (config.real.source === "demo") {
+    realInputs.clips = config.real.clips.map((c) => inputHashes[c]);
+  } else {
+    realInputs.train = await sha256File(config.real.train!);
+    realInputs.test = await sha256File(config.real.test!);
+  }
+  const real = track(
+    await runStage(runDir, "real", realInputs, async () => {
+      let train: VideoRecord[];
+      let test: VideoRecord[];
+      if (config.real.source === "demo") {
+        const set = await buildDemoRealSet(config.real.clips, realDir, {
+          ...config.real,
+          onVideo: (id, i, n) => info("real", `cut ${i}/${n} ${id}`),
+        });
+        train = set.train;
+        test = set.test;
+      } else {
+        train = config.real.source === "features" && config.real.anomalousCount !== null
+          ? await readReferenceList(config.real.train!, {
+            anomalousCount: config.real.anomalousCount,
+            featuresDir: config.real.featuresDir ?? undefined,
+            layout: config.real.layout,
+            split: "train",
+          })
+          : await readManifest(config.real.train!);
+        test = await readManifest(config.real.test!);
+        for (const r of [...train, ...test]) {
+          if (config.real.source === "features" && r.layout === undefined) r.layout = config.real.layout;
+        }
+        await writeManifest(join(realDir, "train.jsonl"), train);
+        await writeManifest(join(realDir, "test.jsonl"), test);
+      }
+      const count = (rs: VideoRecord[], label: string) => rs.filter((r) => r.label === label).length;
+      return {
+        result: {
+          train: { normal: count(train, "normal"), anomalous: count(train, "anomalous") },
+          test: { normal: count(test, "normal"), anomalous: count(test, "anomalous") },
+          source: config.real.source,
+        },
+        files: [join(realDir, "train.jsonl"), join(realDir, "test.jsonl")],
+      };
+    }, stageOptions),
+  );
+  const realTrain = await readManifest(join(realDir, "train.jsonl"), { checkFiles: false });
+  const realTest = await readManifest(join(realDir, "test.jsonl"), { checkFiles: false });
+  if (config.real.source === "features") {
+    realFingerprint = {
+      train: await manifestFingerprint(realTrain, join(realDir, "train.jsonl")),
+      test: await manifestFingerprint(realTest, join(realDir, "test.jsonl")),
+    };
+  }
+
+  const needsSynthetic = config.train.variants.some((v) => v !== "real-only");
+
+  // Stage prompts.
+  const pairsPath = join(runDir, "prompts", "pairs.jsonl");
+  let pairs: PromptPair[] = [];
+  let generated: VideoRecord[] = [];
+  let kept: VideoRecord[] = [];
+  let promptsOutcome: StageOutcome<unknown> | undefined;
+  let generateOutcome: StageOutcome<unknown> | undefined;
+  let filterOutcome: StageOutcome<unknown> | undefined;
+  if (needsSynthetic) {
+    promptsOutcome = track(
+      await runStage(runDir, "prompts", { prompts: config.prompts, promptsHash }, async () => {
+        const result = await synthesizePrompts({
+          count: config.prompts.count,
+          seed: config.prompts.seed,
+          backend: config.prompts.backend,
+          model: config.prompts.model,
+          baseUrl: config.prompts.baseUrl ?? undefined,
+          apiKey: env.OPENAI_API_KEY ?? "",
+          classes: config.prompts.classes.length > 0 ? config.prompts.classes : undefined,
+          out: pairsPath,
+        });
+        if (result.pairs.length === 0) {
+          throw new RangeError(`Cannot continue as no description pair was synthesized: current value is 0 pairs`);
+        }
+        return {
+          result: {
+            pairs: result.pairs.length,
+            duplicatesRemoved: result.duplicatesRemoved,
+            invalidDropped: result.invalidDropped,
+            backend: config.prompts.backend,
+          },
+          files: [pairsPath],
+        };
+      }, stageOptions),
+    );
+    pairs = await readJsonLines<PromptPair>(pairsPath);
+
+    // Stage generate.
+    const generateDir = join(runDir, "generate");
+    generateOutcome = track(
+      await runStage(runDir, "generate", { prompts: promptsOutcome.record.hash, generate: config.generate }, async () => {
+        const g = config.generate;
+        const result = await generateVideos(pairs, {
+          outDir: generateDir,
+          backend: g.backend,
+          baseUrl: g.baseUrl ?? undefined,
+          apiKey: g.backend === "zhipu" ? env.ZHIPUAI_API_KEY ?? "" : env.OPENAI_API_KEY ?? "",
+          model: g.model ?? undefined,
+          concurrency: g.concurrency,
+          maxJobs: g.maxJobs === 0 ? Infinity : g.maxJobs,
+          pollIntervalMs: g.pollIntervalMs,
+          procedural: { width: g.width, height: g.height, fps: g.fps, frames: g.frames },
+          onEvent: (e) => {
+            if (e.type === "state" && (e.state === "done" || e.state === "failed")) {
+              info("generate", `${e.jobId} ${e.state}${e.reason ? `: ${e.reason}` : ""}`);
+            }
+          },
+        });
+        if (result.records.length === 0) {
+          throw new RangeError(
+            `Cannot continue as no generated video finished: current value is ${result.counts.failed} failed, ${result.counts.pending} pending`,
+          );
+        }
+        await writeManifest(result.manifestPath, result.records);
+        return {
+          result: { ...result.counts, backend: result.backend, model: result.model },
+          files: [result.manifestPath, result.jobsPath],
+        };
+      }, stageOptions),
+    );
+    generated = await readManifest(join(generateDir, "manifest.jsonl"));
+
+    // Stage filter.
+    const filterDir = join(runDir, "filter");
+    filterOutcome = track(
+      await runStage(
+        runDir,
+        "filter",
+        { generate: generateOutcome.record.hash, filter: config.filter, extractModel: inputHashes[config.extract.model] },
+        async () => {
+          const out = await filterGenerated(generated, filterDir, config, (m) => info("filter", m));
+          return { result: out.summary, files: [out.manifestPath, out.keptPath] };
+        },
+        stageOptions,
+      ),
+    );
+    kept = await readManifest(join(filterDir, "kept.jsonl"));
+  }
+
+  // Stage extract.
+  const featuresDir = join(runDir, "features");
+  const extractOptions = { ...config.extract };
+  const extract = track(
+    await runStage(runDir, "extract", {
+      real: real.record.hash,
+      filter: filterOutcome?.record.hash ?? null,
+      extract: extractOptions,
+      model: inputHashes[config.extract.model],
+    }, async () => {
+      const videos = [...(config.real.source === "features" ? [] : [...realTrain, ...realTest]), ...kept];
+      let failedSynthetic: string[] = [];
+      let provider = "none";
+      let frames = 0;
+      let records: VideoRecord[] = [];
+      if (videos.length > 0) {
+        const result = await extractFeatures(videos, {
+          model: config.extract.model,
+          outDir: featuresDir,
+          device: config.extract.device,
+          crops: config.extract.crops,
+          pooling: config.extract.pooling,
+          resizeEngine: config.extract.resizeEngine,
+          batchSize: config.extract.batchSize,
+          framesPerClip: config.extract.framesPerClip,
+          tail: config.extract.tail,
+          threads: config.extract.threads,
+          onProgress: (e) => {
+            if (e.type === "video" && e.status !== "skipped") info("extract", `${e.id} ${e.status}`);
+          },
+        });
+        const failedReal = result.failed.filter((r) => r.source === "real");
+        if (failedReal.length > 0) {
+          throw new Error(
+            `Cannot extract the real videos as ${failedReal.length} failed: current value is ${
+              failedReal.map((r) => `${r.id} (${r.error})`).join("; ")
+            }`,
+          );
+        }
+        failedSynthetic = result.failed.map((r) => r.id);
+        provider = result.provider ?? "none (all outputs existed)";
+        frames = result.frames;
+        records = result.records.filter((r) => r.status === "ok");
+      }
+      const byId = new Map(records.map((r) => [r.id, r]));
+      const pick = (rs: VideoRecord[]) => rs.map((r) => byId.get(r.id) ?? r);
+      const train = config.real.source === "features" ? realTrain : pick(realTrain);
+      const test = config.real.source === "features" ? realTest : pick(realTest);
+      const synthetic = kept.filter((r) => byId.has(r.id)).map((r) => byId.get(r.id)!);
+      await writeManifest(join(featuresDir, "train.jsonl"), train);
+      await writeManifest(join(featuresDir, "test.jsonl"), test);
+      await writeManifest(join(featuresDir, "synthetic.jsonl"), synthetic);
+      return {
+        result: { provider, frames, synthetic: synthetic.length, failedSynthetic, dim: records[0]?.dim ?? null },
+        files: ["train.jsonl", "test.jsonl", "synthetic.jsonl"].map((f) => join(featuresDir, f)),
+      };
+    }, stageOptions),
+  );
+  const featTrain = await readManifest(join(featuresDir, "train.jsonl"));
+  const featTest = await readManifest(join(featuresDir, "test.jsonl"));
+  const featSynthetic = await readManifest(join(featuresDir, "synthetic.jsonl"));
+  const dataHash = { extract: extract.record.hash, real: realFingerprint ?? null };
+
+  // Stages train-<variant>-seed-<s>.
+  const t = config.train;
+  const trainOutcomes: Record<
+    string,
+    { variant: TrainVariant; seed: number; dir: string; hash: string; result: TrainStageResult }
+  > = {};
+  for (const variant of t.variants) {
+    const withSynthetic = variant !== "real-only";
+    if (withSynthetic && featSynthetic.length === 0) {
+      throw new Error(
+        `Cannot run the pipeline as stage train-${variant} needs synthetic videos: current value is 0 kept and extracted`,
+      );
+    }
+    const ssls = variant === "with-synthetic-ssls" ? t.ssls : "off";
+    const trainOptions = {
+      preset: t.preset,
+      backend: t.backend,
+      iterations: t.iterations,
+      batchSize: t.batchSize,
+      segments: t.segments,
+      crops: t.crops,
+      learningRate: t.learningRate,
+      weightDecay: t.weightDecay,
+      ssls,
+      lambda: variant === "with-synthetic-ssls" ? t.lambda : 1,
+      learnableLambda: variant === "with-synthetic-ssls" && t.learnableLambda,
+      select: t.select,
+      evalEvery: t.evalEvery,
+      logEvery: t.logEvery,
+      framesPerClip: config.extract.framesPerClip,
+      alignment: config.evaluate.alignment,
+      bootstrapSamples: 0,
+    } as const;
+    const trainSet = withSynthetic ? [...featTrain, ...featSynthetic] : featTrain;
+    for (const seed of config.seeds) {
+      const stage = `train-${variant}-seed-${seed}`;
+      const dir = join(runDir, "train", variant, `seed-${seed}`);
+      const outcome = track(
+        await runStage(runDir, stage, { data: dataHash, variant, seed, options: trainOptions }, async () => {
+          // A half-finished earlier attempt left files behind: start clean so metrics.jsonl is this run's.
+          await Deno.remove(dir, { recursive: true }).catch((error) => {
+            if (!(error instanceof Deno.errors.NotFound)) throw error;
+          });
+          const result = await trainDetector(trainSet, featTest, {
+            ...trainOptions,
+            seed,
+            outDir: dir,
+            configExtra: { pipeline: runDir, variant },
+            onStep: (e) => {
+              if (e.iteration === e.iterations) info(stage, `${e.iterations} iterations`);
+            },
+          });
+          try {
+            return {
+              result: {
+                selection: result.selection.label,
+                backend: result.backend.name,
+                auc: result.metrics?.auc ?? null,
+                trainVideos: {
+                  real: trainSet.filter((r) => r.source === "real").length,
+                  synthetic: trainSet.filter((r) => r.source === "synthetic").length,
+                },
+              } satisfies TrainStageResult,
+              files: [join(dir, "checkpoints", "last", "checkpoint.json"), join(dir, "metrics.jsonl")],
+            };
+          } finally {
+            result.detector.dispose();
+          }
+        }, stageOptions),
+      );
+      trainOutcomes[stage] = { variant, seed, dir, hash: outcome.record.hash, result: outcome.result };
+    }
+  }
+
+  // Stage evaluate: score files → the evaluator, per variant and seed; mean ± std over seeds.
+  const evaluateDir = join(runDir, "evaluate");
+  const resultsPath = join(evaluateDir, "results.json");
+  const evaluate = track(
+    await runStage(runDir, "evaluate", {
+      train: Object.fromEntries(Object.entries(trainOutcomes).map(([stage, o]) => [stage, o.hash])),
+      evaluate: config.evaluate,
+      data: dataHash,
+    }, async () => {
+      const variants: VariantResult[] = [];
+      let protocol: EvaluationResult["protocol"] | undefined;
+      for (const variant of t.variants) {
+        const runs = Object.values(trainOutcomes).filter((o) => o.variant === variant);
+        const perSeed: EvaluationResult[] = [];
+        const evaluations: string[] = [];
+        for (const run of runs) {
+          const videos: VideoScores[] = [];
+          for (const r of featTest) {
+            const scores = await readNpy(join(run.dir, "scores", `${safeFileName(r.id)}.npy`));
+            const clipScores = scores.data instanceof Float32Array ? scores.data : Float32Array.from(scores.data as ArrayLike<number>);
+            const frames = typeof r.frames === "number" && r.frames > 0 ? r.frames : clipScores.length * config.extract.framesPerClip;
+            videos.push({
+              id: r.id,
+              class: r.class,
+              label: r.label,
+              frameLabels: buildFrameLabels(frames, r.intervals ?? [], { intervalEnd: "inclusive" }),
+              clipScores,
+            });
+          }
+          const metrics = evaluateVideos(videos, {
+            framesPerClip: config.extract.framesPerClip,
+            threshold: config.evaluate.threshold,
+            alignment: config.evaluate.alignment,
+            bootstrapSamples: config.evaluate.bootstrapSamples,
+            seed: run.seed,
+            protocolNote: `pipeline variant ${variant}, seed ${run.seed}; frame labels from manifest intervals (inclusive ends)`,
+          });
+          metrics.protocol.modelSelection = run.result.selection;
+          const dir = join(evaluateDir, variant, `seed-${run.seed}`);
+          await writeEvaluation(dir, metrics, videos);
+          perSeed.push(metrics);
+          evaluations.push(relativeTo(runDir, dir));
+          protocol ??= metrics.protocol;
+        }
+        const metrics: VariantResult["metrics"] = {};
+        for (const name of REPORTED_METRICS) {
+          const values = perSeed.map((m) => metricValue(m, name));
+          const finite = values.filter((v): v is number => v !== null);
+          const { mean, std } = finite.length > 0 ? meanStd(finite) : { mean: NaN, std: NaN };
+          metrics[name] = { mean, std, values };
+        }
+        variants.push({
+          variant,
+          description: VARIANT_DESCRIPTIONS[variant],
+          trainVideos: runs[0].result.trainVideos,
+          selection: t.select,
+          backend: runs[0].result.backend,
+          seeds: runs.map((r) => r.seed),
+          metrics,
+          evaluations,
+        });
+      }
+      const results: PipelineResults = { variants, protocol: protocol!, testVideos: featTest.length };
+      await writeJsonAtomic(resultsPath, results);
+      return { result: { variants: variants.length }, files: [resultsPath] };
+    }, stageOptions),
+  );
+  const results = JSON.parse(await Deno.readTextFile(resultsPath)) as PipelineResults;
+
+  // Stage report.
+  const report = track(
+    await runStage(runDir, "report", { evaluate: evaluate.record.hash, config }, async () => {
+      const paths = await writeReport(runDir, { config, results, inputHashes, promptsHash });
+      return { result: paths, files: [paths.markdown, paths.html] };
+    }, stageOptions),
+  );
+  return { runDir, stages, results, report: report.result };
+}
+
+/** What a training stage records. */
+export interface TrainStageResult {
+  selection: string;
+  backend: string;
+  auc: number | null;
+  trainVideos: { real: number; synthetic: number };
+}

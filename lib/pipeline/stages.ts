@@ -1,0 +1,167 @@
+/**
+ * Resumable stages: each stage records its completion in `<run>/stages/<name>.json` with a hash of its inputs and
+ * options. A rerun skips a stage whose record exists, whose hash still matches, and whose declared output files
+ * still exist; anything else runs again (the stage libraries themselves resume finished items inside a stage).
+ *
+ * @module
+ */
+import { join, relative, resolve } from "node:path";
+import { writeJsonAtomic } from "../io/atomic.ts";
+import { sha256Hex } from "../io/hash.ts";
+
+/** The completion record of a stage. */
+export interface StageRecord {
+  stage: string;
+  /** sha256 of the canonical JSON of the stage's inputs (options, upstream hashes, input file hashes). */
+  hash: string;
+  completedAt: string;
+  /** Seconds the stage ran (in the run that completed it). */
+  seconds: number;
+  /** Files the stage produced, relative to the run folder (checked on resume). */
+  files: string[];
+  /** A small JSON summary the later stages and the report read. */
+  result: unknown;
+  /** How many times the stage body ran to completion in this run folder. */
+  executions: number;
+}
+
+/** Events of {@linkcode runStage}. */
+export type StageEvent =
+  | { type: "start"; stage: string; reason: string }
+  | { type: "skip"; stage: string; hash: string }
+  | { type: "done"; stage: string; seconds: number }
+  | { type: "fail"; stage: string; error: string };
+
+/** What a stage body returns. */
+export interface StageOutput<T> {
+  result: T;
+  /** Absolute or run-relative paths of the stage's outputs. */
+  files: string[];
+}
+
+/** Options of {@linkcode runStage}. */
+export interface RunStageOptions {
+  /** Fault injection (tests): fail this stage after its body ran, before its record is written. @default {undefined} */
+  failStage?: string;
+  /** Progress callback. @default {undefined} */
+  onEvent?: (event: StageEvent) => void;
+}
+
+/** Canonical JSON (object keys sorted) so hashes do not depend on key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => {
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]));
+    }
+    return v;
+  });
+}
+
+/** Hash of a stage's inputs. */
+export function stageHash(inputs: unknown): Promise<string> {
+  return sha256Hex(canonicalJson(inputs));
+}
+
+/** Path of a stage's record. */
+export function stageRecordPath(runDir: string, stage: string): string {
+  return join(runDir, "stages", `${stage}.json`);
+}
+
+/** Read a stage's record; `undefined` when there is none. */
+export async function readStageRecord(runDir: string, stage: string): Promise<StageRecord | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(stageRecordPath(runDir, stage));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as StageRecord;
+  } catch (error) {
+    throw new SyntaxError(
+      `Cannot read stage record ${stageRecordPath(runDir, stage)} as it is not valid JSON: current value is ${
+        text.slice(0, 80)
+      }`,
+      { cause: error },
+    );
+  }
+}
+
+async function missingFiles(runDir: string, files: string[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const f of files) {
+    try {
+      await Deno.stat(resolve(runDir, f));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) missing.push(f);
+      else throw error;
+    }
+  }
+  return missing;
+}
+
+/** The outcome of {@linkcode runStage}. */
+export interface StageOutcome<T> {
+  record: StageRecord;
+  result: T;
+  /** True when the stage was done and valid, so nothing ran. */
+  skipped: boolean;
+}
+
+/**
+ * Run `body` as stage `stage` of the run in `runDir` unless it is done and still valid for `inputs`. A failing body
+ * (or an injected fault) throws an `Error` naming the stage, with the original error as `cause`; its partial outputs
+ * stay on disk and no record is written, so a rerun resumes it.
+ *
+ * @example
+ * ```ts ignore
+ * import { runStage } from "./stages.ts";
+ * const { result } = await runStage(runDir, "prompts", { count: 6 }, async () => ({ result: { pairs: 6 }, files: [] }));
+ * ```
+ */
+export async function runStage<T>(
+  runDir: string,
+  stage: string,
+  inputs: unknown,
+  body: () => Promise<StageOutput<T>>,
+  options: RunStageOptions = {},
+): Promise<StageOutcome<T>> {
+  const hash = await stageHash(inputs);
+  const previous = await readStageRecord(runDir, stage);
+  let reason = "not run before";
+  if (previous !== undefined) {
+    const missing = previous.hash === hash ? await missingFiles(runDir, previous.files) : [];
+    if (previous.hash === hash && missing.length === 0) {
+      options.onEvent?.({ type: "skip", stage, hash });
+      return { record: previous, result: previous.result as T, skipped: true };
+    }
+    reason = previous.hash !== hash ? "inputs or options changed" : `outputs missing: ${missing.slice(0, 3).join(", ")}`;
+  }
+  options.onEvent?.({ type: "start", stage, reason });
+  const started = performance.now();
+  let output: StageOutput<T>;
+  try {
+    output = await body();
+    if (options.failStage === stage) {
+      throw new Error(`Cannot finish stage ${stage} as a fault was injected (failStage): current value is ${stage}`);
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    options.onEvent?.({ type: "fail", stage, error: message });
+    throw new Error(`Cannot run the pipeline as stage ${stage} failed: ${message}`, { cause: error });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const record: StageRecord = {
+    stage,
+    hash,
+    completedAt: new Date().toISOString(),
+    seconds: Math.round(seconds * 1000) / 1000,
+    files: output.files.map((f) => relative(runDir, resolve(runDir, f))),
+    result: output.result,
+    executions: (previous?.executions ?? 0) + 1,
+  };
+  await writeJsonAtomic(stageRecordPath(runDir, stage), record);
+  options.onEvent?.({ type: "done", stage, seconds });
+  return { record, result: output.result, skipped: false };
+}
