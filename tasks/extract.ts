@@ -77,7 +77,11 @@ const SPEC: FlagSpec = {
   },
   force: { type: "boolean", default: false, description: "recompute finished videos instead of skipping them" },
   shard: { type: "string", description: "i/n: process only shard i (0-based) of n, by video id hash" },
-  workers: { type: "string", default: String(D.workers), description: "decode in a worker (1) or inline (0)" },
+  workers: {
+    type: "string",
+    default: String(D.workers),
+    description: "decode workers (videos round robin); 0 = on the main thread",
+  },
   prefetch: { type: "string", default: String(D.prefetch), description: "batches decoded ahead of the encoder" },
   verify: { type: "string", description: "check that an output folder (and its shards) is complete" },
   "check-model": { type: "string", description: "print and validate an image encoder's inputs and outputs" },
@@ -198,7 +202,7 @@ export function main(args: string[]): Promise<number> {
       strictDecode: values.lenient !== true,
       resume: values.force !== true,
       shard,
-      workers: numberFlag(values, "workers", { integer: true, min: 0, max: 1 }) as 0 | 1,
+      workers: numberFlag(values, "workers", { integer: true, min: 0 }),
       prefetch: numberFlag(values, "prefetch", { integer: true, min: 1 }),
     };
     const outDir = resolve(options.outDir);

@@ -67,6 +67,11 @@ const SPEC: FlagSpec = {
   fps: { type: "string", default: String(P.fps), description: "procedural: frames per second" },
   frames: { type: "string", default: String(P.frames), description: "procedural: frames per clip" },
   "prompts-dir": { type: "string", description: "catalogue folder for the procedural backend (default prompts/)" },
+  "decode-check": {
+    type: "boolean",
+    default: false,
+    description: "validate downloads by decoding every frame (slower)",
+  },
   "retry-failed": { type: "boolean", default: false, description: "retry jobs that failed in earlier runs" },
   "dry-run": { type: "boolean", default: false, description: "print the plan and the number of jobs; send nothing" },
   verbose: { type: "boolean", short: "v", default: false, description: "print retries and failures as they happen" },
@@ -123,6 +128,7 @@ export function main(args: string[]): Promise<number> {
       pollIntervalMs: numberFlag(values, "poll-interval-ms", { min: 0 }),
       minFrames: numberFlag(values, "min-frames", { integer: true, min: 0 }),
       retryFailed: values["retry-failed"] as boolean,
+      decodeCheck: values["decode-check"] as boolean,
       dryRun,
       procedural: {
         width: numberFlag(values, "width", { integer: true, min: 2 }),

@@ -23,6 +23,7 @@ import { selectShard, type Shard } from "../video/list.ts";
 import { CLIP_MEAN, CLIP_STD, type CropMode } from "../video/preprocess.ts";
 import type { VideoProbe } from "../video/probe.ts";
 import { createImageEncoder, type ImageEncoder } from "./image_encoder.ts";
+import { mergeAsync } from "./_merge.ts";
 import type { Device, ExecutionProvider } from "./session.ts";
 
 /** Where L2 normalisation applies: nowhere, to each frame embedding before pooling, or to each pooled clip row. */
@@ -110,10 +111,12 @@ export interface ExtractOptions {
   /** Process only this shard of the videos (by id hash). */
   shard?: Shard;
   /**
-   * Decode in a worker (1) or on the main thread (0).
+   * Decode workers: each decodes and preprocesses its share of the videos (round robin) in parallel with the
+   * encoder; 0 decodes on the main thread (no overlap). More than 1 helps when the encoder is fast (GPU) and cores
+   * are free.
    * @default 1
    */
-  workers?: 0 | 1;
+  workers?: number;
   /**
    * Batches decoded ahead of the encoder.
    * @default 2
@@ -140,7 +143,7 @@ export const DEFAULT_EXTRACT_OPTIONS = Object.freeze({
   resizeEngine: "pil" as ResizeEngine,
   strictDecode: true,
   resume: true,
-  workers: 1 as 0 | 1,
+  workers: 1,
   prefetch: 2,
 });
 
@@ -534,11 +537,32 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
     };
 
     const sources = todo.map((index) => ({ path: selected[index].path, video: index }));
-    const events: AsyncGenerator<FrameEvent> = o.workers === 1
+    if (!Number.isInteger(o.workers) || o.workers < 0) {
+      throw new RangeError(`Cannot extract features as workers must be an integer >= 0: current value is ${o.workers}`);
+    }
+    const workerCount = Math.min(o.workers, sources.length);
+    const events: AsyncGenerator<FrameEvent> = workerCount === 0
+      ? frameBatches(sources, batchOptions)
+      : workerCount === 1
       ? frameBatchesInWorker(sources, { ...batchOptions, prefetch: o.prefetch })
-      : frameBatches(sources, batchOptions);
-    let lastDecoded = 0;
-    let lastVideo = -1;
+      : mergeAsync(
+        Array.from(
+          { length: workerCount },
+          (_, w) =>
+            frameBatchesInWorker(sources.filter((_, i) => i % workerCount === w), {
+              ...batchOptions,
+              prefetch: o.prefetch,
+            }),
+        ),
+      );
+    const decodedByVideo = new Map<number, number>();
+    const countFrames = (video: number, decoded: number): void => {
+      const delta = decoded - (decodedByVideo.get(video) ?? 0);
+      if (delta <= 0) return;
+      decodedByVideo.set(video, decoded);
+      decodedTotal += delta;
+      o.onProgress?.({ type: "frames", frames: delta });
+    };
     for await (const event of events) {
       if (event.type === "start") {
         const capacityClips = Math.max(1, Math.ceil((event.probe.frames ?? 256) / o.framesPerClip) + 1);
@@ -576,14 +600,7 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
           for (let d = 0; d < dim; d++) state.sums[base + d] += rows[row + d] * scale;
           state.processed++;
         }
-        const lastIndex = event.videos[event.count - 1];
-        const delta = lastIndex === lastVideo ? event.decodedFrames - lastDecoded : event.decodedFrames;
-        if (delta > 0) {
-          decodedTotal += delta;
-          o.onProgress?.({ type: "frames", frames: delta });
-        }
-        lastVideo = lastIndex;
-        lastDecoded = event.decodedFrames;
+        countFrames(event.videos[event.count - 1], event.decodedFrames);
         for (const state of [...states.values()]) {
           if (!state.finished && state.expected !== undefined && state.processed >= state.expected) await finish(state);
         }
@@ -592,13 +609,7 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
         if (!state) continue;
         state.frames = event.frames;
         state.expected = event.images;
-        const counted = event.frames - (event.video === lastVideo ? lastDecoded : 0);
-        if (counted > 0) {
-          decodedTotal += counted;
-          o.onProgress?.({ type: "frames", frames: counted });
-        }
-        lastVideo = event.video;
-        lastDecoded = event.frames;
+        countFrames(event.video, event.frames);
         if (state.processed >= state.expected) await finish(state);
       } else if (event.type === "error") {
         const state = states.get(event.video);

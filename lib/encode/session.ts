@@ -104,6 +104,30 @@ export async function listOnnxProviders(): Promise<{ name: string; bundled: bool
   return ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
 }
 
+/**
+ * Whether onnxruntime-node's CUDA provider library is installed (its postinstall puts it beside the binding).
+ * Undefined when the package folder cannot be located (then creating a session decides).
+ */
+async function cudaProviderInstalled(): Promise<boolean | undefined> {
+  let url: URL;
+  try {
+    url = new URL(import.meta.resolve("onnxruntime-node"));
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== "file:") return undefined;
+  const arch = Deno.build.arch === "x86_64" ? "x64" : "arm64";
+  const name = Deno.build.os === "windows" ? "onnxruntime_providers_cuda.dll" : "libonnxruntime_providers_cuda.so";
+  const file = new URL(`../bin/napi-v6/${Deno.build.os === "windows" ? "win32" : Deno.build.os}/${arch}/${name}`, url);
+  try {
+    await Deno.stat(file);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    return undefined;
+  }
+}
+
 function tensorInfo(meta: Ort.InferenceSession.ValueMetadata): TensorInfo {
   if (!meta.isTensor) return { name: meta.name, type: "non-tensor", shape: [] };
   return { name: meta.name, type: meta.type, shape: [...meta.shape] };
@@ -170,6 +194,10 @@ export async function createOnnxSession(modelPath: string, options: OnnxSessionO
   for (const provider of candidates) {
     if (!available.has(provider)) {
       skipped.push({ provider, reason: `onnxruntime-node ${ort.env.versions.node} has no ${provider} provider here` });
+      continue;
+    }
+    if (provider === "cuda" && await cudaProviderInstalled() === false) {
+      skipped.push({ provider, reason: "the CUDA provider library is not installed (libonnxruntime_providers_cuda)" });
       continue;
     }
     const sessionOptions: Ort.InferenceSession.SessionOptions = {

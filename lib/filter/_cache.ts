@@ -17,6 +17,7 @@ export class MeasurementCache {
   #path: string;
   #entries = new Map<string, CacheEntry>();
   #used = new Set<string>();
+  #writes: Promise<void> = Promise.resolve();
 
   private constructor(path: string) {
     this.#path = path;
@@ -71,11 +72,14 @@ export class MeasurementCache {
     const entry: CacheEntry = { kind, key, value };
     this.#entries.set(`${kind}\n${key}`, entry);
     this.#used.add(`${kind}\n${key}`);
-    await appendJsonLine(this.#path, entry);
+    // Appends are chained so concurrent callers never interleave lines.
+    this.#writes = this.#writes.then(() => appendJsonLine(this.#path, entry));
+    await this.#writes;
   }
 
   /** Rewrites the file atomically; with `onlyUsed`, keeps just the entries read or written in this run. */
   async compact(onlyUsed: boolean): Promise<void> {
+    await this.#writes;
     const kept = [...this.#entries.entries()].filter(([k]) => !onlyUsed || this.#used.has(k)).map(([, e]) => e);
     await writeFileAtomic(this.#path, kept.map((e) => JSON.stringify(e) + "\n").join(""));
   }

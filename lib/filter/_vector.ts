@@ -47,7 +47,9 @@ export function encodeFloat32Base64(values: Float32Array): string {
 export function decodeFloat32Base64(text: string): Float32Array {
   const binary = atob(text);
   if (binary.length % 4 !== 0) {
-    throw new SyntaxError(`Cannot decode embedding as its byte length must be a multiple of 4: current value is ${binary.length}`);
+    throw new SyntaxError(
+      `Cannot decode embedding as its byte length must be a multiple of 4: current value is ${binary.length}`,
+    );
   }
   const view = new DataView(new ArrayBuffer(binary.length));
   for (let i = 0; i < binary.length; i++) view.setUint8(i, binary.charCodeAt(i));

@@ -36,15 +36,17 @@ export const DUPLICATE_SCOPES: readonly DuplicateScope[] = Object.freeze(["label
 /** Progress events of {@link filterVideos}. */
 export type FilterEvent =
   | {
-    type: "video";
-    /** 0-based position in the input. */
+    /** A video's technical measurement (`technical`) or CLIP embedding (`image`) is ready. */
+    type: "technical" | "image";
+    /** 0-based position of the video in the input. */
     index: number;
+    /** Videos of this phase done so far (they finish out of order with `concurrency` > 1). */
+    done: number;
+    /** Videos in this phase. */
     total: number;
     id: string;
-    /** Measurements computed for this video (`technical`, `image`). */
-    computed: string[];
-    /** Measurements read from the cache. */
-    cached: string[];
+    /** Read from the cache (true), computed (false), or nothing to measure as the file is missing (undefined). */
+    cached?: boolean;
   }
   | { type: "texts"; computed: number; cached: number }
   | { type: "notice"; message: string };
@@ -162,6 +164,11 @@ export interface FilterOptions {
    */
   strictDecode?: boolean;
   /**
+   * Videos measured at the same time in the technical phase (each runs ffprobe and ffmpeg).
+   * @default 2
+   */
+  concurrency?: number;
+  /**
    * Reuse cached measurements (false: measure everything again and start a new cache).
    * @default true
    */
@@ -201,6 +208,7 @@ export const DEFAULT_FILTER_OPTIONS: Readonly<
   fingerprintGrid: 8,
   fingerprintSegments: 4,
   strictDecode: true,
+  concurrency: 2,
   resume: true,
   ffmpegPath: "ffmpeg",
   ffprobePath: "ffprobe",
@@ -284,8 +292,10 @@ export interface FilterResult {
 }
 
 function checkNumber(name: string, value: number, min: number, max = Infinity, integer = false): void {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max ||
-    (integer && !Number.isInteger(value))) {
+  if (
+    typeof value !== "number" || !Number.isFinite(value) || value < min || value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
     throw new RangeError(
       `Cannot filter videos as ${name} must be ${integer ? "an integer" : "a number"} in [${min}, ${max}]: ` +
         `current value is ${value}`,
@@ -312,6 +322,7 @@ export function resolveFilterOptions(options: FilterOptions): ResolvedFilterOpti
   checkNumber("resize", o.resize, 1, Infinity, true);
   checkNumber("duplicateThreshold", o.duplicateThreshold, -1, 1);
   checkNumber("threads", o.threads, 0, Infinity, true);
+  checkNumber("concurrency", o.concurrency, 1, Infinity, true);
   if (!DUPLICATE_SCOPES.includes(o.duplicateScope)) {
     throw new TypeError(
       `Cannot filter videos as duplicateScope is unknown: current value is ${o.duplicateScope} (allowed: ` +
@@ -432,90 +443,115 @@ export async function filterVideos(records: readonly VideoRecord[], options: Fil
   let textEncoder: ClipTextEncoder | undefined;
   const session = { device: o.device, threads: o.threads };
 
-  const decisions: FilterDecision[] = [];
+  const decisions: FilterDecision[] = records.map(() => ({
+    kept: false,
+    reasons: [],
+    notices: [],
+    scores: {},
+    checks: { technical: "not-run", semantic: "not-run", duplicate: "not-run" },
+  }));
+  const hashes: (string | undefined)[] = records.map(() => undefined);
+  const measurements: (TechnicalMeasurement | undefined)[] = records.map(() => undefined);
   const fingerprints = new Map<string, number[]>();
   const videoEmbeddings = new Map<string, Float32Array>();
-  try {
-    for (let index = 0; index < records.length; index++) {
+
+  // Technical measurements: `concurrency` videos at a time (process start-up dominates for short clips).
+  let next = 0;
+  let finished = 0;
+  const technicalWorker = async () => {
+    while (next < records.length) {
+      const index = next++;
       const record = records[index];
-      const computed: string[] = [];
-      const cached: string[] = [];
-      const decision: FilterDecision = {
-        kept: false,
-        reasons: [],
-        notices: [],
-        scores: {},
-        checks: { technical: "not-run", semantic: "not-run", duplicate: "not-run" },
-      };
-      decisions.push(decision);
-      if (!(await isFile(record.path))) {
-        decision.reasons.push(`missing: the video file does not exist: ${record.path}`);
-        decision.checks.technical = "fail";
-        o.onEvent?.({ type: "video", index, total: records.length, id: record.id, computed, cached });
-        continue;
-      }
-      const sha = await sha256File(record.path);
-      const key = `${record.id}\n${sha}\n${technicalKey}`;
-      let m = cache.get<TechnicalMeasurement>("technical", key);
-      if (m) {
-        counts.technicalCached++;
-        cached.push("technical");
-      } else {
-        m = await measureTechnical(record.path, o);
-        await cache.set("technical", key, m);
-        counts.technicalComputed++;
-        computed.push("technical");
-      }
-      const s = decision.scores;
-      s.frames = m.frames;
-      if (m.width !== undefined) s.width = m.width;
-      if (m.height !== undefined) s.height = m.height;
-      if (m.fps !== undefined) s.fps = roundTo(m.fps);
-      if (!m.decodable) {
-        decision.reasons.push(`undecodable: ${m.error}`);
-      } else {
-        s.meanLuma = roundTo(m.meanLuma!, 4);
-        s.lumaStd = roundTo(m.lumaStd!, 4);
-        s.motion = roundTo(m.motion!, 6);
-        s.motionMedian = roundTo(m.motionMedian!, 6);
-        if (m.frames < o.minFrames) decision.reasons.push(`too-few-frames: ${m.frames} < ${o.minFrames}`);
-        if (m.width! < o.minWidth || m.height! < o.minHeight) {
-          decision.reasons.push(`low-resolution: ${m.width}x${m.height} < ${o.minWidth}x${o.minHeight}`);
+      let cached: boolean | undefined;
+      if (await isFile(record.path)) {
+        const sha = await sha256File(record.path);
+        hashes[index] = sha;
+        const key = `${record.id}\n${sha}\n${technicalKey}`;
+        let m = cache.get<TechnicalMeasurement>("technical", key);
+        cached = m !== undefined;
+        if (m) counts.technicalCached++;
+        else {
+          m = await measureTechnical(record.path, o);
+          await cache.set("technical", key, m);
+          counts.technicalComputed++;
         }
-        if (m.meanLuma! < o.minMeanLuma) {
-          decision.reasons.push(`black: mean luma ${m.meanLuma!.toFixed(2)} < ${o.minMeanLuma}`);
-        }
-        if (m.motion! < o.minMotion) {
-          decision.reasons.push(`frozen: motion ${m.motion!.toFixed(4)} < ${o.minMotion}`);
-        }
+        measurements[index] = m;
       }
-      decision.checks.technical = decision.reasons.length === 0 ? "pass" : "fail";
-      if (decision.checks.technical === "pass") {
-        fingerprints.set(record.id, m.fingerprint!);
-        if (imageKey !== undefined) {
-          const ikey = `${record.id}\n${sha}\n${imageKey}`;
-          const stored = cache.get<string>("image", ikey);
-          if (stored !== undefined) {
-            videoEmbeddings.set(record.id, decodeFloat32Base64(stored));
-            counts.imageCached++;
-            cached.push("image");
-          } else {
-            imageEncoder ??= await createImageEncoder(o.imageModel!, session);
-            const embedding = await embedVideo(record.path, imageEncoder, {
-              frames: m.frames,
-              sampleFrames: o.sampleFrames,
-              resize: o.resize,
-              ffmpegPath: o.ffmpegPath,
-              ffprobePath: o.ffprobePath,
-            });
-            await cache.set("image", ikey, encodeFloat32Base64(embedding));
-            videoEmbeddings.set(record.id, embedding);
-            counts.imageComputed++;
-            computed.push("image");
-          }
-        }
+      finished++;
+      o.onEvent?.({ type: "technical", index, done: finished, total: records.length, id: record.id, cached });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(o.concurrency, records.length) }, technicalWorker));
+
+  records.forEach((record, index) => {
+    const decision = decisions[index];
+    const m = measurements[index];
+    if (!m) {
+      decision.reasons.push(`missing: the video file does not exist: ${record.path}`);
+      decision.checks.technical = "fail";
+      return;
+    }
+    const s = decision.scores;
+    s.frames = m.frames;
+    if (m.width !== undefined) s.width = m.width;
+    if (m.height !== undefined) s.height = m.height;
+    if (m.fps !== undefined) s.fps = roundTo(m.fps);
+    if (!m.decodable) {
+      decision.reasons.push(`undecodable: ${m.error}`);
+    } else {
+      s.meanLuma = roundTo(m.meanLuma!, 4);
+      s.lumaStd = roundTo(m.lumaStd!, 4);
+      s.motion = roundTo(m.motion!, 6);
+      s.motionMedian = roundTo(m.motionMedian!, 6);
+      if (m.frames < o.minFrames) decision.reasons.push(`too-few-frames: ${m.frames} < ${o.minFrames}`);
+      if (m.width! < o.minWidth || m.height! < o.minHeight) {
+        decision.reasons.push(`low-resolution: ${m.width}x${m.height} < ${o.minWidth}x${o.minHeight}`);
       }
-      o.onEvent?.({ type: "video", index, total: records.length, id: record.id, computed, cached });
+      if (m.meanLuma! < o.minMeanLuma) {
+        decision.reasons.push(`black: mean luma ${m.meanLuma!.toFixed(2)} < ${o.minMeanLuma}`);
+      }
+      if (m.motion! < o.minMotion) {
+        decision.reasons.push(`frozen: motion ${m.motion!.toFixed(4)} < ${o.minMotion}`);
+      }
+    }
+    decision.checks.technical = decision.reasons.length === 0 ? "pass" : "fail";
+    if (decision.checks.technical === "pass") fingerprints.set(record.id, m.fingerprint!);
+  });
+
+  try {
+    // CLIP image embeddings of the technically sound videos, one video at a time (the encoder uses every core).
+    if (imageKey !== undefined) {
+      const passed = records.flatMap((r, i) => (decisions[i].checks.technical === "pass" ? [i] : []));
+      for (let k = 0; k < passed.length; k++) {
+        const index = passed[k];
+        const record = records[index];
+        const key = `${record.id}\n${hashes[index]}\n${imageKey}`;
+        const stored = cache.get<string>("image", key);
+        if (stored !== undefined) {
+          videoEmbeddings.set(record.id, decodeFloat32Base64(stored));
+          counts.imageCached++;
+        } else {
+          imageEncoder ??= await createImageEncoder(o.imageModel!, session);
+          const embedding = await embedVideo(record.path, imageEncoder, {
+            frames: measurements[index]!.frames,
+            sampleFrames: o.sampleFrames,
+            resize: o.resize,
+            ffmpegPath: o.ffmpegPath,
+            ffprobePath: o.ffprobePath,
+          });
+          await cache.set("image", key, encodeFloat32Base64(embedding));
+          videoEmbeddings.set(record.id, embedding);
+          counts.imageComputed++;
+        }
+        o.onEvent?.({
+          type: "image",
+          index,
+          done: k + 1,
+          total: passed.length,
+          id: record.id,
+          cached: stored !== undefined,
+        });
+      }
     }
 
     // Semantic check.

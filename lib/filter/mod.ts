@@ -32,10 +32,15 @@ export {
   measureTechnical,
   resolveTechnicalMeasureOptions,
 } from "./technical.ts";
-export type { TechnicalMeasureOptions, TechnicalMeasurement } from "./technical.ts";
+export type { TechnicalMeasurement, TechnicalMeasureOptions } from "./technical.ts";
 export { DEFAULT_EMBED_VIDEO_OPTIONS, embedVideo, sampleFrameIndices } from "./semantic.ts";
 export type { EmbedVideoOptions, FrameEncoder } from "./semantic.ts";
 export { DEFAULT_FIND_NEAR_DUPLICATES_OPTIONS, findNearDuplicates } from "./duplicates.ts";
-export type { DuplicateCandidate, FindNearDuplicatesOptions, NearDuplicate, NearDuplicateResult } from "./duplicates.ts";
+export type {
+  DuplicateCandidate,
+  FindNearDuplicatesOptions,
+  NearDuplicate,
+  NearDuplicateResult,
+} from "./duplicates.ts";
 export { FILTER_REASONS, formatFilterSummary, PAPER_FILTER_REFERENCE, summarizeFilter } from "./summary.ts";
 export type { FilterReason, FilterSummary, KeptCount } from "./summary.ts";

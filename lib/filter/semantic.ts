@@ -97,9 +97,12 @@ export async function embedVideo(
   encoder: FrameEncoder,
   options: EmbedVideoOptions = {},
 ): Promise<Float32Array> {
-  const o = { ...DEFAULT_EMBED_VIDEO_OPTIONS, ...Object.fromEntries(
-    Object.entries(options).filter(([, v]) => v !== undefined),
-  ) } as Required<Omit<EmbedVideoOptions, "frames">> & EmbedVideoOptions;
+  const o = {
+    ...DEFAULT_EMBED_VIDEO_OPTIONS,
+    ...Object.fromEntries(
+      Object.entries(options).filter(([, v]) => v !== undefined),
+    ),
+  } as Required<Omit<EmbedVideoOptions, "frames">> & EmbedVideoOptions;
   let frames = o.frames;
   if (frames === undefined) {
     frames = 0;

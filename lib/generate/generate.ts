@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { withDefaults } from "../prompts/_random.ts";
 import { join, resolve } from "node:path";
 import { sha256File, sha256Hex } from "../io/hash.ts";
 import { type VideoLabel, type VideoRecord, writeManifest } from "../io/manifest.ts";
@@ -96,6 +97,10 @@ export interface GenerateVideosOptions {
   checkPermission?: boolean;
   /** ffprobe executable. @default "ffprobe" */
   ffprobePath?: string;
+  /** Validate by decoding every frame (`ffprobe -count_frames`) instead of reading the container. @default false */
+  decodeCheck?: boolean;
+  /** Injected prober (tests, benchmarks); ffprobe through lib/video when omitted. @default probeVideo */
+  probe?: (path: string) => Promise<VideoProbe>;
   /** Injected fetch for network backends. @default globalThis.fetch */
   fetch?: typeof fetch;
   /** Random source for jitter. @default Math.random */
@@ -127,6 +132,7 @@ export const DEFAULT_GENERATE_VIDEOS_OPTIONS = {
   minFrames: 1,
   checkPermission: true,
   ffprobePath: "ffprobe",
+  decodeCheck: false,
 } as const;
 
 /** Counts of a run. */
@@ -257,7 +263,7 @@ export async function generateVideos(pairs: PromptPair[], options: GenerateVideo
       `Cannot generate videos as options.outDir must be a folder path: current value is ${options?.outDir}`,
     );
   }
-  const o = { ...DEFAULT_GENERATE_VIDEOS_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_GENERATE_VIDEOS_OPTIONS, options);
   checkNumber("concurrency", o.concurrency, 1);
   checkNumber("downloadConcurrency", o.downloadConcurrency, 1);
   checkNumber("maxRetries", o.maxRetries, 0);
@@ -451,7 +457,9 @@ export async function generateVideos(pairs: PromptPair[], options: GenerateVideo
   async function validate(path: string, jobId: string): Promise<VideoProbe> {
     let probe: VideoProbe;
     try {
-      probe = await probeVideo(path, { countFrames: true, ffprobePath: o.ffprobePath });
+      probe = o.probe
+        ? await o.probe(path)
+        : await probeVideo(path, { countFrames: o.decodeCheck, ffprobePath: o.ffprobePath });
     } catch (error) {
       if (error instanceof Deno.errors.NotFound && !(await fileSize(path))) throw error;
       throw new GenerationInvalidVideoError(

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { withDefaults } from "../prompts/_random.ts";
 import OpenAI from "openai";
 import type { ProviderStatus, SubmitResult, VideoJobClient, VideoJobRequest } from "./client.ts";
 import {
@@ -90,7 +91,7 @@ function checkVideo(value: unknown, what: string): OpenAI.Videos.Video {
  * ```
  */
 export function createOpenAiVideosClient(options: OpenAiVideosClientOptions = {}): VideoJobClient {
-  const o = { ...DEFAULT_OPENAI_VIDEOS_CLIENT_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_OPENAI_VIDEOS_CLIENT_OPTIONS, options);
   const client = new OpenAI({
     apiKey: o.apiKey || "none",
     baseURL: o.baseUrl,

@@ -10,7 +10,7 @@
 import type { ProceduralEvent, ProceduralScene, ProceduralShape } from "../video/render.ts";
 import { renderProceduralVideo } from "../video/render.ts";
 import type { Catalogue } from "../prompts/catalogue.ts";
-import { createRandom, hashString, type Random } from "../prompts/_random.ts";
+import { createRandom, hashString, type Random, withDefaults } from "../prompts/_random.ts";
 import type { ProviderStatus, SubmitResult, VideoJobClient, VideoJobRequest } from "./client.ts";
 
 /** Options of {@link createProceduralClient}. */
@@ -71,7 +71,7 @@ export function proceduralScene(
   request: VideoJobRequest,
   options: ProceduralClientOptions = {},
 ): ProceduralScene {
-  const o = { ...DEFAULT_PROCEDURAL_CLIENT_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_PROCEDURAL_CLIENT_OPTIONS, options);
   const seed = hashString(`${request.pairHash ?? request.prompt}:${request.label}`);
   const random = createRandom(seed);
   const sceneRandom = createRandom(hashString(request.pairHash ?? request.prompt)); // shared by the pair
@@ -219,7 +219,7 @@ export function proceduralScene(
  * ```
  */
 export function createProceduralClient(options: ProceduralClientOptions = {}): VideoJobClient {
-  const o = { ...DEFAULT_PROCEDURAL_CLIENT_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_PROCEDURAL_CLIENT_OPTIONS, options);
   return {
     backend: "procedural",
     model: `procedural-${o.width}x${o.height}-${o.fps}fps-${o.frames}f`,

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { withDefaults } from "../prompts/_random.ts";
 import { GenerationRateLimitError, GenerationServerError, GenerationTimeoutError, isRetryableError } from "./errors.ts";
 
 /** Options of {@link retryWithBackoff}. */
@@ -56,7 +57,7 @@ export function parseRetryAfter(headers: Headers, now: number = Date.now()): num
 
 /** The delay before retry number `attempt` (0-based): capped exponential with jitter, or the server's Retry-After. */
 export function backoffDelay(attempt: number, error: unknown, options: RetryOptions = {}): number {
-  const o = { ...DEFAULT_RETRY_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_RETRY_OPTIONS, options);
   const random = options.random ?? Math.random;
   const retryAfter = error instanceof GenerationRateLimitError || error instanceof GenerationServerError
     ? error.retryAfterMs
@@ -130,7 +131,7 @@ export async function withTimeout<T>(
  * ```
  */
 export async function retryWithBackoff<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const o = { ...DEFAULT_RETRY_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_RETRY_OPTIONS, options);
   for (let attempt = 0;; attempt++) {
     o.signal?.throwIfAborted();
     try {

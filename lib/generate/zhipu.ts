@@ -5,8 +5,10 @@
  *
  * @module
  */
+import { withDefaults } from "../prompts/_random.ts";
 import type { ProviderStatus, SubmitResult, VideoJobClient, VideoJobRequest } from "./client.ts";
 import { GenerationResponseError } from "./errors.ts";
+import { assertNetPermission } from "./permissions.ts";
 import { fetchOrThrow, readJsonBody, requestIdOf, throwForStatus, writeResponseToFile } from "./http.ts";
 
 /** Options of {@link createZhipuClient}. */
@@ -60,7 +62,7 @@ function record(value: unknown, what: string, requestId?: string): Record<string
  * ```
  */
 export function createZhipuClient(options: ZhipuClientOptions): VideoJobClient {
-  const o = { ...DEFAULT_ZHIPU_CLIENT_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_ZHIPU_CLIENT_OPTIONS, options);
   const base = o.baseUrl.replace(/\/+$/, "");
   const fetchFn = o.fetch ?? globalThis.fetch;
   const headers = { "authorization": `Bearer ${o.apiKey}`, "content-type": "application/json" };
@@ -132,7 +134,9 @@ export function createZhipuClient(options: ZhipuClientOptions): VideoJobClient {
     },
     async download(_providerId, status, path, _request, signal): Promise<number> {
       const url = status.url!;
-      // the video URL is on the provider's file host: no Authorization header is sent there
+      // the video URL is on the provider's file host (another host: check the permission for a clear error);
+      // no Authorization header is sent there
+      await assertNetPermission(url, "video download URL");
       const response = await fetchOrThrow(fetchFn, url, { method: "GET", signal }, PROVIDER);
       await throwForStatus(response, PROVIDER, "download");
       return await writeResponseToFile(response, path, { provider: PROVIDER, signal });

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { dirname, fromFileUrl, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** Where the pipeline's real videos come from. */
 export type RealSource = "demo" | "videos" | "features";
@@ -38,6 +39,8 @@ export interface PipelineConfig {
     eventFrames: number;
     /** demo: planted event kind. */
     event: "box" | "invert";
+    /** demo: side of a planted box as a fraction of the frame height. */
+    boxSize: number;
     /** demo: output size and rate. */
     width: number;
     height: number;
@@ -147,7 +150,7 @@ export type PipelineConfigInput = {
 
 /** The repository root (this file is `lib/pipeline/config.ts`). */
 export function repositoryRoot(): string {
-  return resolve(dirname(fromFileUrl(import.meta.url)), "..", "..");
+  return resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 }
 
 /**
@@ -164,6 +167,7 @@ export const DEFAULT_PIPELINE_CONFIG: Readonly<PipelineConfig> = Object.freeze({
     framesPerVideo: 64,
     eventFrames: 24,
     event: "box",
+    boxSize: 0.35,
     width: 192,
     height: 108,
     fps: 12,
@@ -189,7 +193,7 @@ export const DEFAULT_PIPELINE_CONFIG: Readonly<PipelineConfig> = Object.freeze({
   },
   filter: {
     enabled: true,
-    textModel: null,
+    textModel: "fixtures/models/tiny_text_encoder.onnx",
     imageModel: null,
     vocab: null,
     minFrames: 16,
@@ -251,6 +255,7 @@ export const PIPELINE_CONFIG_SCHEMA: Readonly<Record<string, FieldSpec | Section
     framesPerVideo: { type: "integer", min: 16 },
     eventFrames: { type: "integer", min: 1 },
     event: { type: "string", allowed: ["box", "invert"] },
+    boxSize: { type: "number", min: 0, max: 1, exclusiveMin: true },
     width: { type: "integer", min: 16 },
     height: { type: "integer", min: 16 },
     fps: { type: "number", min: 0, exclusiveMin: true },
@@ -401,9 +406,9 @@ function checkField(path: string, spec: FieldSpec, value: unknown, problems: str
 export function validatePipelineConfig(value: unknown, source: string): asserts value is PipelineConfigInput {
   const problems: string[] = [];
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new TypeError(`Cannot read configuration ${source} as it must be a JSON object: current value is ${
-      describe(value)
-    }`);
+    throw new TypeError(
+      `Cannot read configuration ${source} as it must be a JSON object: current value is ${describe(value)}`,
+    );
   }
   const topKeys = Object.keys(PIPELINE_CONFIG_SCHEMA);
   for (const [key, v] of Object.entries(value)) {
@@ -485,7 +490,9 @@ export function resolvePipelineConfig(
       const section = config[key] as Record<string, unknown> | undefined;
       if (section === undefined) continue;
       for (const [field, fieldSpec] of Object.entries(spec)) {
-        if (!("path" in fieldSpec) || !fieldSpec.path || section[field] === undefined || section[field] === null) continue;
+        if (!("path" in fieldSpec) || !fieldSpec.path || section[field] === undefined || section[field] === null) {
+          continue;
+        }
         const v = section[field];
         section[field] = Array.isArray(v) ? v.map((p) => resolvePath(p, dir)) : resolvePath(v as string, dir);
       }
@@ -515,11 +522,14 @@ function checkRequirements(config: PipelineConfig, source: string): void {
     need(r.clips.length > 0, `real.clips must list at least one clip when real.source is demo: current value is []`);
     need(
       r.eventFrames + 2 <= r.framesPerVideo,
-      `real.eventFrames must be at most real.framesPerVideo - 2 (${r.framesPerVideo - 2}): current value is ${r.eventFrames}`,
+      `real.eventFrames must be at most real.framesPerVideo - 2 (${
+        r.framesPerVideo - 2
+      }): current value is ${r.eventFrames}`,
     );
-    need(r.width % 2 === 0 && r.height % 2 === 0, `real.width and real.height must be even: current value is ${
-      r.width
-    }x${r.height}`);
+    need(
+      r.width % 2 === 0 && r.height % 2 === 0,
+      `real.width and real.height must be even: current value is ${r.width}x${r.height}`,
+    );
   } else {
     need(r.train !== null, `real.train is required when real.source is ${r.source}: current value is null`);
     need(r.test !== null, `real.test is required when real.source is ${r.source}: current value is null`);
@@ -536,9 +546,10 @@ function checkRequirements(config: PipelineConfig, source: string): void {
     // The library's public default endpoint applies; recorded in the run's config.
   }
   const g = config.generate;
-  need(g.width % 2 === 0 && g.height % 2 === 0, `generate.width and generate.height must be even: current value is ${
-    g.width
-  }x${g.height}`);
+  need(
+    g.width % 2 === 0 && g.height % 2 === 0,
+    `generate.width and generate.height must be even: current value is ${g.width}x${g.height}`,
+  );
   need(
     g.frames >= config.extract.framesPerClip,
     `generate.frames must be >= extract.framesPerClip (${config.extract.framesPerClip}): current value is ${g.frames}`,

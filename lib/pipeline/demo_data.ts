@@ -20,6 +20,8 @@ export interface DemoRealSetOptions {
   eventFrames?: number;
   /** Planted event kind. @default {"box"} */
   event?: PlantedEventKind;
+  /** `box` events: side of the square box as a fraction of the frame height (placed at a seeded position). @default {0.35} */
+  boxSize?: number;
   /** Output width. @default {192} */
   width?: number;
   /** Output height. @default {108} */
@@ -38,6 +40,7 @@ export const DEFAULT_DEMO_REAL_SET_OPTIONS = Object.freeze({
   framesPerVideo: 64,
   eventFrames: 24,
   event: "box" as PlantedEventKind,
+  boxSize: 0.35,
   width: 192,
   height: 108,
   fps: 12,
@@ -115,7 +118,11 @@ export async function buildDemoRealSet(
           const margin = 1;
           const start = margin + Math.floor(rnd() * (o.framesPerVideo - o.eventFrames - 2 * margin + 1));
           record.intervals = [[start, start + o.eventFrames - 1]];
-          record.plantedEvent = o.event;
+          const h = o.boxSize;
+          const w = Math.min(1, h * o.height / o.width);
+          record.plantedEvent = o.event === "box"
+            ? { kind: "box", box: [rnd() * (1 - w), rnd() * (1 - h), w, h].map((v) => Math.round(v * 1000) / 1000) }
+            : { kind: o.event };
         } else {
           record.intervals = [];
         }
@@ -126,6 +133,7 @@ export async function buildDemoRealSet(
   let index = 0;
   for (const { record, source, startFrame, hflip } of plan) {
     const interval = (record.intervals ?? [])[0];
+    const planted = record.plantedEvent as { kind: PlantedEventKind; box?: [number, number, number, number] } | undefined;
     await cutAndPlant(source, record.path, {
       startFrame,
       frames: o.framesPerVideo,
@@ -133,7 +141,7 @@ export async function buildDemoRealSet(
       width: o.width,
       height: o.height,
       hflip,
-      event: interval ? { kind: o.event, start: interval[0], end: interval[1] } : undefined,
+      event: interval && planted ? { kind: planted.kind, box: planted.box, start: interval[0], end: interval[1] } : undefined,
     });
     o.onVideo?.(record.id, ++index, plan.length);
   }

@@ -68,7 +68,7 @@ export async function filterGenerated(
   const pairs = await readJsonLines<PromptPair>(pairsPath);
   const result = await filterVideos(generated, {
     outDir,
-    pairs,
+    pairs: pairs.map((p) => ({ pairId: p.pairId, anomalous: p.anomalous, normal: p.normal })),
     imageModel: f.textModel ? (f.imageModel ?? config.extract.model) : undefined,
     textModel: f.textModel ?? undefined,
     vocabPath: f.vocab ?? undefined,

@@ -27,12 +27,13 @@ import { readManifest, type VideoRecord, writeManifest } from "../io/manifest.ts
 import { readNpy } from "../io/npy.ts";
 import { readReferenceList } from "../io/reference_list.ts";
 import { writeRunConfig } from "../io/run_dir.ts";
-import { buildFrameLabels, evaluateVideos, type EvaluationResult, type VideoScores, writeEvaluation } from "../eval/mod.ts";
+import { evaluateVideos, type EvaluationResult, type VideoScores, writeEvaluation } from "../eval/mod.ts";
 import { synthesizePrompts } from "../prompts/mod.ts";
 import type { PromptPair } from "../prompts/mod.ts";
 import { generateVideos } from "../generate/mod.ts";
 import { extractFeatures } from "../encode/mod.ts";
 import { meanStd, trainDetector } from "../train/mod.ts";
+import { recordFrameLabels } from "./_labels.ts";
 import { buildDemoRealSet } from "./demo_data.ts";
 import { type PipelineConfig, repositoryRoot, type TrainVariant } from "./config.ts";
 import { filterGenerated } from "./filter_stage.ts";
@@ -287,35 +288,41 @@ export async function runPipeline(
     // Stage generate.
     const generateDir = join(runDir, "generate");
     generateOutcome = track(
-      await runStage(runDir, "generate", { prompts: promptsOutcome.record.hash, generate: config.generate }, async () => {
-        const g = config.generate;
-        const result = await generateVideos(pairs, {
-          outDir: generateDir,
-          backend: g.backend,
-          baseUrl: g.baseUrl ?? undefined,
-          apiKey: g.backend === "zhipu" ? env.ZHIPUAI_API_KEY ?? "" : env.OPENAI_API_KEY ?? "",
-          model: g.model ?? undefined,
-          concurrency: g.concurrency,
-          maxJobs: g.maxJobs === 0 ? Infinity : g.maxJobs,
-          pollIntervalMs: g.pollIntervalMs,
-          procedural: { width: g.width, height: g.height, fps: g.fps, frames: g.frames },
-          onEvent: (e) => {
-            if (e.type === "state" && (e.state === "done" || e.state === "failed")) {
-              info("generate", `${e.jobId} ${e.state}${e.reason ? `: ${e.reason}` : ""}`);
-            }
-          },
-        });
-        if (result.records.length === 0) {
-          throw new RangeError(
-            `Cannot continue as no generated video finished: current value is ${result.counts.failed} failed, ${result.counts.pending} pending`,
-          );
-        }
-        await writeManifest(result.manifestPath, result.records);
-        return {
-          result: { ...result.counts, backend: result.backend, model: result.model },
-          files: [result.manifestPath, result.jobsPath],
-        };
-      }, stageOptions),
+      await runStage(
+        runDir,
+        "generate",
+        { prompts: promptsOutcome.record.hash, generate: config.generate },
+        async () => {
+          const g = config.generate;
+          const result = await generateVideos(pairs, {
+            outDir: generateDir,
+            backend: g.backend,
+            baseUrl: g.baseUrl ?? undefined,
+            apiKey: g.backend === "zhipu" ? env.ZHIPUAI_API_KEY ?? "" : env.OPENAI_API_KEY ?? "",
+            model: g.model ?? undefined,
+            concurrency: g.concurrency,
+            maxJobs: g.maxJobs === 0 ? Infinity : g.maxJobs,
+            pollIntervalMs: g.pollIntervalMs,
+            procedural: { width: g.width, height: g.height, fps: g.fps, frames: g.frames },
+            onEvent: (e) => {
+              if (e.type === "state" && (e.state === "done" || e.state === "failed")) {
+                info("generate", `${e.jobId} ${e.state}${e.reason ? `: ${e.reason}` : ""}`);
+              }
+            },
+          });
+          if (result.records.length === 0) {
+            throw new RangeError(
+              `Cannot continue as no generated video finished: current value is ${result.counts.failed} failed, ${result.counts.pending} pending`,
+            );
+          }
+          await writeManifest(result.manifestPath, result.records);
+          return {
+            result: { ...result.counts, backend: result.backend, model: result.model },
+            files: [result.manifestPath, result.jobsPath],
+          };
+        },
+        stageOptions,
+      ),
     );
     generated = await readManifest(join(generateDir, "manifest.jsonl"));
 
@@ -325,7 +332,11 @@ export async function runPipeline(
       await runStage(
         runDir,
         "filter",
-        { generate: generateOutcome.record.hash, filter: config.filter, extractModel: inputHashes[config.extract.model] },
+        {
+          generate: generateOutcome.record.hash,
+          filter: config.filter,
+          extractModel: inputHashes[config.extract.model],
+        },
         async () => {
           const out = await filterGenerated(generated, filterDir, config, (m) => info("filter", m));
           return { result: out.summary, files: [out.manifestPath, out.keptPath] };
@@ -492,13 +503,14 @@ export async function runPipeline(
           const videos: VideoScores[] = [];
           for (const r of featTest) {
             const scores = await readNpy(join(run.dir, "scores", `${safeFileName(r.id)}.npy`));
-            const clipScores = scores.data instanceof Float32Array ? scores.data : Float32Array.from(scores.data as ArrayLike<number>);
-            const frames = typeof r.frames === "number" && r.frames > 0 ? r.frames : clipScores.length * config.extract.framesPerClip;
+            const clipScores = scores.data instanceof Float32Array
+              ? scores.data
+              : Float32Array.from(scores.data as ArrayLike<number>);
             videos.push({
               id: r.id,
               class: r.class,
               label: r.label,
-              frameLabels: buildFrameLabels(frames, r.intervals ?? [], { intervalEnd: "inclusive" }),
+              frameLabels: recordFrameLabels(r, clipScores.length * config.extract.framesPerClip),
               clipScores,
             });
           }
@@ -508,7 +520,8 @@ export async function runPipeline(
             alignment: config.evaluate.alignment,
             bootstrapSamples: config.evaluate.bootstrapSamples,
             seed: run.seed,
-            protocolNote: `pipeline variant ${variant}, seed ${run.seed}; frame labels from manifest intervals (inclusive ends)`,
+            protocolNote:
+              `pipeline variant ${variant}, seed ${run.seed}; frame labels from manifest intervals (inclusive ends)`,
           });
           metrics.protocol.modelSelection = run.result.selection;
           const dir = join(evaluateDir, variant, `seed-${run.seed}`);

@@ -136,7 +136,9 @@ export async function runStage<T>(
       options.onEvent?.({ type: "skip", stage, hash });
       return { record: previous, result: previous.result as T, skipped: true };
     }
-    reason = previous.hash !== hash ? "inputs or options changed" : `outputs missing: ${missing.slice(0, 3).join(", ")}`;
+    reason = previous.hash !== hash
+      ? "inputs or options changed"
+      : `outputs missing: ${missing.slice(0, 3).join(", ")}`;
   }
   options.onEvent?.({ type: "start", stage, reason });
   const started = performance.now();

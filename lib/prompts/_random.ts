@@ -53,3 +53,13 @@ export function shuffled<T>(random: Random, items: readonly T[]): T[] {
   }
   return out;
 }
+
+/**
+ * Merge `options` over `defaults`, ignoring keys whose value is `undefined` (so an explicit `undefined` from a
+ * caller never erases a default).
+ */
+export function withDefaults<D extends object, O extends object>(defaults: D, options: O): D & O {
+  const out = { ...defaults } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) out[key] = value;
+  return out as D & O;
+}

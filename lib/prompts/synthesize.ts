@@ -15,7 +15,7 @@ import { createLlmClient, requestLlmPair } from "./llm.ts";
 import { sampleElements } from "./sample.ts";
 import { composeTemplatePair, DEFAULT_PROMPT_VERSION, loadPromptTemplate, type PromptTemplate } from "./template.ts";
 import { validatePairAnswer } from "./validate.ts";
-import { createRandom, hashString } from "./_random.ts";
+import { createRandom, hashString, withDefaults } from "./_random.ts";
 import type OpenAI from "openai";
 
 /** Prompt backends. */
@@ -178,7 +178,7 @@ export function pairHash(
  * ```
  */
 export async function synthesizePrompts(options: SynthesizePromptsOptions = {}): Promise<SynthesisResult> {
-  const o = { ...DEFAULT_SYNTHESIZE_PROMPTS_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_SYNTHESIZE_PROMPTS_OPTIONS, options);
   checkInteger("count", o.count, 0);
   checkInteger("seed", o.seed, 0);
   checkInteger("concurrency", o.concurrency, 1);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { withDefaults } from "./_random.ts";
 import type { ResolvedElements } from "./catalogue.ts";
 import type { InvalidAnswerKind } from "./errors.ts";
 
@@ -64,7 +65,7 @@ export function validatePairAnswer(
   resolved: ResolvedElements,
   options: ValidatePairOptions = {},
 ): PairCheck {
-  const o = { ...DEFAULT_VALIDATE_PAIR_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_VALIDATE_PAIR_OPTIONS, options);
   let value = answer;
   if (typeof answer === "string") {
     try {

@@ -19,7 +19,9 @@ type Grad = (
  * then misread.
  */
 export function floatMask(condition: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.where(condition, tf.fill(condition.shape, 1, "float32"), tf.zeros(condition.shape, "float32")));
+  return tf.tidy(() =>
+    tf.where(condition, tf.fill(condition.shape, 1, "float32"), tf.zeros(condition.shape, "float32"))
+  );
 }
 
 /** Sum `dy` down to `shape` (undo broadcasting). */
@@ -117,9 +119,9 @@ const GRADIENTS: { kernel: string; inputs: string[]; outputs?: boolean[]; grad: 
         tf.mul(
           dy as tf.Tensor,
           floatMask(tf.logicalAnd(
-              tf.greaterEqual(x, attrs.clipValueMin as number),
-              tf.lessEqual(x, attrs.clipValueMax as number),
-            )),
+            tf.greaterEqual(x, attrs.clipValueMin as number),
+            tf.lessEqual(x, attrs.clipValueMax as number),
+          )),
         ),
     }),
   },

@@ -15,13 +15,19 @@ export function recordFrameLabels(
   intervalEnd: IntervalEnd,
 ): Uint8Array {
   if (!Number.isInteger(frames) || frames < 1) {
-    throw new RangeError(`Cannot build frame labels of video ${id} as frames must be an integer >= 1: current value is ${frames}`);
+    throw new RangeError(
+      `Cannot build frame labels of video ${id} as frames must be an integer >= 1: current value is ${frames}`,
+    );
   }
   const labels = new Uint8Array(frames);
   for (const interval of intervals) {
     const [start, end] = interval;
     if (!Number.isInteger(start) || !Number.isInteger(end) || end < start) {
-      throw new RangeError(`Cannot build frame labels of video ${id} as an interval must be [start, end] integers with start <= end: current value is ${JSON.stringify(interval)}`);
+      throw new RangeError(
+        `Cannot build frame labels of video ${id} as an interval must be [start, end] integers with start <= end: current value is ${
+          JSON.stringify(interval)
+        }`,
+      );
     }
     const stop = intervalEnd === "inclusive" ? end + 1 : end;
     labels.fill(1, Math.max(0, start), Math.min(frames, Math.max(0, stop)));

@@ -55,10 +55,11 @@ export {
   type TopKSelection,
 } from "./model.ts";
 export { loadDetector, resolveCheckpointDir, type ScoreOptions, scoreVideo } from "./score.ts";
-export { flattenMetrics, meanStd, type SeedStatistic, type SeedsSummary, trainSeeds } from "./seeds.ts";
+export { flattenMetrics, meanStd, type SeedsSummary, type SeedStatistic, trainSeeds } from "./seeds.ts";
 export { AdamL2, type AdamOptions, DEFAULT_ADAM_OPTIONS } from "./optimizer.ts";
 export { DETECTOR_PRESETS, type DetectorPreset, PRESETS, type PresetValues } from "./presets.ts";
 export { mixSeed, SeededRandom, xavierUniform } from "./random.ts";
+export { type StepSslsMode, type TrainBatch, trainStep, type TrainStepContext, type TrainStepResult } from "./step.ts";
 export { oneHotRows, registerTopKGradient, topKMean, topKSelection } from "./topk.ts";
 export {
   DEFAULT_TRAIN_OPTIONS,
@@ -66,8 +67,8 @@ export {
   resolveTrainOptions,
   scoreFeatures,
   SELECT_POLICIES,
-  type SelectPolicy,
   selectionLabel,
+  type SelectPolicy,
   SSLS_MODES,
   type SslsMode,
   type StepEvent,

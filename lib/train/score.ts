@@ -29,7 +29,9 @@ export async function resolveCheckpointDir(dir: string): Promise<string> {
   for (const candidate of [dir, join(dir, "checkpoints", "selected"), join(dir, "checkpoints", "last")]) {
     if (await isFile(join(candidate, "checkpoint.json"))) return candidate;
   }
-  throw new Error(`Cannot find a checkpoint as neither checkpoint.json nor checkpoints/{selected,last} exist: current value is ${dir}`);
+  throw new Error(
+    `Cannot find a checkpoint as neither checkpoint.json nor checkpoints/{selected,last} exist: current value is ${dir}`,
+  );
 }
 
 /** Options of {@linkcode loadDetector} and {@linkcode scoreVideo}. */
@@ -55,7 +57,9 @@ export async function loadDetector(dir: string, options: ScoreOptions = {}): Pro
       const v = values.get(`model/${name}`);
       if (v === undefined) throw new Error(`Cannot load detector from ${path} as tensor ${name} is missing`);
       if (v.data.length !== tensor.size) {
-        throw new RangeError(`Cannot load tensor ${name} from ${path} as its size must be ${tensor.size}: current value is ${v.data.length}`);
+        throw new RangeError(
+          `Cannot load tensor ${name} from ${path} as its size must be ${tensor.size}: current value is ${v.data.length}`,
+        );
       }
       tf.tidy(() => tensor.assign(tf.tensor(v.data, tensor.shape)));
     }
@@ -85,13 +89,19 @@ export async function scoreVideo(
   try {
     const clips = featureClips(features);
     const dim = featureDim(features);
-    if (clips < 1) throw new RangeError(`Cannot score a video as it must have at least one clip: current value is ${clips}`);
+    if (clips < 1) {
+      throw new RangeError(`Cannot score a video as it must have at least one clip: current value is ${clips}`);
+    }
     if (dim !== model.options.featureDim) {
-      throw new RangeError(`Cannot score a video as its feature dimension must be ${model.options.featureDim}: current value is ${dim}`);
+      throw new RangeError(
+        `Cannot score a video as its feature dimension must be ${model.options.featureDim}: current value is ${dim}`,
+      );
     }
     for (let i = 0; i < features.data.length; i++) {
       if (!Number.isFinite(features.data[i])) {
-        throw new RangeError(`Cannot score a video as its features must be finite: current value is ${features.data[i]} at index ${i}`);
+        throw new RangeError(
+          `Cannot score a video as its features must be finite: current value is ${features.data[i]} at index ${i}`,
+        );
       }
     }
     const { data, crops } = selectCrops(features, options.crops ?? "all", "the video");

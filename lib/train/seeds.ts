@@ -62,7 +62,9 @@ export async function trainSeeds(
   seeds: number[],
   options: Partial<TrainOptions> = {},
 ): Promise<SeedsSummary> {
-  if (seeds.length === 0) throw new RangeError("Cannot train over seeds as the seed list must not be empty: current value is []");
+  if (seeds.length === 0) {
+    throw new RangeError("Cannot train over seeds as the seed list must not be empty: current value is []");
+  }
   const runs: SeedsSummary["runs"] = [];
   let selection = "";
   for (const seed of seeds) {

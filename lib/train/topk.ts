@@ -79,8 +79,6 @@ export function topKSelection(x: tf.Tensor, k: number): tf.Tensor {
     }
     registerTopKGradient();
     const { indices } = tf.topk(x, k);
-    const lead = x.shape.slice(0, -1);
-    const rows = lead.reduce((a, b) => a * b, 1);
     return oneHotRows(indices, n);
   });
 }

@@ -12,15 +12,31 @@ import type { FeatureLayout } from "../io/features.ts";
 import type { VideoRecord } from "../io/manifest.ts";
 import { writeNpy } from "../io/npy.ts";
 import { writeRunConfig } from "../io/run_dir.ts";
-import { type AlignmentPolicy, evaluateVideos, type EvaluationResult, rocAuc, type VideoScores, writeEvaluation } from "../eval/mod.ts";
+import {
+  type AlignmentPolicy,
+  evaluateVideos,
+  type EvaluationResult,
+  rocAuc,
+  type VideoScores,
+  writeEvaluation,
+} from "../eval/mod.ts";
 import { type IntervalEnd, recordFrameLabels } from "./_labels.ts";
 import { type BackendChoice, selectBackend, type TrainBackend } from "./backend.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
-import { BatchSampler, type BatchSamplerState, checkConsistent, type CropMode, loadVideoFeatures, stratifiedHoldOut, type VideoFeatures } from "./data.ts";
-import { detectorLoss, type LossOptions, pseudoAnomalyLabels } from "./loss.ts";
+import {
+  BatchSampler,
+  type BatchSamplerState,
+  checkConsistent,
+  type CropMode,
+  loadVideoFeatures,
+  stratifiedHoldOut,
+  type VideoFeatures,
+} from "./data.ts";
+import type { LossOptions } from "./loss.ts";
 import { Detector, type DetectorOptions, type DropoutSource } from "./model.ts";
 import { AdamL2 } from "./optimizer.ts";
-import { type DetectorPreset, DETECTOR_PRESETS, PRESETS } from "./presets.ts";
+import { type TrainStepContext, trainStep } from "./step.ts";
+import { DETECTOR_PRESETS, type DetectorPreset, PRESETS } from "./presets.ts";
 import { SeededRandom } from "./random.ts";
 
 /** Synthetic sample loss scaling modes. */
@@ -185,7 +201,13 @@ export interface TrainResult {
   outDir?: string;
 }
 
-function check(ok: boolean, name: string, value: unknown, constraint: string, Ctor: ErrorConstructor = RangeError): void {
+function check(
+  ok: boolean,
+  name: string,
+  value: unknown,
+  constraint: string,
+  Ctor: ErrorConstructor = RangeError,
+): void {
   if (!ok) throw new Ctor(`Cannot train as ${name} ${constraint}: current value is ${JSON.stringify(value)}`);
 }
 
@@ -217,10 +239,20 @@ export function resolveTrainOptions(options: Partial<TrainOptions> = {}): TrainO
   check(o.valFraction > 0 && o.valFraction < 1, "valFraction", o.valFraction, "must be in (0, 1)");
   if (o.learnableLambda) {
     check(o.lambdaMax > 0, "lambdaMax", o.lambdaMax, "must be > 0");
-    check(o.lambda > 0 && o.lambda < o.lambdaMax, "lambda", o.lambda, `must be in (0, lambdaMax = ${o.lambdaMax}) when learnable`);
+    check(
+      o.lambda > 0 && o.lambda < o.lambdaMax,
+      "lambda",
+      o.lambda,
+      `must be in (0, lambdaMax = ${o.lambdaMax}) when learnable`,
+    );
     check(o.ssls !== "off", "ssls", o.ssls, "must not be off when lambda is learnable");
   }
-  check(o.crops === "all" || o.crops === "mean" || (Number.isInteger(o.crops) && (o.crops as number) >= 0), "crops", o.crops, "must be all, mean or a crop index");
+  check(
+    o.crops === "all" || o.crops === "mean" || (Number.isInteger(o.crops) && (o.crops as number) >= 0),
+    "crops",
+    o.crops,
+    "must be all, mean or a crop index",
+  );
   return o;
 }
 
@@ -235,7 +267,9 @@ export function selectionLabel(policy: SelectPolicy, iteration: number): string 
   if (policy === "best-on-test") {
     return `best-on-test (iteration ${iteration}, chosen by test AUC: optimistic, only for comparison with published numbers)`;
   }
-  if (policy === "val") return `val (iteration ${iteration}, chosen by AUC on a held-out validation split of the training videos)`;
+  if (policy === "val") {
+    return `val (iteration ${iteration}, chosen by AUC on a held-out validation split of the training videos)`;
+  }
   return `last (iteration ${iteration})`;
 }
 
@@ -265,7 +299,9 @@ export async function scoreFeatures(detector: Detector, video: VideoFeatures): P
     const text = textDim > 0
       ? (video.text ? tf.tensor(video.text, [1, video.clips, textDim]) : tf.zeros([1, video.clips, textDim]))
       : undefined;
-    return tf.reshape(detector.forward({ vision, text, videos: 1, crops: video.crops }, false).clipScores, [video.clips]);
+    return tf.reshape(detector.forward({ vision, text, videos: 1, crops: video.crops }, false).clipScores, [
+      video.clips,
+    ]);
   });
   try {
     return new Float32Array(await t.data() as Float32Array);
@@ -298,17 +334,27 @@ function testVideoScores(records: VideoRecord[], scores: Float32Array[], o: Trai
 
 async function snapshot(detector: Detector): Promise<Map<string, Float32Array>> {
   const out = new Map<string, Float32Array>();
-  for (const { name, tensor } of detector.namedTensors()) out.set(name, new Float32Array(await tensor.data() as Float32Array));
+  for (const { name, tensor } of detector.namedTensors()) {
+    out.set(name, new Float32Array(await tensor.data() as Float32Array));
+  }
   return out;
 }
 
-function restore(detector: Detector, values: Map<string, Float32Array | { data: Float32Array; shape: number[] }>, prefix = ""): void {
+function restore(
+  detector: Detector,
+  values: Map<string, Float32Array | { data: Float32Array; shape: number[] }>,
+  prefix = "",
+): void {
   for (const { name, tensor } of detector.namedTensors()) {
     const v = values.get(prefix + name);
-    if (v === undefined) throw new Error(`Cannot restore the detector as tensor ${name} is missing: current value is undefined`);
+    if (v === undefined) {
+      throw new Error(`Cannot restore the detector as tensor ${name} is missing: current value is undefined`);
+    }
     const data = v instanceof Float32Array ? v : v.data;
     if (data.length !== tensor.size) {
-      throw new RangeError(`Cannot restore tensor ${name} as its size must be ${tensor.size}: current value is ${data.length}`);
+      throw new RangeError(
+        `Cannot restore tensor ${name} as its size must be ${tensor.size}: current value is ${data.length}`,
+      );
     }
     tf.tidy(() => tensor.assign(tf.tensor(data, tensor.shape)));
   }
@@ -335,8 +381,13 @@ export async function trainDetector(
   const o = resolveTrainOptions(options);
   const preset = PRESETS[o.preset];
   const lossOptions: LossOptions = { ...preset.loss, ...o.loss };
-  if (train.length === 0) throw new RangeError("Cannot train as the training set must not be empty: current value is 0 videos");
-  const counts = { normal: train.filter((r) => r.label === "normal").length, anomalous: train.filter((r) => r.label === "anomalous").length };
+  if (train.length === 0) {
+    throw new RangeError("Cannot train as the training set must not be empty: current value is 0 videos");
+  }
+  const counts = {
+    normal: train.filter((r) => r.label === "normal").length,
+    anomalous: train.filter((r) => r.label === "anomalous").length,
+  };
   if (counts.normal === 0 || counts.anomalous === 0) {
     throw new RangeError(
       `Cannot train as the training set needs normal and anomalous videos: current value is ${counts.normal} normal, ${counts.anomalous} anomalous`,
@@ -353,7 +404,11 @@ export async function trainDetector(
   if (testVideos.length > 0) {
     const testShape = checkConsistent(testVideos, "test");
     if (testShape.dim !== shape.dim) {
-      throw new RangeError(`Cannot score the test set as its feature dimension must equal the training set's ${shape.dim}: current value is ${testShape.dim} (video ${testVideos[0].record.id})`);
+      throw new RangeError(
+        `Cannot score the test set as its feature dimension must equal the training set's ${shape.dim}: current value is ${testShape.dim} (video ${
+          testVideos[0].record.id
+        })`,
+      );
     }
   }
   // gvvad without captions runs vision-only, as GV-VAD(RTFM) did.
@@ -368,8 +423,13 @@ export async function trainDetector(
   const fitVideos = trainIdx.map((i) => trainVideos[i]);
   const valVideos = valIdx.map((i) => trainVideos[i]);
   const sampler = new BatchSampler(fitVideos, o.seed);
-  if (o.select === "val" && (valVideos.every((v) => v.record.label === "normal") || valVideos.every((v) => v.record.label === "anomalous"))) {
-    throw new RangeError(`Cannot select on validation as the held-out split needs both labels: current value is ${valVideos.length} videos`);
+  if (
+    o.select === "val" &&
+    (valVideos.every((v) => v.record.label === "normal") || valVideos.every((v) => v.record.label === "anomalous"))
+  ) {
+    throw new RangeError(
+      `Cannot select on validation as the held-out split needs both labels: current value is ${valVideos.length} videos`,
+    );
   }
 
   const modelOptions: Partial<DetectorOptions> = { ...preset.model, ...o.model, featureDim: shape.dim, textDim };
@@ -377,19 +437,25 @@ export async function trainDetector(
   const probe = async () => {
     const pb = Math.min(o.batchSize, o.probeBatch);
     const det = new Detector(modelOptions, o.seed);
-    const drop = new SeededDropout(o.seed);
+    const adam = new AdamL2({ learningRate: o.learningRate, weightDecay: o.weightDecay });
     try {
-      const { value, grads } = tf.variableGrads(() => {
-        const vision = tf.zeros([2 * pb * shape.crops, o.segments, shape.dim]);
-        const text = textDim > 0 ? tf.zeros([2 * pb, o.segments, textDim]) : undefined;
-        const out = det.forward({ vision, text, videos: 2 * pb, crops: shape.crops }, true, drop);
-        const labels = tf.concat([tf.zeros([pb]), tf.ones([pb])]);
-        return detectorLoss(out, { labels, weights: tf.ones([2 * pb]) }, lossOptions).total;
-      }, [...det.params.values()]);
-      await value.data();
-      tf.dispose([value, ...Object.values(grads)]);
+      const { loss } = trainStep(
+        { detector: det, optimizer: adam, dropout: new SeededDropout(o.seed), loss: lossOptions, ssls: o.ssls, lambda: o.lambda, lambdaMax: o.lambdaMax },
+        {
+          vision: new Float32Array(2 * pb * shape.crops * o.segments * shape.dim),
+          text: textDim > 0 ? new Float32Array(2 * pb * o.segments * textDim) : undefined,
+          sources: new Float32Array(2 * pb),
+          videos: 2 * pb,
+          crops: shape.crops,
+          segments: o.segments,
+          dim: shape.dim,
+          textDim,
+        },
+      );
+      await loss.data();
+      loss.dispose();
     } finally {
-      det.discardBuffers();
+      adam.dispose();
       det.dispose();
     }
   };
@@ -420,7 +486,13 @@ export async function trainDetector(
   const optimizer = new AdamL2({ learningRate: o.learningRate, weightDecay: o.weightDecay });
   const dropout = new SeededDropout(o.seed);
   const lambdaTheta = o.learnableLambda
-    ? tf.tidy(() => tf.variable(tf.scalar(Math.log(o.lambda / o.lambdaMax / (1 - o.lambda / o.lambdaMax))), true, `lambdaTheta${runCount++}`))
+    ? tf.tidy(() =>
+      tf.variable(
+        tf.scalar(Math.log(o.lambda / o.lambdaMax / (1 - o.lambda / o.lambdaMax))),
+        true,
+        `lambdaTheta${runCount++}`,
+      )
+    )
     : undefined;
   const lambdaOptimizer = new AdamL2({ learningRate: o.learningRate, weightDecay: 0 });
   // A learnable λ is read and logged at every step.
@@ -431,10 +503,16 @@ export async function trainDetector(
   let best: { iteration: number; value: number; values: Map<string, Float32Array> } | undefined;
   const metricsPath = o.outDir !== undefined ? join(o.outDir, "metrics.jsonl") : undefined;
   const ckptDir = o.outDir !== undefined ? join(o.outDir, "checkpoints") : undefined;
-  const textBank = o.promptBank !== undefined && textDim > 0 ? tf.tensor(o.promptBank.data, o.promptBank.shape) : undefined;
+  const textBank = o.promptBank !== undefined && textDim > 0
+    ? tf.tensor(o.promptBank.data, o.promptBank.shape)
+    : undefined;
   if (textBank !== undefined && o.promptBank!.shape[1] !== textDim) {
     textBank.dispose();
-    throw new RangeError(`Cannot use the prompt bank as its dimension must equal the text features' ${textDim}: current value is ${o.promptBank!.shape[1]}`);
+    throw new RangeError(
+      `Cannot use the prompt bank as its dimension must equal the text features' ${textDim}: current value is ${
+        o.promptBank!.shape[1]
+      }`,
+    );
   }
 
   const currentLambda = async (): Promise<number> =>
@@ -476,15 +554,25 @@ export async function trainDetector(
     const state = manifest.state as Record<string, unknown>;
     if (JSON.stringify(state.model) !== JSON.stringify(detector.options)) {
       detector.dispose();
-      throw new RangeError(`Cannot resume from ${o.resume} as its model options must match the current ones: current value is ${JSON.stringify(state.model)}`);
+      throw new RangeError(
+        `Cannot resume from ${o.resume} as its model options must match the current ones: current value is ${
+          JSON.stringify(state.model)
+        }`,
+      );
     }
     restore(detector, values, "model/");
     for (const [name, param] of detector.params) {
       const m = values.get(`adam.m/${name}`);
       const v = values.get(`adam.v/${name}`);
       if (m && v) {
-        optimizer.m.set(name, tf.tidy(() => tf.variable(tf.tensor(m.data, param.shape), false, `resumeM${runCount++}`)));
-        optimizer.v.set(name, tf.tidy(() => tf.variable(tf.tensor(v.data, param.shape), false, `resumeV${runCount++}`)));
+        optimizer.m.set(
+          name,
+          tf.tidy(() => tf.variable(tf.tensor(m.data, param.shape), false, `resumeM${runCount++}`)),
+        );
+        optimizer.v.set(
+          name,
+          tf.tidy(() => tf.variable(tf.tensor(v.data, param.shape), false, `resumeV${runCount++}`)),
+        );
       }
     }
     const theta = values.get("lambda.theta");
@@ -493,8 +581,14 @@ export async function trainDetector(
       const m = values.get("lambda.adam.m");
       const v = values.get("lambda.adam.v");
       if (m && v) {
-        lambdaOptimizer.m.set("theta", tf.tidy(() => tf.variable(tf.scalar(m.data[0]), false, `resumeLambdaM${runCount++}`)));
-        lambdaOptimizer.v.set("theta", tf.tidy(() => tf.variable(tf.scalar(v.data[0]), false, `resumeLambdaV${runCount++}`)));
+        lambdaOptimizer.m.set(
+          "theta",
+          tf.tidy(() => tf.variable(tf.scalar(m.data[0]), false, `resumeLambdaM${runCount++}`)),
+        );
+        lambdaOptimizer.v.set(
+          "theta",
+          tf.tidy(() => tf.variable(tf.scalar(v.data[0]), false, `resumeLambdaV${runCount++}`)),
+        );
       }
       lambdaOptimizer.step = (state.lambdaAdamStep as number) ?? 0;
     }
@@ -512,7 +606,18 @@ export async function trainDetector(
   const visionBuf = new Float32Array(2 * b * c * s * d);
   const textBuf = textDim > 0 ? new Float32Array(2 * b * s * textDim) : undefined;
   const labels = tf.tensor1d(Array.from({ length: 2 * b }, (_, i) => (i < b ? 0 : 1)));
-  const varList: tf.Variable[] = [...detector.params.values(), ...(lambdaTheta ? [lambdaTheta] : [])];
+  const stepContext: TrainStepContext = {
+    detector,
+    optimizer,
+    dropout,
+    loss: lossOptions,
+    ssls: o.ssls,
+    lambda: o.lambda,
+    lambdaTheta,
+    lambdaMax: o.lambdaMax,
+    lambdaOptimizer,
+    promptBank: textBank,
+  };
 
   const evaluate = async (iteration: number) => {
     const record: { iteration: number; valAuc?: number; testAuc?: number } = { iteration };
@@ -521,12 +626,20 @@ export async function trainDetector(
       const vs = new Float32Array(scores.map((x) => topKMeanJs(x, detector.options.topK)));
       const vl = new Uint8Array(valVideos.map((v) => (v.record.label === "anomalous" ? 1 : 0)));
       record.valAuc = rocAuc(vl, vs);
-      if (best === undefined || record.valAuc > best.value) best = { iteration, value: record.valAuc, values: await snapshot(detector) };
+      if (best === undefined || record.valAuc > best.value) {
+        best = { iteration, value: record.valAuc, values: await snapshot(detector) };
+      }
     } else if (o.select === "best-on-test" && testVideos.length > 0) {
       const scores = await scoreAll(detector, testVideos);
-      const m = evaluateVideos(testVideoScores(test, scores, o), { framesPerClip: o.framesPerClip, alignment: o.alignment, bootstrapSamples: 0 });
+      const m = evaluateVideos(testVideoScores(test, scores, o), {
+        framesPerClip: o.framesPerClip,
+        alignment: o.alignment,
+        bootstrapSamples: 0,
+      });
       record.testAuc = m.auc;
-      if (best === undefined || m.auc > best.value) best = { iteration, value: m.auc, values: await snapshot(detector) };
+      if (best === undefined || m.auc > best.value) {
+        best = { iteration, value: m.auc, values: await snapshot(detector) };
+      }
     }
     evaluations.push(record);
     if (metricsPath) await appendJsonLine(metricsPath, { type: "eval", ...record, selection: o.select });
@@ -544,34 +657,16 @@ export async function trainDetector(
         sources[j] = v.record.source === "synthetic" ? 1 : 0;
       });
       const log = iteration % logEvery === 0 || iteration === o.iterations;
-      let kept: Record<string, tf.Scalar> = {};
-      const lambdaNow = lambdaTheta ? undefined : o.lambda;
-      const { value, grads } = tf.variableGrads(() => {
-        const vision = tf.tensor(visionBuf, [2 * b * c, s, d]);
-        const text = textBuf ? tf.tensor(textBuf, [2 * b, s, textDim]) : undefined;
-        const out = detector.forward({ vision, text, videos: 2 * b, crops: c }, true, dropout);
-        const lambda = lambdaTheta ? tf.mul(tf.sigmoid(lambdaTheta), o.lambdaMax) : tf.scalar(lambdaNow!);
-        const src = tf.tensor1d(sources);
-        const weights = o.ssls === "per-sample" ? tf.add(1, tf.mul(src, tf.sub(lambda, 1))) : tf.onesLike(src);
-        const pseudoLabels = textBank && text ? pseudoAnomalyLabels(text, textBank) : undefined;
-        const { total, terms } = detectorLoss(out, { labels, weights, pseudoLabels }, lossOptions);
-        let cost: tf.Scalar = total;
-        if (o.ssls === "batch-fraction") {
-          let synthAnomalous = 0;
-          for (let j = b; j < 2 * b; j++) synthAnomalous += sources[j];
-          const f = synthAnomalous / b;
-          cost = tf.mul(total, tf.add(1, tf.mul(f, tf.sub(lambda, 1)))) as tf.Scalar;
-        }
-        if (log) kept = Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, tf.keep(v)]));
-        return cost;
-      }, varList);
-      optimizer.apply(detector.params, grads, () => true);
-      if (lambdaTheta) {
-        // λ's parameter: plain Adam step, no weight decay (a separate optimizer state keeps the model's untouched).
-        lambdaOptimizer.apply(new Map([["theta", lambdaTheta]]), grads, () => false);
-      }
-      detector.updateBuffers();
-      tf.dispose(grads);
+      const { loss: value, terms: kept } = trainStep(stepContext, {
+        vision: visionBuf,
+        text: textBuf,
+        sources,
+        videos: 2 * b,
+        crops: c,
+        segments: s,
+        dim: d,
+        textDim,
+      }, log);
       let loss: number | undefined;
       const lambdaValue = await currentLambda();
       if (log) {
@@ -579,7 +674,11 @@ export async function trainDetector(
         const terms: Record<string, number> = {};
         for (const [k, v] of Object.entries(kept)) terms[k] = (await v.data())[0];
         tf.dispose(Object.values(kept));
-        if (!Number.isFinite(loss)) throw new RangeError(`Cannot continue training as the loss is not finite at iteration ${iteration}: current value is ${loss}`);
+        if (!Number.isFinite(loss)) {
+          throw new RangeError(
+            `Cannot continue training as the loss is not finite at iteration ${iteration}: current value is ${loss}`,
+          );
+        }
         const ms = performance.now() - started;
         const entry: StepLog = { iteration, loss, terms, lambda: lambdaValue, ms: Math.round(ms * 10) / 10 };
         history.push(entry);
@@ -587,7 +686,9 @@ export async function trainDetector(
       }
       value.dispose();
       o.onStep?.({ iteration, iterations: o.iterations, loss, lambda: lambdaValue, ms: performance.now() - started });
-      if (o.select !== "last" && (iteration % o.evalEvery === 0 || iteration === o.iterations)) await evaluate(iteration);
+      if (o.select !== "last" && (iteration % o.evalEvery === 0 || iteration === o.iterations)) {
+        await evaluate(iteration);
+      }
       if (ckptDir && o.checkpointEvery > 0 && iteration % o.checkpointEvery === 0 && iteration !== o.iterations) {
         const [tensors, state] = checkpointState(iteration);
         await saveCheckpoint(join(ckptDir, "last"), iteration, tensors, state);
@@ -629,18 +730,31 @@ export async function trainDetector(
         alignment: o.alignment,
         bootstrapSamples: o.bootstrapSamples,
         seed: o.seed >>> 0,
-        protocolNote: `trained with lib/train preset ${o.preset} on backend ${backend.name}; frame labels from manifest intervals (${o.intervalEnd} ends)`,
+        protocolNote:
+          `trained with lib/train preset ${o.preset} on backend ${backend.name}; frame labels from manifest intervals (${o.intervalEnd} ends)`,
       });
       metrics.protocol.modelSelection = label;
       if (o.outDir !== undefined) {
         for (const t of testScores) {
-          await writeNpy(join(o.outDir, "scores", `${safeFileName(t.id)}.npy`), { data: t.clipScores, shape: [t.clipScores.length], dtype: "float32" });
+          await writeNpy(join(o.outDir, "scores", `${safeFileName(t.id)}.npy`), {
+            data: t.clipScores,
+            shape: [t.clipScores.length],
+            dtype: "float32",
+          });
         }
         await writeEvaluation(o.outDir, metrics, videos);
       }
     }
     if (metricsPath) {
-      await appendJsonLine(metricsPath, { type: "final", selection: o.select, iteration: selectedIteration, label, auc: metrics?.auc ?? null, ap: metrics?.ap ?? null, backend: backend.name });
+      await appendJsonLine(metricsPath, {
+        type: "final",
+        selection: o.select,
+        iteration: selectedIteration,
+        label,
+        auc: metrics?.auc ?? null,
+        ap: metrics?.ap ?? null,
+        backend: backend.name,
+      });
     }
     return {
       backend,

@@ -106,9 +106,10 @@ Deno.test("extractFeatures() resumes: skips valid outputs, redoes damaged ones",
   const dir = await Deno.makeTempDir();
   try {
     const videos = await listVideoFolder(VIDEOS);
-    const options = { model: MODEL, outDir: dir, threads: 1, pooling: "center" };
+    const options = { model: MODEL, outDir: dir, threads: 1, pooling: "center", workers: 2 };
     const first = await extractFeatures(videos, options);
     strictEqual(first.extracted, 2);
+    strictEqual(first.frames, 37 + 30);
     const second = await extractFeatures(videos, options);
     deepStrictEqual([second.extracted, second.skipped], [0, 2]);
     const car = first.records.find((r) => r.id === "car-3s")!;

@@ -235,36 +235,42 @@ Deno.test("generateVideos() with zhipu survives the provider's failures", async 
 
 Deno.test("generateVideos() killed mid-way and rerun resubmits nothing and loses nothing", async () => {
   const server = startZhipuServer({ video: await tinyVideo(), processingPolls: 3 });
-  const pairs = makePairs(4); // 8 jobs
+  const pairs = makePairs(6); // 12 jobs, each at least 3 polls × 100 ms at the provider
   try {
     await withTempDir(async (dir) => {
       const controller = new AbortController();
-      server.onSubmit = (count) => {
-        if (count === 3) controller.abort(new DOMException("killed by the test", "AbortError"));
+      let done = 0;
+      const onEvent = (event: GenerateEvent) => {
+        if (event.type === "state" && event.state === "done" && ++done === 2) {
+          controller.abort(new DOMException("killed by the test", "AbortError"));
+        }
       };
       const options = {
         ...FAST,
         concurrency: 2,
+        pollIntervalMs: 100,
         outDir: dir,
         backend: "zhipu" as const,
         baseUrl: server.baseUrl,
         apiKey: KEY,
       };
-      await rejects(generateVideos(pairs, { ...options, signal: controller.signal }), { name: "AbortError" });
+      await rejects(generateVideos(pairs, { ...options, signal: controller.signal, onEvent }), { name: "AbortError" });
       const submittedBefore = server.submits.length;
-      ok(submittedBefore >= 3 && submittedBefore < 8, `submitted ${submittedBefore}`);
+      ok(submittedBefore >= 2 && submittedBefore < 12, `submitted ${submittedBefore}`);
       const jobs = (await Deno.readTextFile(`${dir}/jobs.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
       strictEqual(jobs.filter((j) => j.providerId).length, submittedBefore);
-      server.onSubmit = undefined;
+      const doneBefore = jobs.filter((j) => j.state === "done").map((j) => j.providerId as string);
+      ok(doneBefore.length >= 2);
       const result = await generateVideos(pairs, options);
-      strictEqual(result.counts.done, 8);
-      strictEqual(server.submits.length, 8);
+      strictEqual(result.counts.done, 12);
+      strictEqual(server.submits.length, 12);
       for (const [prompt, count] of server.submitsByPrompt) strictEqual(count, 1, `submitted twice: ${prompt}`);
-      for (const [id, count] of server.downloads) strictEqual(count, 1, `downloaded twice: ${id}`);
+      for (const id of doneBefore) strictEqual(server.downloads.get(id), 1, `downloaded again: ${id}`);
+      strictEqual(result.counts.doneThisRun, 12 - doneBefore.length);
       const rerun = await generateVideos(pairs, options);
       strictEqual(rerun.counts.submittedThisRun, 0);
       strictEqual(rerun.counts.doneThisRun, 0);
-      strictEqual(server.submits.length, 8);
+      strictEqual(server.submits.length, 12);
     });
   } finally {
     await server.close();

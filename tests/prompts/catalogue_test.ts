@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, strictEqual, throws } from "@std/assert";
+import { deepStrictEqual, ok, throws } from "@std/assert";
 import {
   isCompatible,
   loadCatalogue,

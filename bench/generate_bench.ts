@@ -1,0 +1,172 @@
+/**
+ * Generation client benchmark: N jobs against a local Zhipu-protocol server that takes `jobMs` per job
+ * (server-side), at a concurrency limit, compared with the ideal `jobs / concurrency × jobMs` and with a bare
+ * fetch loop (same polling, no retries, manifest, ffprobe or hashing) measured in the same run.
+ *
+ * Run: `deno run -A bench/generate_bench.ts [--jobs 200] [--concurrency 8] [--job-ms 2000] [--poll-ms 50]`
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { generateVideos } from "../lib/generate/generate.ts";
+import type { PromptPair } from "../lib/prompts/synthesize.ts";
+import type { VideoProbe } from "../lib/video/probe.ts";
+import { startZhipuServer } from "../tests/_servers/video_servers.ts";
+import { tinyVideo } from "../tests/_servers/video_fixture.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    jobs: { type: "string", default: "200" },
+    concurrency: { type: "string", default: "8" },
+    "job-ms": { type: "string", default: "2000" },
+    "poll-ms": { type: "string", default: "50" },
+    "skip-reference": { type: "boolean", default: false },
+  },
+  strict: true,
+});
+const JOBS = Number(values.jobs);
+const CONCURRENCY = Number(values.concurrency);
+const JOB_MS = Number(values["job-ms"]);
+const POLL_MS = Number(values["poll-ms"]);
+const IDEAL_S = Math.ceil(JOBS / CONCURRENCY) * JOB_MS / 1000;
+
+function pairs(count: number): PromptPair[] {
+  return Array.from({ length: count }, (_, i) => ({
+    pairId: `pair-${String(i).padStart(4, "0")}`,
+    elements: { viewpoint: "pole_cctv", location: "city_street", subject: "man_hoodie", event: "assault_punch" },
+    anomalous: `From a pole camera on a city sidewalk, a man suddenly attacks a passer-by (scene ${i}).`,
+    normal: `From a pole camera on a city sidewalk, a man walks calmly past the shops (scene ${i}).`,
+    class: "Assault",
+    backend: "template",
+    model: null,
+    temperature: null,
+    seed: 0,
+    promptVersion: "v1",
+    hash: String(i).padStart(64, "0"),
+  }));
+}
+
+/** Stands in for ffprobe to isolate the client's scheduling from the cost of spawning ffprobe. */
+function stubProbe(path: string): Promise<VideoProbe> {
+  return Promise.resolve({
+    path,
+    width: 64,
+    height: 48,
+    fps: 8,
+    fpsFraction: "8/1",
+    frames: 16,
+    framesCounted: false,
+    codec: "h264",
+    pixelFormat: "yuv420p",
+    rotation: 0,
+    videoStreams: 1,
+  });
+}
+
+function rssMiB(): number {
+  return Deno.memoryUsage().rss / 2 ** 20;
+}
+
+/** Reference: the same protocol with a bare fetch loop. */
+async function bareLoop(baseUrl: string, prompts: string[], dir: string): Promise<void> {
+  let next = 0;
+  async function worker() {
+    while (next < prompts.length) {
+      const prompt = prompts[next++];
+      const submit = await fetch(`${baseUrl}/videos/generations`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer bench" },
+        body: JSON.stringify({ model: "cogvideox-3", prompt }),
+      });
+      const { id } = await submit.json();
+      let url: string | undefined;
+      while (!url) {
+        const poll =
+          await (await fetch(`${baseUrl}/async-result/${id}`, { headers: { authorization: "Bearer bench" } }))
+            .json();
+        if (poll.task_status === "SUCCESS") url = poll.video_result[0].url;
+        else await new Promise((r) => setTimeout(r, POLL_MS));
+      }
+      await Deno.writeFile(`${dir}/${id}.mp4`, new Uint8Array(await (await fetch(url)).arrayBuffer()));
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+const video = await tinyVideo();
+const dir = await Deno.makeTempDir({ prefix: "gvvad-generate-bench-" });
+const rows: [string, number, number, string][] = [];
+const memory: { done: number; rss: number }[] = [];
+let peak = rssMiB();
+try {
+  const input = pairs(Math.ceil(JOBS / 2));
+  const labels = JOBS % 2 === 0 ? undefined : (["anomalous"] as const);
+  if (!values["skip-reference"]) {
+    const server = startZhipuServer({ video, jobMs: JOB_MS });
+    await Deno.mkdir(`${dir}/bare`);
+    const t0 = performance.now();
+    await bareLoop(server.baseUrl, input.flatMap((p) => [p.anomalous, p.normal]).slice(0, JOBS), `${dir}/bare`);
+    const wall = (performance.now() - t0) / 1000;
+    rows.push(["bare fetch loop (reference)", wall, IDEAL_S / wall, ""]);
+    await server.close();
+  }
+  for (const stubbed of [false, true]) {
+    const server = startZhipuServer({ video, jobMs: JOB_MS });
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMiB())), 200);
+    let done = 0;
+    const t0 = performance.now();
+    const result = await generateVideos(input, {
+      outDir: `${dir}/out-${stubbed}`,
+      probe: stubbed ? stubProbe : undefined,
+      backend: "zhipu",
+      baseUrl: server.baseUrl,
+      apiKey: "bench",
+      labels: labels ? [...labels] : undefined,
+      concurrency: CONCURRENCY,
+      pollIntervalMs: POLL_MS,
+      minFrames: 16,
+      onEvent: (event) => {
+        if (event.type === "state" && event.state === "done") {
+          done++;
+          if (done % Math.max(1, Math.floor(JOBS / 4)) === 0) memory.push({ done, rss: rssMiB() });
+        }
+      },
+    });
+    const wall = (performance.now() - t0) / 1000;
+    clearInterval(sampler);
+    await server.close();
+    if (result.counts.done !== JOBS) throw new Error(`only ${result.counts.done} of ${JOBS} jobs finished`);
+    rows.push([
+      stubbed ? "generateVideos(), ffprobe stubbed" : "generateVideos()",
+      wall,
+      IDEAL_S / wall,
+      `${server.submits.length} submits, ${server.polls} polls`,
+    ]);
+    memory.push({ done: -1, rss: 0 });
+  }
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}
+
+console.log(`\n${JOBS} jobs, ${JOB_MS} ms each (server-side), concurrency ${CONCURRENCY}, poll ${POLL_MS} ms`);
+console.log(`ideal wall time: ${IDEAL_S.toFixed(1)} s (jobs / concurrency × job time)\n`);
+console.log("| run | wall s | efficiency (ideal / wall) | notes |");
+console.log("|---|---:|---:|---|");
+for (const [name, wall, eff, notes] of rows) {
+  console.log(`| ${name} | ${wall.toFixed(2)} | ${(eff * 100).toFixed(1)} % | ${notes} |`);
+}
+const reference = rows.find((r) => r[0].startsWith("bare"));
+const ours = rows.find((r) => r[0] === "generateVideos()")!;
+if (reference) console.log(`\ngenerateVideos() / bare loop wall-time ratio: ${(ours[1] / reference[1]).toFixed(3)}`);
+console.log(
+  `RSS (MiB) at jobs done (real ffprobe | stubbed): ${
+    memory.map((m) => (m.done < 0 ? "|" : `${m.done}: ${m.rss.toFixed(0)}`)).join(" ")
+  }; peak ${peak.toFixed(0)}`,
+);
+console.log(`load average at the end: ${(await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ")}`);
+const stub = rows.find((r) => r[0].includes("stubbed"))!;
+console.log(
+  `target >= 95 % efficiency: ${ours[2] >= 0.95 ? "met" : "NOT met"} with ffprobe, ${
+    stub[2] >= 0.95 ? "met" : "NOT met"
+  } for the client's scheduling (ffprobe stubbed)`,
+);

@@ -1,0 +1,61 @@
+/**
+ * The pipeline: configuration (embedded offline demo, `ucf-crime` profile, strict validation), resumable stages,
+ * `runPipeline()` (prompts → generate → filter → extract → train → evaluate → report), the demo's planted real set,
+ * the report writer, inference on a raw video, and the ablation grid.
+ *
+ * @module
+ */
+export {
+  DEFAULT_PIPELINE_CONFIG,
+  PIPELINE_CONFIG_SCHEMA,
+  type PipelineConfig,
+  type PipelineConfigInput,
+  REAL_SOURCES,
+  type RealSource,
+  repositoryRoot,
+  resolvePipelineConfig,
+  type ResolvePipelineConfigOptions,
+  TRAIN_VARIANTS,
+  type TrainVariant,
+  validatePipelineConfig,
+} from "./config.ts";
+export { PIPELINE_PROFILES, type PipelineProfile, PROFILE_CONFIGS } from "./profiles.ts";
+export {
+  canonicalJson,
+  readStageRecord,
+  runStage,
+  type RunStageOptions,
+  type StageEvent,
+  stageHash,
+  type StageOutcome,
+  type StageOutput,
+  type StageRecord,
+  stageRecordPath,
+} from "./stages.ts";
+export {
+  buildDemoRealSet,
+  DEFAULT_DEMO_REAL_SET_OPTIONS,
+  type DemoRealSet,
+  type DemoRealSetOptions,
+} from "./demo_data.ts";
+export { filterGenerated, type FilterStageSummary } from "./filter_stage.ts";
+export { type ReportInput, writeReport } from "./report.ts";
+export {
+  type PipelineEvent,
+  type PipelineResults,
+  type PipelineRunResult,
+  REPORTED_METRICS,
+  runPipeline,
+  type RunPipelineOptions,
+  type TrainStageResult,
+  VARIANT_DESCRIPTIONS,
+  type VariantResult,
+} from "./run.ts";
+export {
+  anomalousIntervals,
+  type AnomalousInterval,
+  DEFAULT_INFER_OPTIONS,
+  type InferOptions,
+  type InferResult,
+  inferVideo,
+} from "./infer.ts";

@@ -1,0 +1,197 @@
+/**
+ * `deno task filter` — filters generated videos: technical checks (decodable, minimum frames and resolution, black,
+ * frozen), the CLIP semantic check (own description vs the pair's opposite description; skipped with a notice
+ * without `--image-model` and `--text-model`), and near-duplicates among the kept clips. Resumable: measurements
+ * are cached in `<out>/cache.jsonl`, so a rerun (also with other thresholds) recomputes nothing unchanged.
+ *
+ * Permissions: `--allow-read` (manifest, videos, models), `--allow-write` (output folder), `--allow-run=ffmpeg,ffprobe`,
+ * `--allow-ffi --allow-env --allow-sys` (onnxruntime-node, only loaded with encoders).
+ * Inputs: `--videos` the generation stage's dataset manifest (`<gen>/manifest.jsonl`); `--descriptions` the prompts
+ * stage's pairs file (to find each clip's opposite description by `pairId`).
+ * Outputs: `<out>/filtered.jsonl` (every record with `filter: {kept, reasons, notices, scores, checks}`),
+ * `<out>/kept.jsonl` (dataset manifest of the kept videos), `<out>/summary.json`, `<out>/cache.jsonl`,
+ * `<out>/config.json`; the kept fractions per label and class are printed as a table.
+ *
+ * @example
+ * ```sh
+ * deno task filter --videos runs/generate/demo/manifest.jsonl --descriptions runs/prompts/demo/pairs.jsonl \
+ *   --image-model fixtures/models/tiny_image_encoder.onnx --text-model fixtures/models/tiny_text_encoder.onnx \
+ *   --out runs/filter/demo
+ * ```
+ * @module
+ */
+import { resolve } from "node:path";
+import { enumFlag, type FlagSpec, numberFlag, parseFlags, runMain } from "../lib/cli/flags.ts";
+import { ProgressBar } from "../lib/cli/progress.ts";
+import { readJsonLines, readManifest, writeRunConfig } from "../lib/io/mod.ts";
+import { DEVICES } from "../lib/encode/mod.ts";
+import {
+  DEFAULT_FILTER_OPTIONS,
+  DUPLICATE_SCOPES,
+  type FilterOptions,
+  filterVideos,
+  formatFilterSummary,
+  type PairDescriptions,
+  resolveFilterOptions,
+} from "../lib/filter/mod.ts";
+
+const USAGE = `deno task filter --videos <generated manifest.jsonl> --out <dir> [--descriptions <pairs.jsonl>]
+       [--image-model <clip-image.onnx> --text-model <clip-text.onnx> [--vocab <bpe.txt.gz>]] [thresholds...]`;
+
+const D = DEFAULT_FILTER_OPTIONS;
+const SPEC: FlagSpec = {
+  videos: { type: "string", description: "dataset manifest of generated videos (deno task generate's manifest.jsonl)" },
+  out: { type: "string", description: "output folder: filtered.jsonl, kept.jsonl, summary.json, cache.jsonl" },
+  descriptions: { type: "string", description: "pairs file (deno task prompts) for descriptions missing in records" },
+  "image-model": { type: "string", description: "CLIP image encoder ONNX [N, 3, 224, 224] -> [N, D]" },
+  "text-model": { type: "string", description: "CLIP text encoder ONNX [N, 77] token ids -> [N, D]" },
+  vocab: { type: "string", description: "CLIP BPE vocabulary (default: fixtures/clip/bpe_simple_vocab_16e6.txt.gz)" },
+  device: { type: "string", default: D.device, description: `ONNX device: ${DEVICES.join(" | ")}` },
+  threads: { type: "string", default: String(D.threads), description: "ONNX Runtime intra-op threads (0 = per core)" },
+  "min-frames": { type: "string", default: String(D.minFrames), description: "minimum decoded frames" },
+  "min-width": { type: "string", default: String(D.minWidth), description: "minimum width in pixels" },
+  "min-height": { type: "string", default: String(D.minHeight), description: "minimum height in pixels" },
+  "min-mean-luma": {
+    type: "string",
+    default: String(D.minMeanLuma),
+    description: "black below this mean luma (0-255)",
+  },
+  "min-motion": {
+    type: "string",
+    default: String(D.minMotion),
+    description: "frozen below this mean |luma difference| of consecutive frames (0-255)",
+  },
+  margin: {
+    type: "string",
+    default: String(D.semanticMargin),
+    description: "semantic check: keep when sim(own) - sim(opposite) >= margin",
+  },
+  "sample-frames": { type: "string", default: String(D.sampleFrames), description: "frames per video for CLIP" },
+  resize: { type: "string", default: String(D.resize), description: "CLIP resize (shorter side) before the crop" },
+  "duplicate-threshold": {
+    type: "string",
+    default: String(D.duplicateThreshold),
+    description: "near-duplicate at or above this cosine",
+  },
+  "duplicate-scope": {
+    type: "string",
+    default: D.duplicateScope,
+    description: "compare clips of the same label (label) or all clips (all)",
+  },
+  "analysis-width": { type: "string", default: String(D.analysisWidth), description: "technical decode width" },
+  "analysis-height": { type: "string", default: String(D.analysisHeight), description: "technical decode height" },
+  lenient: {
+    type: "boolean",
+    default: false,
+    description: "keep decodable frames of damaged videos (default: reject)",
+  },
+  concurrency: { type: "string", default: String(D.concurrency), description: "videos decoded at the same time" },
+  force: { type: "boolean", default: false, description: "ignore cached measurements and measure everything again" },
+  quiet: { type: "boolean", default: false, description: "no progress output" },
+};
+
+async function readPairs(path: string): Promise<PairDescriptions[]> {
+  const rows = await readJsonLines<Record<string, unknown>>(path);
+  rows.forEach((row, i) => {
+    for (const key of ["pairId", "anomalous", "normal"]) {
+      if (typeof row?.[key] !== "string") {
+        throw new TypeError(
+          `Cannot read descriptions as ${path}:${i + 1} needs a string "${key}": current value is ` +
+            `${JSON.stringify(row?.[key])}`,
+        );
+      }
+    }
+  });
+  return rows as PairDescriptions[];
+}
+
+/** Runs the task; returns the exit code. */
+export function main(args: string[]): Promise<number> {
+  return runMain(async () => {
+    const { values, help, usage } = parseFlags(args, SPEC, USAGE);
+    if (help) {
+      console.log(usage);
+      return 0;
+    }
+    for (const name of ["videos", "out"]) {
+      if (typeof values[name] !== "string") {
+        throw new TypeError(`Cannot filter videos as --${name} is required: current value is undefined\n${USAGE}`);
+      }
+    }
+    const str = (name: string) => (typeof values[name] === "string" ? String(values[name]) : undefined);
+    const videos = await readManifest(String(values.videos), { checkFiles: false });
+    const descriptions = str("descriptions");
+    const pairs = descriptions === undefined ? undefined : await readPairs(descriptions);
+    const options: FilterOptions = {
+      outDir: String(values.out),
+      pairs,
+      imageModel: str("image-model"),
+      textModel: str("text-model"),
+      vocabPath: str("vocab"),
+      device: enumFlag(values, "device", DEVICES),
+      threads: numberFlag(values, "threads", { integer: true, min: 0 }),
+      minFrames: numberFlag(values, "min-frames", { integer: true, min: 1 }),
+      minWidth: numberFlag(values, "min-width", { integer: true, min: 1 }),
+      minHeight: numberFlag(values, "min-height", { integer: true, min: 1 }),
+      minMeanLuma: numberFlag(values, "min-mean-luma", { min: 0, max: 255 }),
+      minMotion: numberFlag(values, "min-motion", { min: 0, max: 255 }),
+      semanticMargin: numberFlag(values, "margin", { min: -2, max: 2 }),
+      sampleFrames: numberFlag(values, "sample-frames", { integer: true, min: 1 }),
+      resize: numberFlag(values, "resize", { integer: true, min: 1 }),
+      duplicateThreshold: numberFlag(values, "duplicate-threshold", { min: -1, max: 1 }),
+      duplicateScope: enumFlag(values, "duplicate-scope", DUPLICATE_SCOPES),
+      analysisWidth: numberFlag(values, "analysis-width", { integer: true, min: 1 }),
+      analysisHeight: numberFlag(values, "analysis-height", { integer: true, min: 1 }),
+      concurrency: numberFlag(values, "concurrency", { integer: true, min: 1 }),
+      strictDecode: values.lenient !== true,
+      resume: values.force !== true,
+    };
+    const resolved = resolveFilterOptions(options);
+    const outDir = resolve(resolved.outDir);
+    const { pairs: _pairs, onEvent: _onEvent, ...config } = resolved;
+    await writeRunConfig(outDir, {
+      task: "filter",
+      videos: resolve(String(values.videos)),
+      descriptions: descriptions === undefined ? null : resolve(descriptions),
+      ...config,
+      outDir,
+      vocabPath: resolved.vocabPath?.toString() ?? null,
+    });
+    const quiet = values.quiet === true;
+    let bar: ProgressBar | undefined;
+    let phase = "";
+    const result = await filterVideos(videos, {
+      ...options,
+      onEvent: (event) => {
+        if (event.type === "technical" || event.type === "image") {
+          if (quiet) return;
+          if (phase !== event.type) {
+            bar?.done();
+            phase = event.type;
+            bar = new ProgressBar(`filter ${event.type}`, event.total);
+          }
+          const how = event.cached === undefined ? "missing" : event.cached ? "cached" : "computed";
+          bar?.tick(1, `${event.id} (${how})`);
+        } else if (event.type === "notice" && !quiet) console.error(`notice: ${event.message}`);
+      },
+    });
+    bar?.done();
+    console.log(formatFilterSummary(result.summary));
+    if (result.semantic.status === "skipped") console.log(`notice: ${result.semantic.notice}`);
+    else console.log(`semantic check: applied (margin ${resolved.semanticMargin})`);
+    const c = result.counts;
+    console.log(
+      `near-duplicates: ${result.duplicateMethod} cosine >= ${resolved.duplicateThreshold} within ` +
+        `${resolved.duplicateScope === "label" ? "each label" : "all clips"}`,
+    );
+    console.log(
+      `measured: technical ${c.technicalComputed} (cached ${c.technicalCached}), image ${c.imageComputed} ` +
+        `(cached ${c.imageCached}), text ${c.textComputed} (cached ${c.textCached})`,
+    );
+    console.log(`wrote ${result.filteredPath}\nwrote ${result.keptPath} (${result.kept.length} videos)`);
+    console.log(`wrote ${result.summaryPath}`);
+    return 0;
+  });
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,85 @@
+import { ok, rejects, strictEqual, throws } from "@std/assert";
+import { join } from "node:path";
+import {
+  DEFAULT_PIPELINE_CONFIG,
+  PROFILE_CONFIGS,
+  repositoryRoot,
+  resolvePipelineConfig,
+  validatePipelineConfig,
+} from "../../lib/pipeline/mod.ts";
+import { main } from "../../tasks/pipeline.ts";
+
+Deno.test("validatePipelineConfig() lists every problem with the allowed keys and values", async (t) => {
+  const cases: [string, unknown, RegExp[]][] = [
+    ["unknown top-level key", { sedes: [0] }, [/key sedes as it is unknown \(allowed keys: profile, seeds, real/]],
+    ["unknown section key", { train: { iters: 5 } }, [/train\.iters as it is unknown \(allowed keys of train: preset/]],
+    ["bad enum", { train: { preset: "mlp" } }, [/train\.preset as it must be one of mil, rtfm, gvvad: current value is "mlp"/]],
+    ["bad number", { train: { iterations: 0 } }, [/train\.iterations as it must be >= 1: current value is 0/]],
+    ["not an integer", { seeds: [0, 1.5] }, [/seeds as it must be a list of integers/]],
+    ["bad list member", { train: { variants: ["real-only", "synthetic"] } }, [
+      /train\.variants as it must contain only real-only, with-synthetic, with-synthetic-ssls/,
+    ]],
+    ["section not an object", { extract: "fast" }, [/extract as it must be an object/]],
+    ["two problems at once", { seeds: [], generate: { backend: "sora" } }, [
+      /2 problem\(s\)/,
+      /seeds as it must not be empty/,
+      /generate\.backend as it must be one of procedural, zhipu, openai-videos/,
+    ]],
+  ];
+  for (const [name, input, patterns] of cases) {
+    await t.step(name, () => {
+      throws(() => validatePipelineConfig(input, "my.json"), (error: unknown) => {
+        if (!(error instanceof TypeError)) return false;
+        ok(error.message.includes("my.json"), error.message);
+        for (const p of patterns) ok(p.test(error.message), `${p} in ${error.message}`);
+        return true;
+      });
+    });
+  }
+});
+
+Deno.test("resolvePipelineConfig() merges sections, resolves paths and checks cross-field requirements", async (t) => {
+  await t.step("defaults resolve fixture paths against the repository", () => {
+    const c = resolvePipelineConfig();
+    strictEqual(c.extract.model, join(repositoryRoot(), "fixtures/models/tiny_image_encoder.onnx"));
+    strictEqual(c.train.preset, DEFAULT_PIPELINE_CONFIG.train.preset);
+    strictEqual(c.profile, "demo");
+  });
+  await t.step("a partial section keeps the other defaults; relative paths use baseDir", () => {
+    const c = resolvePipelineConfig({ train: { iterations: 7 }, extract: { model: "m.onnx" } }, "x", { baseDir: "/data" });
+    strictEqual(c.train.iterations, 7);
+    strictEqual(c.train.batchSize, DEFAULT_PIPELINE_CONFIG.train.batchSize);
+    strictEqual(c.extract.model, "/data/m.onnx");
+    strictEqual(c.profile, "custom");
+  });
+  await t.step("features source needs train and test", () => {
+    throws(() => resolvePipelineConfig({ real: { source: "features" } }, "cfg"), /real\.train is required/);
+  });
+  await t.step("the ucf-crime profile is valid", () => {
+    const c = resolvePipelineConfig(PROFILE_CONFIGS["ucf-crime"], "profile", { baseDir: "/data" });
+    strictEqual(c.real.layout, "CTD");
+    strictEqual(c.extract.crops, "ten");
+    strictEqual(c.real.featuresDir, "/data/data/ucf-crime/clip-features");
+  });
+  await t.step("fixtures/pipeline/ucf-crime.json is valid", async () => {
+    const path = join(repositoryRoot(), "fixtures", "pipeline", "ucf-crime.json");
+    const c = resolvePipelineConfig(JSON.parse(await Deno.readTextFile(path)), path, { baseDir: "/data" });
+    strictEqual(c.real.source, "features");
+  });
+});
+
+Deno.test("deno task pipeline rejects a bad config before any stage runs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const configPath = join(dir, "bad.json");
+    await Deno.writeTextFile(configPath, JSON.stringify({ train: { backend: "gpu" }, colour: "red" }));
+    strictEqual(await main(["--config", configPath, "--runs-dir", join(dir, "runs")]), 1);
+    // Nothing was created: the configuration is checked before the run folder exists.
+    await rejects(Deno.stat(join(dir, "runs")), Deno.errors.NotFound);
+    await Deno.writeTextFile(configPath, "{ not json");
+    strictEqual(await main(["--config", configPath, "--runs-dir", join(dir, "runs")]), 1);
+    await rejects(Deno.stat(join(dir, "runs")), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

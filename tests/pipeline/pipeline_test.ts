@@ -1,0 +1,127 @@
+/**
+ * End to end: the default pipeline (shrunk in size only: fewer videos, iterations and seeds) into a temporary runs
+ * folder through the task's `main()`, interrupted by an injected fault, resumed, rerun (nothing recomputed), rerun
+ * with a changed training option (only training and later stages recomputed), then inference on the fixture clip
+ * with a checkpoint of the run.
+ */
+import { deepStrictEqual, ok, strictEqual } from "@std/assert";
+import { join } from "node:path";
+import { readStageRecord, repositoryRoot, type StageRecord } from "../../lib/pipeline/mod.ts";
+import { inferVideo } from "../../lib/pipeline/mod.ts";
+import { main } from "../../tasks/pipeline.ts";
+
+const SMALL = {
+  seeds: [0, 1],
+  real: { videosPerGroup: 1, framesPerVideo: 48, eventFrames: 16 },
+  prompts: { count: 2 },
+  generate: { frames: 32 },
+  train: { iterations: 8, evalEvery: 4, logEvery: 2 },
+  evaluate: { bootstrapSamples: 20 },
+  report: { sampleVideos: 2 },
+};
+
+async function records(runDir: string): Promise<Map<string, StageRecord>> {
+  const out = new Map<string, StageRecord>();
+  for await (const e of Deno.readDir(join(runDir, "stages"))) {
+    const name = e.name.replace(/\.json$/, "");
+    const r = await readStageRecord(runDir, name);
+    if (r) out.set(name, r);
+  }
+  return out;
+}
+
+Deno.test({
+  name: "deno task pipeline runs every stage, resumes after a fault and recomputes nothing that is still valid",
+  sanitizeResources: true,
+  sanitizeOps: true,
+  fn: async (t) => {
+    const dir = await Deno.makeTempDir({ prefix: "pipeline_e2e_" });
+    const runs = join(dir, "runs");
+    const runDir = join(runs, "pipeline", "e2e");
+    const configPath = join(dir, "small.json");
+    await Deno.writeTextFile(configPath, JSON.stringify(SMALL));
+    const args = ["--config", configPath, "--runs-dir", runs, "--run-id", "e2e", "--quiet"];
+    try {
+      await t.step("a stage that fails stops the pipeline, naming it, with earlier stages recorded", async () => {
+        strictEqual(await main([...args, "--fail-stage", "train-with-synthetic-seed-0"]), 1);
+        const done = await records(runDir);
+        for (const stage of ["real", "prompts", "generate", "filter", "extract", "train-real-only-seed-0"]) {
+          ok(done.has(stage), `${stage} recorded`);
+        }
+        ok(!done.has("train-with-synthetic-seed-0"));
+        ok(!done.has("report"));
+        // Its partial outputs are still there.
+        await Deno.stat(join(runDir, "train", "with-synthetic", "seed-0", "metrics.jsonl"));
+        await Deno.stat(join(runDir, "config.json"));
+      });
+
+      let afterResume = new Map<string, StageRecord>();
+      await t.step("a rerun finishes what is missing without redoing finished stages", async () => {
+        const before = await records(runDir);
+        strictEqual(await main(args), 0);
+        afterResume = await records(runDir);
+        for (const [stage, r] of before) strictEqual(afterResume.get(stage)?.completedAt, r.completedAt, stage);
+        for (const stage of ["train-with-synthetic-seed-0", "train-with-synthetic-ssls-seed-1", "evaluate", "report"]) {
+          strictEqual(afterResume.get(stage)?.executions, 1, stage);
+        }
+        const report = await Deno.readTextFile(join(runDir, "report.md"));
+        ok(report.includes("What it is not evidence of"));
+        ok(report.includes("| with-synthetic-ssls |"));
+        const html = await Deno.readTextFile(join(runDir, "report.html"));
+        ok(html.includes("<svg") && html.includes("<table>"));
+        const results = JSON.parse(await Deno.readTextFile(join(runDir, "evaluate", "results.json")));
+        deepStrictEqual(results.variants.map((v: { variant: string }) => v.variant), [
+          "real-only",
+          "with-synthetic",
+          "with-synthetic-ssls",
+        ]);
+        for (const v of results.variants) {
+          ok(v.metrics.auc.values.length === 2 && v.metrics.auc.values.every((x: number) => x >= 0 && x <= 1));
+        }
+        const config = JSON.parse(await Deno.readTextFile(join(runDir, "config.json")));
+        strictEqual(config.config.train.iterations, 8);
+        ok(typeof config.lockfile?.sha256 === "string");
+      });
+
+      await t.step("a second rerun recomputes nothing", async () => {
+        strictEqual(await main(args), 0);
+        const again = await records(runDir);
+        strictEqual(again.size, afterResume.size);
+        for (const [stage, r] of again) strictEqual(r.completedAt, afterResume.get(stage)?.completedAt, stage);
+      });
+
+      await t.step("a changed training option recomputes training and later stages only", async () => {
+        await Deno.writeTextFile(configPath, JSON.stringify({ ...SMALL, train: { ...SMALL.train, iterations: 6 } }));
+        strictEqual(await main(args), 0);
+        const changed = await records(runDir);
+        for (const [stage, r] of changed) {
+          const recomputed = r.completedAt !== afterResume.get(stage)?.completedAt;
+          strictEqual(recomputed, stage.startsWith("train-") || stage === "evaluate" || stage === "report", stage);
+        }
+      });
+
+      await t.step("inferVideo() scores the fixture clip with a checkpoint of the run", async () => {
+        const out = join(dir, "infer");
+        const result = await inferVideo(join(repositoryRoot(), "fixtures", "videos", "car-3s.mp4"), {
+          checkpoint: join(runDir, "train", "with-synthetic-ssls", "seed-0"),
+          model: join(repositoryRoot(), "fixtures", "models", "tiny_image_encoder.onnx"),
+          outDir: out,
+          resizeEngine: "ffmpeg",
+          threshold: 0,
+        });
+        strictEqual(result.frames, 37);
+        strictEqual(result.fps, 12.5);
+        strictEqual(result.clipScores.length, 3); // 2 full clips + the padded tail
+        strictEqual(result.frameScores.length, 37);
+        deepStrictEqual(result.intervals.map((i) => [i.startFrame, i.endFrame]), [[0, 36]]);
+        const csv = (await Deno.readTextFile(join(out, "scores.csv"))).trim().split("\n");
+        strictEqual(csv.length, 38);
+        strictEqual(csv[0], "frame,seconds,clip,score,anomalous");
+        strictEqual(csv[2].split(",")[1], "0.08");
+        ok((await Deno.readTextFile(join(out, "scores.svg"))).includes("<svg"));
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -1,0 +1,44 @@
+import { deepStrictEqual, ok, rejects, strictEqual } from "@std/assert";
+import { join } from "node:path";
+import { canonicalJson, readStageRecord, runStage } from "../../lib/pipeline/mod.ts";
+
+Deno.test("canonicalJson() does not depend on key order", () => {
+  strictEqual(canonicalJson({ b: 1, a: { d: [1, 2], c: null } }), canonicalJson({ a: { c: null, d: [1, 2] }, b: 1 }));
+});
+
+Deno.test("runStage() skips a done stage, reruns on changed inputs or missing outputs, and names a failing stage", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    let runs = 0;
+    const body = async () => {
+      runs++;
+      await Deno.writeTextFile(join(dir, "out.txt"), "x");
+      return { result: { n: runs }, files: [join(dir, "out.txt")] };
+    };
+    const first = await runStage(dir, "s", { a: 1 }, body);
+    strictEqual(first.skipped, false);
+    const second = await runStage(dir, "s", { a: 1 }, body);
+    strictEqual(second.skipped, true);
+    deepStrictEqual(second.result, { n: 1 });
+    strictEqual(runs, 1);
+    const changed = await runStage(dir, "s", { a: 2 }, body);
+    strictEqual(changed.skipped, false);
+    strictEqual(changed.record.executions, 2);
+    await Deno.remove(join(dir, "out.txt"));
+    const missing = await runStage(dir, "s", { a: 2 }, body);
+    strictEqual(missing.skipped, false);
+    strictEqual(runs, 3);
+    // An injected fault: the body ran, no new record is written, the error names the stage.
+    await rejects(runStage(dir, "s", { a: 3 }, body, { failStage: "s" }), /stage s failed: .*fault was injected/);
+    strictEqual((await readStageRecord(dir, "s"))?.hash, missing.record.hash);
+    // A failing body.
+    await rejects(
+      runStage(dir, "t", {}, () => Promise.reject(new RangeError("boom"))),
+      (error: unknown) => error instanceof Error && /stage t failed: boom/.test(error.message) && error.cause instanceof RangeError,
+    );
+    strictEqual(await readStageRecord(dir, "t"), undefined);
+    ok(runs === 4);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
