@@ -33,7 +33,11 @@ const SPEC: FlagSpec = {
   "frames-per-clip": { type: "string", default: "16", description: "frames per clip (as in training)" },
   crops: { type: "string", default: "center", description: "crops: center or ten (as in training)" },
   pooling: { type: "string", default: "mean", description: "frame pooling per clip (as in training)" },
-  "resize-engine": { type: "string", default: "pil", description: "pil or ffmpeg (as in training; the demo uses ffmpeg)" },
+  "resize-engine": {
+    type: "string",
+    default: "pil",
+    description: "pil or ffmpeg (as in training; the demo uses ffmpeg)",
+  },
   device: { type: "string", default: "cpu", description: "ONNX device: cpu, webgpu, cuda, auto" },
   backend: { type: "string", default: "cpu", description: `detector backend: ${TRAIN_BACKENDS.join(", ")}` },
 };
@@ -47,10 +51,14 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
     if (positionals.length !== 1) {
-      throw new TypeError(`Cannot infer as exactly one video must be given: current value is ${positionals.length} (${USAGE})`);
+      throw new TypeError(
+        `Cannot infer as exactly one video must be given: current value is ${positionals.length} (${USAGE})`,
+      );
     }
     for (const name of ["checkpoint", "model", "out"]) {
-      if (typeof values[name] !== "string") throw new TypeError(`Cannot infer as --${name} is required: current value is undefined`);
+      if (typeof values[name] !== "string") {
+        throw new TypeError(`Cannot infer as --${name} is required: current value is undefined`);
+      }
     }
     const result = await inferVideo(positionals[0], {
       checkpoint: values.checkpoint as string,
@@ -72,7 +80,9 @@ export async function main(args: string[]): Promise<number> {
     if (result.intervals.length === 0) console.log(`no interval at or above threshold ${result.threshold}`);
     for (const iv of result.intervals) {
       console.log(
-        `  anomalous frames ${iv.startFrame}–${iv.endFrame} (${iv.startSeconds.toFixed(2)}–${iv.endSeconds.toFixed(2)} s), ` +
+        `  anomalous frames ${iv.startFrame}–${iv.endFrame} (${iv.startSeconds.toFixed(2)}–${
+          iv.endSeconds.toFixed(2)
+        } s), ` +
           `peak ${iv.peakScore.toFixed(3)}`,
       );
     }

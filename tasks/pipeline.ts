@@ -9,7 +9,7 @@
  *
  * Permissions: `--allow-read --allow-write` (fixtures, inputs, run folder), `--allow-run=ffmpeg,ffprobe`,
  * `--allow-ffi --allow-env --allow-sys` (ONNX Runtime, TensorFlow.js backends, API keys from the environment),
- * `--allow-net` to the generation/LLM hosts (add yours to deno.json's task line for a network backend).
+ * `--allow-net` to 127.0.0.1, localhost and the public Zhipu / OpenAI hosts (another service: run with its host).
  *
  * Inputs: `--config <file.json>` (validated before any stage runs), `--profile demo|ucf-crime`.
  * Outputs: `<runs-dir>/pipeline/<run-id>/` with `config.json` (first), `stages/*.json`, stage folders,
@@ -28,9 +28,9 @@ import { dirname, resolve } from "node:path";
 import { enumFlag, type FlagSpec, formatDuration, parseFlags, runMain } from "../lib/cli/mod.ts";
 import { createRunDir } from "../lib/io/mod.ts";
 import {
+  PIPELINE_PROFILES,
   type PipelineConfigInput,
   type PipelineEvent,
-  PIPELINE_PROFILES,
   PROFILE_CONFIGS,
   REPORTED_METRICS,
   resolvePipelineConfig,
@@ -49,18 +49,6 @@ const SPEC: FlagSpec = {
   "fail-stage": { type: "string", description: "testing aid: make this stage fail after its body ran" },
   quiet: { type: "boolean", default: false, description: "print only the summary" },
 };
-
-function mergeInputs(a: PipelineConfigInput, b: PipelineConfigInput): PipelineConfigInput {
-  const out: Record<string, unknown> = { ...a };
-  for (const [key, value] of Object.entries(b)) {
-    const previous = out[key];
-    out[key] = previous && typeof previous === "object" && !Array.isArray(previous) && value &&
-        typeof value === "object" && !Array.isArray(value)
-      ? { ...previous, ...value }
-      : value;
-  }
-  return out as PipelineConfigInput;
-}
 
 /** Entry point; returns the exit code. */
 export async function main(args: string[]): Promise<number> {

@@ -134,7 +134,8 @@ function tensorInfo(meta: Ort.InferenceSession.ValueMetadata): TensorInfo {
 }
 
 function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  // ONNX Runtime prefixes its messages with a source location and the failed check; keep what follows.
+  const text = (error instanceof Error ? error.message : String(error)).replace(/^[\s\S]*?was false\.\s*/, "");
   const line = text.split("\n").map((l) => l.trim()).find((l) => l.length > 0) ?? text;
   return line.length > 300 ? line.slice(0, 300) + "…" : line;
 }

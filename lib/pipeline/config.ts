@@ -167,7 +167,7 @@ export const DEFAULT_PIPELINE_CONFIG: Readonly<PipelineConfig> = Object.freeze({
     framesPerVideo: 64,
     eventFrames: 24,
     event: "box",
-    boxSize: 0.35,
+    boxSize: 0.6,
     width: 192,
     height: 108,
     fps: 12,

@@ -20,7 +20,7 @@ export interface DemoRealSetOptions {
   eventFrames?: number;
   /** Planted event kind. @default {"box"} */
   event?: PlantedEventKind;
-  /** `box` events: side of the square box as a fraction of the frame height (placed at a seeded position). @default {0.35} */
+  /** `box` events: side of the square box as a fraction of the frame height (placed at a seeded position). @default {0.6} */
   boxSize?: number;
   /** Output width. @default {192} */
   width?: number;
@@ -40,7 +40,7 @@ export const DEFAULT_DEMO_REAL_SET_OPTIONS = Object.freeze({
   framesPerVideo: 64,
   eventFrames: 24,
   event: "box" as PlantedEventKind,
-  boxSize: 0.35,
+  boxSize: 0.6,
   width: 192,
   height: 108,
   fps: 12,
@@ -133,7 +133,9 @@ export async function buildDemoRealSet(
   let index = 0;
   for (const { record, source, startFrame, hflip } of plan) {
     const interval = (record.intervals ?? [])[0];
-    const planted = record.plantedEvent as { kind: PlantedEventKind; box?: [number, number, number, number] } | undefined;
+    const planted = record.plantedEvent as
+      | { kind: PlantedEventKind; box?: [number, number, number, number] }
+      | undefined;
     await cutAndPlant(source, record.path, {
       startFrame,
       frames: o.framesPerVideo,
@@ -141,7 +143,9 @@ export async function buildDemoRealSet(
       width: o.width,
       height: o.height,
       hflip,
-      event: interval && planted ? { kind: planted.kind, box: planted.box, start: interval[0], end: interval[1] } : undefined,
+      event: interval && planted
+        ? { kind: planted.kind, box: planted.box, start: interval[0], end: interval[1] }
+        : undefined,
     });
     o.onVideo?.(record.id, ++index, plan.length);
   }

@@ -186,7 +186,10 @@ export async function inferVideo(video: string, options: InferOptions): Promise<
     score,
     anomalous: score >= o.threshold ? 1 : 0,
   }));
-  await writeFileAtomic(files.csv, stringify(rows, { header: true, columns: ["frame", "seconds", "clip", "score", "anomalous"] }));
+  await writeFileAtomic(
+    files.csv,
+    stringify(rows, { header: true, columns: ["frame", "seconds", "clip", "score", "anomalous"] }),
+  );
   const result: InferResult = {
     video: path,
     videoSha256: await sha256File(path),

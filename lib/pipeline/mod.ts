@@ -52,10 +52,22 @@ export {
   type VariantResult,
 } from "./run.ts";
 export {
-  anomalousIntervals,
   type AnomalousInterval,
+  anomalousIntervals,
   DEFAULT_INFER_OPTIONS,
   type InferOptions,
   type InferResult,
   inferVideo,
 } from "./infer.ts";
+export {
+  ABLATION_METRICS,
+  ABLATION_TABLES,
+  type AblationOptions,
+  type AblationResult,
+  type AblationRow,
+  type AblationRowResult,
+  ablationRows,
+  type AblationTable,
+  DEFAULT_ABLATION_OPTIONS,
+  runAblation,
+} from "./ablate.ts";

@@ -155,24 +155,28 @@ export async function writeReport(runDir: string, input: ReportInput): Promise<{
     );
     const steps = log.filter((e) => e.type === "step");
     lossSeries.push({ name: v.variant, x: steps.map((s) => s.iteration), y: steps.map((s) => s.loss) });
-    lambdaSeries.push({ name: v.variant, x: steps.map((s) => s.iteration), y: steps.map((s) => s.lambda) });
+    if (v.trainVideos.synthetic > 0) {
+      lambdaSeries.push({ name: v.variant, x: steps.map((s) => s.iteration), y: steps.map((s) => s.lambda) });
+    }
   }
   figures.push({
     name: "loss.svg",
     title: `Training loss (seed ${firstSeed})`,
     svg: lineChartSvg(lossSeries, { title: "Training loss", xLabel: "iteration", yLabel: "loss", id: "loss" }),
   });
-  figures.push({
-    name: "lambda.svg",
-    title: `λ applied to synthetic videos' loss terms (seed ${firstSeed}; 1 = unscaled)`,
-    svg: lineChartSvg(lambdaSeries, {
-      title: "λ",
-      xLabel: "iteration",
-      yLabel: "λ",
-      yDomain: [0, Math.max(1.05, ...lambdaSeries.flatMap((s) => Array.from(s.y)))],
-      id: "lambda",
-    }),
-  });
+  if (lambdaSeries.length > 0) {
+    figures.push({
+      name: "lambda.svg",
+      title: `λ applied to synthetic videos' loss terms (seed ${firstSeed}; 1 = unscaled)`,
+      svg: lineChartSvg(lambdaSeries, {
+        title: "λ",
+        xLabel: "iteration",
+        yLabel: "λ",
+        yDomain: [0, Math.max(1.05, ...lambdaSeries.flatMap((s) => Array.from(s.y)))],
+        id: "lambda",
+      }),
+    });
+  }
   for (const f of figures) await writeFileAtomic(join(runDir, "figures", f.name), f.svg);
 
   // Stage records.
@@ -218,6 +222,14 @@ export async function writeReport(runDir: string, input: ReportInput): Promise<{
   }
   md.push("");
   for (const v of variants) md.push(`- **${v.variant}**: ${v.description}; backend ${v.backend}.`);
+  if (config.seeds.length > 1 && variants.every((v) => v.metrics.auc?.std === 0)) {
+    md.push(
+      "",
+      "Every variant has the same AUC for every seed: the detectors rank the test clips in the same order (their " +
+        "scores differ, see the figures). With features this coarse that is expected; it is not a caching error — " +
+        "each seed and variant is a separate training (see the stage table).",
+    );
+  }
   md.push(
     "",
     `Per-seed evaluations (metrics.json, roc.csv, pr.csv, scores.csv, SVG plots): ${

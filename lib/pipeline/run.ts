@@ -10,8 +10,9 @@
  * real/                  real videos (demo: cut and planted) + train.jsonl, test.jsonl
  * prompts/pairs.jsonl    description pairs (+ .csv)
  * generate/              jobs.jsonl, videos/, manifest.jsonl
- * filter/manifest.jsonl  every generated video with its filter decision; kept.jsonl
- * features/              <id>.npy, manifest.jsonl, train.jsonl, test.jsonl, synthetic.jsonl
+ * filter/                filtered.jsonl (every generated video with its decision), kept.jsonl, summary.json
+ * features/              <id>.npy, manifest.jsonl, train.jsonl, test.jsonl, synthetic.jsonl (kept),
+ *                        synthetic-all.jsonl (every generated video, `filter.kept` recorded; for `deno task ablate`)
  * train/<variant>/seed-<s>/   config.json, metrics.jsonl, checkpoints/, scores/, metrics.json
  * evaluate/<variant>/seed-<s>/ metrics.json, roc.csv, scores.csv, *.svg ; results.json
  * report.md, report.html
@@ -252,7 +253,7 @@ export async function runPipeline(
   const pairsPath = join(runDir, "prompts", "pairs.jsonl");
   let pairs: PromptPair[] = [];
   let generated: VideoRecord[] = [];
-  let kept: VideoRecord[] = [];
+  let decided: VideoRecord[] = [];
   let promptsOutcome: StageOutcome<unknown> | undefined;
   let generateOutcome: StageOutcome<unknown> | undefined;
   let filterOutcome: StageOutcome<unknown> | undefined;
@@ -344,7 +345,9 @@ export async function runPipeline(
         stageOptions,
       ),
     );
-    kept = await readManifest(join(filterDir, "kept.jsonl"));
+    // Every generated video is extracted (rejected ones too, with their decision in `filter`), so that
+    // `deno task ablate` can compare training with and without filtering; training here uses the kept ones.
+    decided = await readManifest(join(filterDir, "filtered.jsonl"));
   }
 
   // Stage extract.
@@ -357,7 +360,7 @@ export async function runPipeline(
       extract: extractOptions,
       model: inputHashes[config.extract.model],
     }, async () => {
-      const videos = [...(config.real.source === "features" ? [] : [...realTrain, ...realTest]), ...kept];
+      const videos = [...(config.real.source === "features" ? [] : [...realTrain, ...realTest]), ...decided];
       let failedSynthetic: string[] = [];
       let provider = "none";
       let frames = 0;
@@ -395,13 +398,22 @@ export async function runPipeline(
       const pick = (rs: VideoRecord[]) => rs.map((r) => byId.get(r.id) ?? r);
       const train = config.real.source === "features" ? realTrain : pick(realTrain);
       const test = config.real.source === "features" ? realTest : pick(realTest);
-      const synthetic = kept.filter((r) => byId.has(r.id)).map((r) => byId.get(r.id)!);
+      const syntheticAll = decided.filter((r) => byId.has(r.id)).map((r) => byId.get(r.id)!);
+      const synthetic = syntheticAll.filter((r) => (r.filter as { kept?: boolean } | undefined)?.kept === true);
       await writeManifest(join(featuresDir, "train.jsonl"), train);
       await writeManifest(join(featuresDir, "test.jsonl"), test);
       await writeManifest(join(featuresDir, "synthetic.jsonl"), synthetic);
+      await writeManifest(join(featuresDir, "synthetic-all.jsonl"), syntheticAll);
       return {
-        result: { provider, frames, synthetic: synthetic.length, failedSynthetic, dim: records[0]?.dim ?? null },
-        files: ["train.jsonl", "test.jsonl", "synthetic.jsonl"].map((f) => join(featuresDir, f)),
+        result: {
+          provider,
+          frames,
+          synthetic: synthetic.length,
+          syntheticAll: syntheticAll.length,
+          failedSynthetic,
+          dim: records[0]?.dim ?? null,
+        },
+        files: ["train.jsonl", "test.jsonl", "synthetic.jsonl", "synthetic-all.jsonl"].map((f) => join(featuresDir, f)),
       };
     }, stageOptions),
   );

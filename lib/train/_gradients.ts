@@ -24,6 +24,25 @@ export function floatMask(condition: tf.Tensor): tf.Tensor {
   );
 }
 
+/** Swap the last two axes. */
+function swapLast(x: tf.Tensor): tf.Tensor {
+  const perm = x.shape.map((_, i) => i);
+  [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+  return tf.transpose(x, perm);
+}
+
+/**
+ * `matMul` with transposes. The wasm (XNNPACK) and cpu kernels are fast only without transposes (measured on wasm:
+ * a `transposeA` weight gradient 12× slower than the plain product), so there the operands are transposed
+ * explicitly — a copy that costs far less than the slow path. WebGPU and native backends take the flags.
+ */
+export function matMulT(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
+  if (!transposeA && !transposeB) return tf.matMul(a, b);
+  const backend = tf.getBackend();
+  if (backend === "webgpu" || backend === "tensorflow") return tf.matMul(a, b, transposeA, transposeB);
+  return tf.tidy(() => tf.matMul(transposeA ? swapLast(a) : a, transposeB ? swapLast(b) : b));
+}
+
 /** Sum `dy` down to `shape` (undo broadcasting). */
 function reduceTo(dy: tf.Tensor, shape: number[]): tf.Tensor {
   if (dy.shape.length === shape.length && dy.shape.every((d, i) => d === shape[i])) return dy;
@@ -69,7 +88,7 @@ const GRADIENTS: { kernel: string; inputs: string[]; outputs?: boolean[]; grad: 
     kernel: "Maximum",
     inputs: ["a", "b"],
     grad: binary((dy, a, b) => {
-      const m = floatMask(tf.greaterEqual(a, b));
+      const m = tf.step(tf.sub(a, b)); // ties go to b
       return [tf.mul(dy, m), tf.mul(dy, tf.sub(1, m))];
     }),
   },
@@ -103,7 +122,7 @@ const GRADIENTS: { kernel: string; inputs: string[]; outputs?: boolean[]; grad: 
   {
     kernel: "Relu",
     inputs: ["x"],
-    grad: (dy, [x]) => ({ x: () => tf.mul(dy as tf.Tensor, floatMask(tf.greater(x, 0))) }),
+    grad: (dy, [x]) => ({ x: () => tf.mul(dy as tf.Tensor, tf.step(x)) }),
   },
   {
     kernel: "Sigmoid",
@@ -139,7 +158,8 @@ const GRADIENTS: { kernel: string; inputs: string[]; outputs?: boolean[]; grad: 
     grad: (dy, [x], attrs) => ({
       x: () => {
         const axes = axesOf(attrs, x.rank);
-        return tf.broadcastTo(tf.reshape(dy as tf.Tensor, keepShape(x.shape, axes)), x.shape);
+        // a broadcasting product (Tile, which broadcastTo uses, is slow on wasm)
+        return tf.mul(tf.reshape(dy as tf.Tensor, keepShape(x.shape, axes)), tf.ones(x.shape));
       },
     }),
   },
@@ -150,7 +170,7 @@ const GRADIENTS: { kernel: string; inputs: string[]; outputs?: boolean[]; grad: 
       x: () => {
         const axes = axesOf(attrs, x.rank);
         const count = axes.reduce((n, a) => n * x.shape[a], 1);
-        return tf.div(tf.broadcastTo(tf.reshape(dy as tf.Tensor, keepShape(x.shape, axes)), x.shape), count);
+        return tf.mul(tf.reshape(dy as tf.Tensor, keepShape(x.shape, axes)), tf.fill(x.shape, 1 / count));
       },
     }),
   },
@@ -164,17 +184,17 @@ const GRADIENTS: { kernel: string; inputs: string[]; outputs?: boolean[]; grad: 
       let da: () => tf.Tensor;
       let db: () => tf.Tensor;
       if (!tA && !tB) {
-        da = () => tf.matMul(d, b, false, true);
-        db = () => tf.matMul(a, d, true, false);
+        da = () => matMulT(d, b, false, true);
+        db = () => matMulT(a, d, true, false);
       } else if (!tA && tB) {
-        da = () => tf.matMul(d, b, false, false);
-        db = () => tf.matMul(d, a, true, false);
+        da = () => matMulT(d, b, false, false);
+        db = () => matMulT(d, a, true, false);
       } else if (tA && !tB) {
-        da = () => tf.matMul(b, d, false, true);
-        db = () => tf.matMul(a, d, false, false);
+        da = () => matMulT(b, d, false, true);
+        db = () => matMulT(a, d, false, false);
       } else {
-        da = () => tf.matMul(b, d, true, true);
-        db = () => tf.matMul(d, a, true, true);
+        da = () => matMulT(b, d, true, true);
+        db = () => matMulT(d, a, true, true);
       }
       return { a: () => reduceTo(da(), a.shape), b: () => reduceTo(db(), b.shape) };
     },
@@ -237,6 +257,25 @@ const GRADIENTS: { kernel: string; inputs: string[]; outputs?: boolean[]; grad: 
     }),
   },
   {
+    kernel: "Pack",
+    inputs: [],
+    grad: (dy, _saved, attrs) => {
+      const parts = tf.unstack(dy as tf.Tensor, attrs.axis as number);
+      const out: Record<string, () => tf.Tensor> = {};
+      parts.forEach((p, i) => (out[i] = () => p));
+      return out;
+    },
+  },
+  {
+    kernel: "Transpose",
+    inputs: [],
+    grad: (dy, _saved, attrs) => {
+      const perm = attrs.perm as number[];
+      const inverse = perm.map((_, i) => perm.indexOf(i));
+      return { x: () => tf.transpose(dy as tf.Tensor, inverse) };
+    },
+  },
+  {
     kernel: "Select",
     inputs: ["condition", "t", "e"],
     grad: (dy, [condition, t, e]) => ({
@@ -269,7 +308,7 @@ export function registerTrainGradients(): void {
   if (done) return;
   for (const { kernel, inputs, outputs, grad } of GRADIENTS) {
     if (tf.getGradient(kernel) !== undefined) continue;
-    const saveAll = inputs.length === 0 && kernel !== "SplitV" && kernel !== "Sigmoid";
+    const saveAll = kernel === "Concat"; // needs every input shape
     tf.registerGradient({
       kernelName: kernel,
       inputsToSave: inputs.length > 0 ? inputs : undefined,

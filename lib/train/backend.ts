@@ -227,11 +227,35 @@ export async function activateBackend(
   }
   activeBackend = name;
   if (name === "wasm") {
+    useZeroCopyIdentity("wasm");
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
     wasmThreadsActive = wasm.getThreadsCount();
     detail = `XNNPACK SIMD, ${wasmThreadsActive} thread(s)`;
   }
   return detail;
+}
+
+let zeroCopyIdentity = false;
+
+/**
+ * Replace the wasm backend's `Identity` kernel (a full copy) by a reference-count increment, as the cpu backend
+ * does. Tensors are immutable and every wasm kernel writes a fresh output, so sharing is safe; the engine clones
+ * (Identity) every tensor it saves for the backward pass, so this removes one copy per saved activation.
+ */
+function useZeroCopyIdentity(backendName: string): void {
+  if (zeroCopyIdentity) return;
+  type RefBackend = { incRef(dataId: unknown): void };
+  tf.unregisterKernel("Identity", backendName);
+  tf.registerKernel({
+    kernelName: "Identity",
+    backendName,
+    kernelFunc: ({ inputs, backend }) => {
+      const x = inputs.x as tf.TensorInfo;
+      (backend as unknown as RefBackend).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
+  zeroCopyIdentity = true;
 }
 
 async function defaultProbe(): Promise<void> {

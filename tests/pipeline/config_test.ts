@@ -13,7 +13,9 @@ Deno.test("validatePipelineConfig() lists every problem with the allowed keys an
   const cases: [string, unknown, RegExp[]][] = [
     ["unknown top-level key", { sedes: [0] }, [/key sedes as it is unknown \(allowed keys: profile, seeds, real/]],
     ["unknown section key", { train: { iters: 5 } }, [/train\.iters as it is unknown \(allowed keys of train: preset/]],
-    ["bad enum", { train: { preset: "mlp" } }, [/train\.preset as it must be one of mil, rtfm, gvvad: current value is "mlp"/]],
+    ["bad enum", { train: { preset: "mlp" } }, [
+      /train\.preset as it must be one of mil, rtfm, gvvad: current value is "mlp"/,
+    ]],
     ["bad number", { train: { iterations: 0 } }, [/train\.iterations as it must be >= 1: current value is 0/]],
     ["not an integer", { seeds: [0, 1.5] }, [/seeds as it must be a list of integers/]],
     ["bad list member", { train: { variants: ["real-only", "synthetic"] } }, [
@@ -46,7 +48,9 @@ Deno.test("resolvePipelineConfig() merges sections, resolves paths and checks cr
     strictEqual(c.profile, "demo");
   });
   await t.step("a partial section keeps the other defaults; relative paths use baseDir", () => {
-    const c = resolvePipelineConfig({ train: { iterations: 7 }, extract: { model: "m.onnx" } }, "x", { baseDir: "/data" });
+    const c = resolvePipelineConfig({ train: { iterations: 7 }, extract: { model: "m.onnx" } }, "x", {
+      baseDir: "/data",
+    });
     strictEqual(c.train.iterations, 7);
     strictEqual(c.train.batchSize, DEFAULT_PIPELINE_CONFIG.train.batchSize);
     strictEqual(c.extract.model, "/data/m.onnx");

@@ -120,6 +120,31 @@ Deno.test({
         strictEqual(csv[2].split(",")[1], "0.08");
         ok((await Deno.readTextFile(join(out, "scores.svg"))).includes("<svg"));
       });
+
+      await t.step("user-provided features (real.source features) train and report without extraction", async () => {
+        const featuresConfig = join(dir, "features.json");
+        await Deno.writeTextFile(
+          featuresConfig,
+          JSON.stringify({
+            seeds: [0],
+            real: {
+              source: "features",
+              train: join(runDir, "features", "train.jsonl"),
+              test: join(runDir, "features", "test.jsonl"),
+              layout: "TD",
+            },
+            train: { variants: ["real-only"], iterations: 4 },
+            evaluate: { bootstrapSamples: 0 },
+          }),
+        );
+        const featureArgs = ["--config", featuresConfig, "--runs-dir", runs, "--run-id", "features", "--quiet"];
+        strictEqual(await main(featureArgs), 0);
+        const done = await records(join(runs, "pipeline", "features"));
+        deepStrictEqual([...done.keys()].sort(), ["evaluate", "extract", "real", "report", "train-real-only-seed-0"]);
+        strictEqual((done.get("extract")?.result as { frames: number }).frames, 0);
+        const report = await Deno.readTextFile(join(runs, "pipeline", "features", "report.md"));
+        ok(report.includes("| real-only | 2 + 0 |"), report);
+      });
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

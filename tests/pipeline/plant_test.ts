@@ -42,7 +42,10 @@ Deno.test("cutAndPlant() loops the source to the exact frame count and plants a 
 
 Deno.test("cutAndPlantArgs() validates its options and names the constraint", async (t) => {
   await t.step("event past the end", () => {
-    throws(() => cutAndPlantArgs("a", "b", { frames: 10, event: { kind: "box", start: 5, end: 10 } }), /event\.end must be < frames/);
+    throws(
+      () => cutAndPlantArgs("a", "b", { frames: 10, event: { kind: "box", start: 5, end: 10 } }),
+      /event\.end must be < frames/,
+    );
   });
   await t.step("unknown kind", () => {
     throws(
@@ -54,7 +57,9 @@ Deno.test("cutAndPlantArgs() validates its options and names the constraint", as
     throws(() => cutAndPlantArgs("a", "b", { width: 33 }), /must be even/);
   });
   await t.step("frame-exact enable expression", () => {
-    const args = cutAndPlantArgs("in.mp4", "out.mp4", { event: { kind: "invert", start: 3, end: 7, flickerFrames: 0 } });
+    const args = cutAndPlantArgs("in.mp4", "out.mp4", {
+      event: { kind: "invert", start: 3, end: 7, flickerFrames: 0 },
+    });
     ok(args.some((a) => a.includes("negate=enable='between(n,3,7)'")), args.join(" "));
     deepStrictEqual(args.slice(-1), ["out.mp4"]);
   });

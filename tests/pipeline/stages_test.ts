@@ -34,7 +34,8 @@ Deno.test("runStage() skips a done stage, reruns on changed inputs or missing ou
     // A failing body.
     await rejects(
       runStage(dir, "t", {}, () => Promise.reject(new RangeError("boom"))),
-      (error: unknown) => error instanceof Error && /stage t failed: boom/.test(error.message) && error.cause instanceof RangeError,
+      (error: unknown) =>
+        error instanceof Error && /stage t failed: boom/.test(error.message) && error.cause instanceof RangeError,
     );
     strictEqual(await readStageRecord(dir, "t"), undefined);
     ok(runs === 4);

@@ -14,7 +14,10 @@ Deno.test("selectBackend() activates cpu and wasm explicitly and records why", a
 });
 
 Deno.test("selectBackend('tensorflow') explains how to install tfjs-node when it is absent", async () => {
-  await rejects(() => selectBackend("tensorflow"), (e: Error) => e.message.includes("deno add npm:@tensorflow/tfjs-node"));
+  await rejects(
+    () => selectBackend("tensorflow"),
+    (e: Error) => e.message.includes("deno add npm:@tensorflow/tfjs-node"),
+  );
 });
 
 Deno.test("selectBackend('auto') measures the available backends and keeps the fastest", async () => {

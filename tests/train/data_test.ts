@@ -23,7 +23,10 @@ Deno.test("trainDetector() rejects bad input with errors naming the video", asyn
     const test = await writeSyntheticSet(dir, { prefix: "te", normal: 2, anomalous: 2 });
     await t.step("differing feature dimensions", async () => {
       const wide = await writeSyntheticSet(dir, { prefix: "wide", normal: 1, anomalous: 0, dim: 8 });
-      await rejects(() => trainDetector([...train, ...wide], test, BASE), (e: Error) => e instanceof RangeError && e.message.includes("wide0"));
+      await rejects(
+        () => trainDetector([...train, ...wide], test, BASE),
+        (e: Error) => e instanceof RangeError && e.message.includes("wide0"),
+      );
     });
     await t.step("NaN and infinite features", async () => {
       for (const bad of [NaN, Infinity]) {
@@ -32,25 +35,46 @@ Deno.test("trainDetector() rejects bad input with errors naming the video", asyn
         data[5] = bad;
         await writeNpy(path, { data, shape: [4, 16], dtype: "float32" });
         const record: VideoRecord = { id: `bad-${bad}`, path, label: "normal", source: "real", layout: "TD" };
-        await rejects(() => trainDetector([...train, record], test, BASE), (e: Error) => e instanceof RangeError && e.message.includes(`bad-${bad}`));
+        await rejects(
+          () => trainDetector([...train, record], test, BASE),
+          (e: Error) => e instanceof RangeError && e.message.includes(`bad-${bad}`),
+        );
       }
     });
     await t.step("empty and one-class training sets", async () => {
       await rejects(() => trainDetector([], test, BASE), RangeError);
-      await rejects(() => trainDetector(train.filter((r) => r.label === "normal"), test, BASE), (e: Error) => e.message.includes("0 anomalous"));
+      await rejects(
+        () => trainDetector(train.filter((r) => r.label === "normal"), test, BASE),
+        (e: Error) => e.message.includes("0 anomalous"),
+      );
     });
     await t.step("missing feature file", async () => {
-      const missing: VideoRecord = { id: "ghost", path: join(dir, "ghost.npy"), label: "anomalous", source: "real", layout: "TD" };
-      await rejects(() => trainDetector([...train, missing], test, BASE), (e: Error) => e.message.includes("ghost") && e.message.includes("missing"));
+      const missing: VideoRecord = {
+        id: "ghost",
+        path: join(dir, "ghost.npy"),
+        label: "anomalous",
+        source: "real",
+        layout: "TD",
+      };
+      await rejects(
+        () => trainDetector([...train, missing], test, BASE),
+        (e: Error) => e.message.includes("ghost") && e.message.includes("missing"),
+      );
     });
     await t.step("test video shorter than one clip", async () => {
       const path = join(dir, "empty.npy");
       await writeNpy(path, { data: new Float32Array(0), shape: [0, 16], dtype: "float32" });
       const record: VideoRecord = { id: "empty-test", path, label: "normal", source: "real", layout: "TD" };
-      await rejects(() => trainDetector(train, [...test, record], BASE), (e: Error) => e.message.includes("empty-test"));
+      await rejects(
+        () => trainDetector(train, [...test, record], BASE),
+        (e: Error) => e.message.includes("empty-test"),
+      );
     });
     await t.step("crop index out of range", async () => {
-      await rejects(() => trainDetector(train, test, { ...BASE, crops: 1 }), (e: Error) => e instanceof RangeError && e.message.includes("tr0"));
+      await rejects(
+        () => trainDetector(train, test, { ...BASE, crops: 1 }),
+        (e: Error) => e instanceof RangeError && e.message.includes("tr0"),
+      );
     });
     await t.step("invalid options", async () => {
       await rejects(() => trainDetector(train, test, { ...BASE, ssls: "sometimes" as "off" }), RangeError);
@@ -63,7 +87,15 @@ Deno.test("loadVideoFeatures() resamples per crop and reads every layout", async
   await inTemp(async (dir) => {
     for (const layout of ["TD", "TCD", "CTD"] as const) {
       await t.step(layout, async () => {
-        const [record] = await writeSyntheticSet(dir, { prefix: layout, normal: 1, anomalous: 0, layout, crops: 3, minClips: 5, maxClips: 5 });
+        const [record] = await writeSyntheticSet(dir, {
+          prefix: layout,
+          normal: 1,
+          anomalous: 0,
+          layout,
+          crops: 3,
+          minClips: 5,
+          maxClips: 5,
+        });
         const v = await loadVideoFeatures(record, { segments: 8 });
         strictEqual(v.clips, 8);
         strictEqual(v.crops, layout === "TD" ? 1 : 3);
@@ -86,7 +118,12 @@ Deno.test("selectCrops() averages crops for mean and picks one by index", () => 
 Deno.test("stratifiedHoldOut() holds out per label and source, seeded", () => {
   const records: VideoRecord[] = [];
   for (let i = 0; i < 40; i++) {
-    records.push({ id: `v${i}`, path: "", label: i % 2 ? "anomalous" : "normal", source: i % 5 === 0 ? "synthetic" : "real" });
+    records.push({
+      id: `v${i}`,
+      path: "",
+      label: i % 2 ? "anomalous" : "normal",
+      source: i % 5 === 0 ? "synthetic" : "real",
+    });
   }
   const a = stratifiedHoldOut(records, 0.25, 3);
   deepStrictEqual(stratifiedHoldOut(records, 0.25, 3), a);

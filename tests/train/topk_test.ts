@@ -25,7 +25,9 @@ for (const backend of ["cpu", "wasm"] as const) {
       const grad = tf.grad(f)(tf.tensor2d(values, [2, 6]));
       const analytic = await grad.data();
       const numeric = finiteDifference((x) => (f(tf.tensor2d(x, [2, 6])).dataSync() as Float32Array)[0], values);
-      for (let i = 0; i < values.length; i++) ok(Math.abs(analytic[i] - numeric[i]) < 1e-2, `index ${i}: ${analytic[i]} vs ${numeric[i]}`);
+      for (let i = 0; i < values.length; i++) {
+        ok(Math.abs(analytic[i] - numeric[i]) < 1e-2, `index ${i}: ${analytic[i]} vs ${numeric[i]}`);
+      }
       grad.dispose();
     });
     await t.step("topKMean of a smooth function of x", async () => {
@@ -33,7 +35,9 @@ for (const backend of ["cpu", "wasm"] as const) {
       const grad = tf.grad(f)(tf.tensor2d(values, [3, 4]));
       const analytic = await grad.data();
       const numeric = finiteDifference((x) => (f(tf.tensor2d(x, [3, 4])).dataSync() as Float32Array)[0], values);
-      for (let i = 0; i < values.length; i++) ok(Math.abs(analytic[i] - numeric[i]) < 2e-2, `index ${i}: ${analytic[i]} vs ${numeric[i]}`);
+      for (let i = 0; i < values.length; i++) {
+        ok(Math.abs(analytic[i] - numeric[i]) < 2e-2, `index ${i}: ${analytic[i]} vs ${numeric[i]}`);
+      }
       grad.dispose();
     });
     await t.step("oneHotRows builds float one-hot rows", async () => {

@@ -12,14 +12,35 @@ import { writeSyntheticSet } from "./_synthetic.ts";
 const BASE: Partial<TrainOptions> = { backend: "wasm", batchSize: 4, segments: 16, logEvery: 1, bootstrapSamples: 0 };
 
 async function withData<T>(
-  fn: (dir: string, train: Awaited<ReturnType<typeof writeSyntheticSet>>, test: Awaited<ReturnType<typeof writeSyntheticSet>>) => Promise<T>,
+  fn: (
+    dir: string,
+    train: Awaited<ReturnType<typeof writeSyntheticSet>>,
+    test: Awaited<ReturnType<typeof writeSyntheticSet>>,
+  ) => Promise<T>,
   options: { text?: boolean; crops?: number } = {},
 ): Promise<T> {
   const dir = await Deno.makeTempDir({ prefix: "train-test-" });
   try {
     const layout = options.crops ? "CTD" as const : "TD" as const;
-    const train = await writeSyntheticSet(dir, { prefix: "tr", seed: 1, normal: 10, anomalous: 10, synthetic: 3, text: options.text, layout, crops: options.crops ?? 1 });
-    const test = await writeSyntheticSet(dir, { prefix: "te", seed: 2, normal: 8, anomalous: 8, text: options.text, layout, crops: options.crops ?? 1 });
+    const train = await writeSyntheticSet(dir, {
+      prefix: "tr",
+      seed: 1,
+      normal: 10,
+      anomalous: 10,
+      synthetic: 3,
+      text: options.text,
+      layout,
+      crops: options.crops ?? 1,
+    });
+    const test = await writeSyntheticSet(dir, {
+      prefix: "te",
+      seed: 2,
+      normal: 8,
+      anomalous: 8,
+      text: options.text,
+      layout,
+      crops: options.crops ?? 1,
+    });
     return await fn(dir, train, test);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -95,7 +116,13 @@ Deno.test("trainDetector() leaks no tensors across steps after a burn-in step", 
 Deno.test("trainDetector() writes config, metrics.jsonl, checkpoints, per-video scores and metrics.json", async () => {
   await withData(async (dir, train, test) => {
     const out = join(dir, "run");
-    const r = await trainDetector(train, test, { ...BASE, preset: "mil", iterations: 6, checkpointEvery: 3, outDir: out });
+    const r = await trainDetector(train, test, {
+      ...BASE,
+      preset: "mil",
+      iterations: 6,
+      checkpointEvery: 3,
+      outDir: out,
+    });
     try {
       const config = JSON.parse(await Deno.readTextFile(join(out, "config.json")));
       strictEqual(config.backend.name, "wasm");
@@ -124,7 +151,13 @@ Deno.test("trainDetector() resumes exactly from a checkpoint", async () => {
     const full = await trainDetector(train, test, { ...BASE, preset: "rtfm", iterations: 6, learnableLambda: true });
     full.detector.dispose();
     const out = join(dir, "first");
-    const first = await trainDetector(train, test, { ...BASE, preset: "rtfm", iterations: 3, learnableLambda: true, outDir: out });
+    const first = await trainDetector(train, test, {
+      ...BASE,
+      preset: "rtfm",
+      iterations: 3,
+      learnableLambda: true,
+      outDir: out,
+    });
     first.detector.dispose();
     const resumed = await trainDetector(train, test, {
       ...BASE,
@@ -134,7 +167,10 @@ Deno.test("trainDetector() resumes exactly from a checkpoint", async () => {
       resume: join(out, "checkpoints", "last"),
     });
     resumed.detector.dispose();
-    deepStrictEqual(resumed.history.map((h) => [h.iteration, h.loss, h.lambda]), full.history.slice(3).map((h) => [h.iteration, h.loss, h.lambda]));
+    deepStrictEqual(
+      resumed.history.map((h) => [h.iteration, h.loss, h.lambda]),
+      full.history.slice(3).map((h) => [h.iteration, h.loss, h.lambda]),
+    );
     deepStrictEqual(Array.from(resumed.testScores[0].clipScores), Array.from(full.testScores[0].clipScores));
     ok(full.history.every((h) => h.lambda > 0 && h.lambda < 1));
   });
@@ -144,7 +180,14 @@ Deno.test("trainDetector() labels val and best-on-test selection", async (t) => 
   await withData(async (_dir, train, test) => {
     for (const select of ["val", "best-on-test"] as const) {
       await t.step(select, async () => {
-        const r = await trainDetector(train, test, { ...BASE, preset: "mil", iterations: 6, evalEvery: 2, select, logEvery: 3 });
+        const r = await trainDetector(train, test, {
+          ...BASE,
+          preset: "mil",
+          iterations: 6,
+          evalEvery: 2,
+          select,
+          logEvery: 3,
+        });
         r.detector.dispose();
         strictEqual(r.selection.policy, select);
         ok(r.selection.label.startsWith(select));
