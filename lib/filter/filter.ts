@@ -458,30 +458,40 @@ export async function filterVideos(records: readonly VideoRecord[], options: Fil
   // Technical measurements: `concurrency` videos at a time (process start-up dominates for short clips).
   let next = 0;
   let finished = 0;
+  let failed = false;
   const technicalWorker = async () => {
-    while (next < records.length) {
+    while (next < records.length && !failed) {
       const index = next++;
       const record = records[index];
       let cached: boolean | undefined;
-      if (await isFile(record.path)) {
-        const sha = await sha256File(record.path);
-        hashes[index] = sha;
-        const key = `${record.id}\n${sha}\n${technicalKey}`;
-        let m = cache.get<TechnicalMeasurement>("technical", key);
-        cached = m !== undefined;
-        if (m) counts.technicalCached++;
-        else {
-          m = await measureTechnical(record.path, o);
-          await cache.set("technical", key, m);
-          counts.technicalComputed++;
+      try {
+        if (await isFile(record.path)) {
+          const sha = await sha256File(record.path);
+          hashes[index] = sha;
+          const key = `${record.id}\n${sha}\n${technicalKey}`;
+          let m = cache.get<TechnicalMeasurement>("technical", key);
+          cached = m !== undefined;
+          if (m) counts.technicalCached++;
+          else {
+            m = await measureTechnical(record.path, o);
+            await cache.set("technical", key, m);
+            counts.technicalComputed++;
+          }
+          measurements[index] = m;
         }
-        measurements[index] = m;
+      } catch (error) {
+        failed = true; // the other workers stop after their current video
+        throw error;
       }
       finished++;
       o.onEvent?.({ type: "technical", index, done: finished, total: records.length, id: record.id, cached });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(o.concurrency, records.length) }, technicalWorker));
+  const settled = await Promise.allSettled(
+    Array.from({ length: Math.min(o.concurrency, records.length) }, technicalWorker),
+  );
+  const rejection = settled.find((x): x is PromiseRejectedResult => x.status === "rejected");
+  if (rejection) throw rejection.reason;
 
   records.forEach((record, index) => {
     const decision = decisions[index];
@@ -521,7 +531,7 @@ export async function filterVideos(records: readonly VideoRecord[], options: Fil
   try {
     // CLIP image embeddings of the technically sound videos, one video at a time (the encoder uses every core).
     if (imageKey !== undefined) {
-      const passed = records.flatMap((r, i) => (decisions[i].checks.technical === "pass" ? [i] : []));
+      const passed = records.flatMap((_, i) => (decisions[i].checks.technical === "pass" ? [i] : []));
       for (let k = 0; k < passed.length; k++) {
         const index = passed[k];
         const record = records[index];

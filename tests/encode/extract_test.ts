@@ -61,6 +61,27 @@ Deno.test("extractFeatures() matches Pillow + torch features of the fixture clip
   }
 });
 
+Deno.test("extractFeatures() with the ffmpeg resize engine stays close to the Pillow recipe and records it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const c = GOLDEN.cases[0];
+    const result = await extractFeatures([record("clip", new URL(c.video, ROOT).pathname)], {
+      model: MODEL,
+      outDir: dir,
+      resizeEngine: "ffmpeg",
+      threads: 1,
+    });
+    const [r] = result.records;
+    ok(String((r.preprocessing as { resizeEngine: string }).resizeEngine).includes("ffmpeg"));
+    const data = (await readNpy(r.path)).data as Float32Array;
+    let worst = 0;
+    for (let i = 0; i < c.features.length; i++) worst = Math.max(worst, Math.abs(data[i] - c.features[i]));
+    ok(worst > 0 && worst < 0.05, `max |Δ| ${worst}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("extractFeatures() records bad videos as failed and continues", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -94,6 +94,23 @@ Deno.test("createImageEncoder() encodes a batch into [N, D] rows", async () => {
   }
 });
 
+Deno.test("createImageEncoder() splits runs for a fixed-batch model and measures a symbolic D", async () => {
+  const fixed = await createImageEncoder(new URL("fixed_batch_image_encoder.onnx", MODELS).pathname, { threads: 1 });
+  const dynamic = await createImageEncoder(IMAGE_MODEL, { threads: 1 });
+  try {
+    deepStrictEqual([fixed.info.fixedBatch, fixed.dim], [1, 32]);
+    const pixels = new Float32Array(3 * 3 * 224 * 224);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = ((i * 7919) % 255) / 127 - 1;
+    const a = await fixed.encode(pixels, 3);
+    const b = await dynamic.encode(pixels, 3);
+    strictEqual(a.length, 96);
+    for (let i = 0; i < a.length; i++) ok(Math.abs(a[i] - b[i]) <= 1e-6, `row value ${i}`);
+  } finally {
+    await fixed.close();
+    await dynamic.close();
+  }
+});
+
 Deno.test("createTextEncoder() matches the NumPy golden of the tiny text encoder", async () => {
   const golden: { cases: { text: string; embedding: number[] }[] } = JSON.parse(
     await Deno.readTextFile(new URL("tiny_text_golden.json", MODELS)),

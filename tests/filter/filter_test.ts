@@ -182,6 +182,17 @@ Deno.test("filterVideos() decides, explains and resumes on generated test videos
       await rejects(() => filterVideos(input, { outDir: out, minFrames: 0 }), RangeError);
       await rejects(() => filterVideos(input, { outDir: out, duplicateScope: "x" as "all" }), TypeError);
       await rejects(() => filterVideos([input[0], input[0]], { outDir: out }), TypeError);
+      await rejects(
+        () => filterVideos(input, { outDir: out, imageModel: join(dir, "none.onnx") }),
+        Deno.errors.NotFound,
+      );
+    });
+
+    await t.step("filterVideos() throws when ffprobe is missing instead of rejecting every video", async () => {
+      await rejects(
+        () => filterVideos([input[0]], { outDir: join(dir, "no-tool"), ffprobePath: join(dir, "no-ffprobe") }),
+        Deno.errors.NotFound,
+      );
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -7,7 +7,8 @@
 import { deepStrictEqual, ok, strictEqual } from "@std/assert";
 import { join } from "node:path";
 import { readStageRecord, repositoryRoot, type StageRecord } from "../../lib/pipeline/mod.ts";
-import { inferVideo } from "../../lib/pipeline/mod.ts";
+import { inferVideo, runAblation } from "../../lib/pipeline/mod.ts";
+import { readManifest } from "../../lib/io/mod.ts";
 import { main } from "../../tasks/pipeline.ts";
 
 const SMALL = {
@@ -119,6 +120,48 @@ Deno.test({
         strictEqual(csv[0], "frame,seconds,clip,score,anomalous");
         strictEqual(csv[2].split(",")[1], "0.08");
         ok((await Deno.readTextFile(join(out, "scores.svg"))).includes("<svg"));
+      });
+
+      await t.step("runAblation() tabulates the grid over seeds from the run's features and resumes", async () => {
+        const features = join(runDir, "features");
+        const train = [
+          ...await readManifest(join(features, "train.jsonl")),
+          ...await readManifest(join(features, "synthetic-all.jsonl")),
+        ];
+        const test = await readManifest(join(features, "test.jsonl"));
+        const outDir = join(dir, "ablate");
+        const options = {
+          outDir,
+          seeds: [0, 1],
+          lambdas: [0.5, 1],
+          rows: [
+            "real-only",
+            "synthetic",
+            "synthetic-filtered",
+            "synthetic-filtered-ssls",
+            "lambda-0.5",
+            "lambda-1",
+            "lambda-learnable",
+          ],
+          backend: "cpu" as const,
+          iterations: 4,
+          batchSize: 1,
+          segments: 4,
+        };
+        const result = await runAblation(train, test, options);
+        deepStrictEqual(result.rows.map((r) => r.id), options.rows);
+        for (const row of result.rows) strictEqual(row.metrics.auc.values.length, 2, row.id);
+        const kept = train.filter((r) => r.source === "synthetic" && (r.filter as { kept: boolean }).kept).length;
+        strictEqual(result.rows[3].trainVideos.synthetic, kept);
+        strictEqual(result.rows[1].trainVideos.synthetic, train.filter((r) => r.source === "synthetic").length);
+        // λ = 1 with per-sample SSLS is exactly the unscaled loss: same numbers as no SSLS on the same data.
+        const row = (id: string) => result.rows.find((r) => r.id === id)!;
+        deepStrictEqual(row("lambda-1").metrics.auc.values, row("synthetic-filtered").metrics.auc.values);
+        const md = await Deno.readTextFile(result.files.markdown);
+        ok(md.includes("shaped like the paper's Table II") && md.includes("| λ = 1 (no scaling) |"), md);
+        const skipped: string[] = [];
+        await runAblation(train, test, { ...options, onEvent: (e) => e.type === "skip" && skipped.push(e.stage) });
+        strictEqual(skipped.length, options.rows.length * 2);
       });
 
       await t.step("user-provided features (real.source features) train and report without extraction", async () => {
