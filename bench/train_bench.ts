@@ -28,6 +28,8 @@ interface Config {
   crops: number;
   backend: string;
   steps: number;
+  /** Run one untimed warm-up step first. */
+  warmup?: boolean;
   wasmThreads?: number;
 }
 
@@ -111,7 +113,8 @@ async function runChild(config: Config): Promise<Measurement> {
   const batch = { vision, text, sources, videos, crops: config.crops, segments: SEGMENTS, dim: D, textDim };
   const ms: number[] = [];
   let peakTensor = 0;
-  for (let i = 0; i <= config.steps; i++) {
+  const first = config.warmup === false ? 1 : 0;
+  for (let i = first; i <= config.steps; i++) {
     const start = performance.now();
     const { loss } = trainStep(context, batch);
     await loss.data();
@@ -224,7 +227,7 @@ def step():
     opt.step()
     return loss.item()
 times = []
-for i in range(steps + 1):
+for i in range(0 if cfg.get("warmup", True) else 1, steps + 1):
     s0 = time.perf_counter(); step(); dt = (time.perf_counter() - s0) * 1000
     if i > 0: times.append(dt)
 print(json.dumps({"ms": times, "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "detail": "torch " + torch.__version__}))
@@ -254,7 +257,7 @@ async function main(): Promise<void> {
       presets: { type: "string", default: "mil,rtfm,gvvad" },
       crops: { type: "string", default: "1,10" },
       backends: { type: "string", default: "wasm,webgpu,cpu" },
-      steps: { type: "string", default: "3" },
+      steps: { type: "string", default: "2" },
       "budget-s": { type: "string", default: "240" },
       "wasm-threads": { type: "string", default: "1" },
     },
@@ -282,31 +285,53 @@ async function main(): Promise<void> {
   await Deno.writeTextFile(script, PYTORCH);
   const rows: string[][] = [];
   const skipped: string[] = [];
-  const perStep = new Map<string, number>(); // `${preset}/${backend}` → ms per step at 1 crop
-  console.log(`train step benchmark: B=${B}+${B}, D=${D}, segments ${SEGMENTS}, Adam + L2; median of ${steps} steps after 1 warm-up`);
+  const measured = new Map<string, number>(); // `${preset}/${crops}/${backend}` → ms per step
+  const left = () => budgetMs - (performance.now() - started);
+  // Predicted ms per step: measured, else scaled from measurements of the same backend or preset.
+  const predict = (preset: DetectorPreset, crops: number, backend: string): number | undefined => {
+    const same = measured.get(`${preset}/${crops}/${backend}`);
+    if (same !== undefined) return same;
+    const oneCrop = measured.get(`${preset}/1/${backend}`);
+    if (oneCrop !== undefined) return oneCrop * crops;
+    const milHere = measured.get(`mil/${crops}/${backend}`) ?? (measured.get(`mil/1/${backend}`) ?? NaN) * crops;
+    const ratios = [...measured.entries()]
+      .filter(([k]) => k.startsWith(`${preset}/`) && !k.endsWith(`/${backend}`))
+      .map(([k, ms]) => {
+        const [, c, b] = k.split("/");
+        const mil = measured.get(`mil/${c}/${b}`);
+        return mil ? ms / mil : NaN;
+      })
+      .filter(Number.isFinite);
+    return ratios.length && Number.isFinite(milHere) ? milHere * ratios[0] : undefined;
+  };
+  console.log(`train step benchmark: B=${B}+${B}, D=${D}, segments ${SEGMENTS}, Adam + L2 (1 crop: median of ${steps} steps after 1 warm-up; 10 crops: 1 step)`);
   for (const crops of cropList) {
     for (const preset of presets) {
       const flops = stepFlops(preset, crops);
-      let torchMs = NaN;
-      const runs: [string, Measurement][] = [];
       const stepsHere = crops > 1 ? 1 : steps;
-      if (hasTorch) {
-        runs.push(["pytorch-2t", await runProcess("/usr/bin/python3", [script, JSON.stringify({ preset, crops, steps: stepsHere })])]);
-        torchMs = median(runs[0][1].ms);
-      }
-      for (const backend of backends) {
+      const runsHere = crops > 1 ? 1 : steps + 1;
+      const runs: [string, Measurement][] = [];
+      const candidates = [...(hasTorch ? ["pytorch-2t"] : []), ...backends];
+      for (const backend of candidates) {
         if (backend === "cpu" && !(preset === "mil" && crops === 1)) continue; // pure JS: minutes per step otherwise
-        const predicted = (perStep.get(`${preset}/${backend}`) ?? 0) * crops * (stepsHere + 1);
-        const left = budgetMs - (performance.now() - started);
-        if (predicted > left) {
-          skipped.push(`${preset} ${crops} crops on ${backend} (predicted ${(predicted / 1000).toFixed(0)} s)`);
+        const p = predict(preset, crops, backend);
+        if (p !== undefined && p * runsHere > left()) {
+          skipped.push(`${preset}/${crops}c/${backend} (predicted ${(p / 1000).toFixed(0)} s/step)`);
           continue;
         }
-        const config: Config = { preset, crops, backend, steps: stepsHere, wasmThreads: Number(values["wasm-threads"]) };
-        const m = await runProcess(Deno.execPath(), ["run", "-A", new URL(import.meta.url).pathname, "--child", JSON.stringify(config)]);
+        const m = backend === "pytorch-2t"
+          ? await runProcess("/usr/bin/python3", [script, JSON.stringify({ preset, crops, steps: stepsHere, warmup: crops === 1 })])
+          : await runProcess(Deno.execPath(), [
+            "run",
+            "-A",
+            new URL(import.meta.url).pathname,
+            "--child",
+            JSON.stringify({ preset, crops, backend, steps: stepsHere, warmup: crops === 1, wasmThreads: Number(values["wasm-threads"]) }),
+          ]);
         runs.push([backend, m]);
-        if (crops === 1 && !m.error) perStep.set(`${preset}/${backend}`, median(m.ms));
+        if (!m.error) measured.set(`${preset}/${crops}/${backend}`, median(m.ms));
       }
+      const torchMs = measured.get(`${preset}/${crops}/pytorch-2t`) ?? NaN;
       for (const [name, m] of runs) {
         const ms = median(m.ms);
         rows.push([

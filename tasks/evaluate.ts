@@ -26,7 +26,7 @@
 import { resolve } from "node:path";
 import { enumFlag, type FlagSpec, numberFlag, parseFlags, runMain } from "../lib/cli/flags.ts";
 import { readManifest } from "../lib/io/manifest.ts";
-import { type NpyArray, readNpy } from "../lib/io/npy.ts";
+import { readNpy } from "../lib/io/npy.ts";
 import { createRunDir, writeRunConfig } from "../lib/io/run_dir.ts";
 import type { IntervalEnd } from "../lib/gt/labels.ts";
 import {
@@ -38,8 +38,10 @@ import {
   type EvaluateOptions,
   evaluateVideos,
   type EvaluationResult,
+  frameLabelsFromNpy,
   loadVideoScores,
   pooledVideos,
+  scoresFromNpy,
   type VideoScores,
   writeEvaluation,
 } from "../lib/eval/mod.ts";
@@ -133,8 +135,8 @@ export function main(args: string[]): Promise<number> {
     if (pooled) {
       const gtPath = resolve(values.gt as string);
       const scoresPath = resolve(values.scores as string);
-      const labels = toLabels(await readNpy(gtPath), gtPath);
-      const scores = toScores(await readNpy(scoresPath), scoresPath);
+      const labels = frameLabelsFromNpy(await readNpy(gtPath), gtPath);
+      const scores = scoresFromNpy(await readNpy(scoresPath), scoresPath);
       const framesPerClip = explicitFramesPerClip ??
         (scores.length === labels.length ? 1 : DEFAULT_EVALUATE_OPTIONS.framesPerClip);
       if (options.alignment === "none" && scores.length * framesPerClip !== labels.length) {
@@ -172,37 +174,6 @@ export function main(args: string[]): Promise<number> {
     console.log(summary(result, out));
     return 0;
   });
-}
-
-function toLabels(array: NpyArray, path: string): Uint8Array {
-  if (array.shape.length !== 1 || array.data instanceof BigInt64Array) {
-    throw new TypeError(
-      `Cannot read frame labels from ${path} as they must be a 1-D array of 0/1 (float, int32 or uint8/bool): ` +
-        `current value is shape [${array.shape.join(", ")}] ${array.dtype}`,
-    );
-  }
-  const labels = new Uint8Array(array.data.length);
-  for (let i = 0; i < labels.length; i++) {
-    const v = array.data[i];
-    if (v !== 0 && v !== 1) {
-      throw new RangeError(
-        `Cannot read frame labels from ${path} as they must be 0 or 1: current value is ${v} at ${i}`,
-      );
-    }
-    labels[i] = v;
-  }
-  return labels;
-}
-
-function toScores(array: NpyArray, path: string): Float32Array | Float64Array {
-  const oneD = array.shape.length === 1 || (array.shape.length === 2 && array.shape[1] === 1);
-  if (!oneD || !(array.data instanceof Float32Array || array.data instanceof Float64Array)) {
-    throw new TypeError(
-      `Cannot read scores from ${path} as they must be a 1-D float32 or float64 array: current value is shape ` +
-        `[${array.shape.join(", ")}] ${array.dtype}`,
-    );
-  }
-  return array.data;
 }
 
 function summary(r: EvaluationResult, out: string): string {

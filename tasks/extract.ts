@@ -6,7 +6,8 @@
  *
  * Inputs: `--videos` a folder of video files (labels from `--label`/`--source`) or a dataset manifest (JSON Lines,
  * `path` = video file); `--model` an image encoder ONNX (`[N, 3, 224, 224]` → `[N, D]`).
- * Modes: `--check-model <file>` prints a model's inputs/outputs and validates them; `--verify <dir>` checks that an
+ * Modes: `--check-model <file>` prints a model's inputs/outputs and validates them (an image encoder, or a CLIP
+ * text encoder `[N, 77]` int → `[N, D]` with a test run of the tokenizer); `--verify <dir>` checks that an
  * output folder (or the shards of `--shard i/n` runs) is complete and writes the merged `manifest.jsonl`.
  *
  * Permissions: `--allow-read` (videos, model), `--allow-write` (output folder), `--allow-run=ffmpeg,ffprobe`,
@@ -32,7 +33,7 @@ import {
   NORMALIZE_MODES,
   verifyFeatures,
 } from "../lib/encode/mod.ts";
-import { createOnnxSession, inspectImageModel } from "../lib/encode/mod.ts";
+import { createOnnxSession, createTextEncoder, inspectImageModel } from "../lib/encode/mod.ts";
 import {
   CROP_MODES,
   listVideoFolder,
@@ -84,7 +85,11 @@ const SPEC: FlagSpec = {
   },
   prefetch: { type: "string", default: String(D.prefetch), description: "batches decoded ahead of the encoder" },
   verify: { type: "string", description: "check that an output folder (and its shards) is complete" },
-  "check-model": { type: "string", description: "print and validate an image encoder's inputs and outputs" },
+  "check-model": {
+    type: "string",
+    description: "print and validate a model's inputs and outputs (image encoder, or CLIP text encoder)",
+  },
+  vocab: { type: "string", description: "CLIP BPE file for --check-model on a text encoder (default: bundled)" },
   quiet: { type: "boolean", default: false, description: "no progress output" },
 };
 
@@ -117,6 +122,19 @@ async function checkModel(file: string, values: Record<string, unknown>): Promis
     );
     for (const i of session.inputs) console.log(`input    ${i.name} [${i.shape.join(", ")}] ${i.type}`);
     for (const o of session.outputs) console.log(`output   ${o.name} [${o.shape.join(", ")}] ${o.type}`);
+    if (session.inputs.some((i) => i.type === "int64" || i.type === "int32")) {
+      const text = await createTextEncoder(file, { device, vocabPath: values.vocab as string | undefined });
+      try {
+        const rows = await text.encodeTexts(["a photo of a cat", "a car crashes into a wall"]);
+        console.log(
+          `ok       text encoder: ${text.inputName} [N, ${text.contextLength}] -> ${text.outputName} [N, ${text.dim}] ` +
+            `(${rows.length / text.dim} test texts encoded)`,
+        );
+      } finally {
+        await text.close();
+      }
+      return 0;
+    }
     const info = await inspectImageModel(session, { imageSize });
     const n = info.fixedBatch ?? 2;
     const pixels = new Float32Array(n * 3 * imageSize * imageSize);

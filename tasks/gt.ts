@@ -28,7 +28,7 @@ import { enumFlag, type FlagSpec, numberFlag, parseFlags, runMain } from "../lib
 import { writeFileAtomic, writeJsonAtomic } from "../lib/io/atomic.ts";
 import { FEATURE_LAYOUTS, featureClips, type FeatureLayout, parseFeatureLayout } from "../lib/io/features.ts";
 import { sha256Hex } from "../lib/io/hash.ts";
-import { parseManifestText, writeManifest } from "../lib/io/manifest.ts";
+import { parseManifestText, type VideoRecord, writeManifest } from "../lib/io/manifest.ts";
 import { encodeNpy, readNpyHeader } from "../lib/io/npy.ts";
 import {
   ANNOTATION_FORMATS,
@@ -233,6 +233,22 @@ export function main(args: string[]): Promise<number> {
     const resolved = resolveFrameLabelOptions(labelOptions);
     const order = resolveOrder(videos, resolved.order);
 
+    // Build and check the manifest before writing anything, so a missing feature file leaves no partial output.
+    let records: VideoRecord[] | undefined;
+    if (manifestOut !== undefined) {
+      records = buildTestManifest(videos, {
+        featuresDir,
+        featureSuffix,
+        layout,
+        split: stringFlag(values, "split") ?? "test",
+        order,
+      });
+      if (values["require-features"] === true) {
+        // Reuse the manifest reader's check, which lists every missing file at once.
+        await parseManifestText(records.map((r) => JSON.stringify(r)).join("\n"), resolve(manifestOut));
+      }
+    }
+
     const lines: string[] = [];
     if (out !== undefined || indexOut !== undefined || perVideoDir !== undefined) {
       const labels = buildFrameLabels(videos, { ...resolved, order });
@@ -278,18 +294,7 @@ export function main(args: string[]): Promise<number> {
         lines.push(`wrote ${indexOut}`);
       }
     }
-    if (manifestOut !== undefined) {
-      const records = buildTestManifest(videos, {
-        featuresDir,
-        featureSuffix,
-        layout,
-        split: stringFlag(values, "split") ?? "test",
-        order,
-      });
-      if (values["require-features"] === true) {
-        // Reuse the manifest reader's check, which lists every missing file at once.
-        await parseManifestText(records.map((r) => JSON.stringify(r)).join("\n"), resolve(manifestOut));
-      }
+    if (manifestOut !== undefined && records !== undefined) {
       await writeManifest(manifestOut, records);
       const anomalous = records.filter((r) => r.label === "anomalous").length;
       lines.push(

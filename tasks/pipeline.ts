@@ -28,6 +28,7 @@ import { dirname, resolve } from "node:path";
 import { enumFlag, type FlagSpec, formatDuration, parseFlags, runMain } from "../lib/cli/mod.ts";
 import { createRunDir } from "../lib/io/mod.ts";
 import {
+  checkPipelineInputs,
   PIPELINE_PROFILES,
   type PipelineConfigInput,
   type PipelineEvent,
@@ -48,6 +49,7 @@ const SPEC: FlagSpec = {
   "print-config": { type: "boolean", default: false, description: "print the resolved configuration and exit" },
   "fail-stage": { type: "string", description: "testing aid: make this stage fail after its body ran" },
   quiet: { type: "boolean", default: false, description: "print only the summary" },
+  verbose: { type: "boolean", default: false, description: "also print each stage's progress lines" },
 };
 
 /** Entry point; returns the exit code. */
@@ -87,6 +89,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(JSON.stringify(config, null, 2));
       return 0;
     }
+    await checkPipelineInputs(config, configPath ?? `profile ${profile}`);
     const failStage = typeof values["fail-stage"] === "string" ? values["fail-stage"] : undefined;
     const runDir = await createRunDir(
       values["runs-dir"] as string,
@@ -94,6 +97,7 @@ export async function main(args: string[]): Promise<number> {
       typeof values["run-id"] === "string" ? values["run-id"] : undefined,
     );
     const quiet = values.quiet === true;
+    const verbose = values.verbose === true;
     const started = performance.now();
     console.log(`pipeline: run folder ${runDir} (profile ${config.profile})`);
     const onEvent = (e: PipelineEvent) => {
@@ -103,6 +107,7 @@ export async function main(args: string[]): Promise<number> {
       else if (e.type === "skip") console.log(`${clock}  ✓ ${e.stage} done and still valid, skipped`);
       else if (e.type === "done") console.log(`${clock}  ✓ ${e.stage} finished in ${e.seconds.toFixed(1)} s`);
       else if (e.type === "fail") console.log(`${clock}  ✗ ${e.stage} failed`);
+      else if (e.type === "info" && verbose) console.log(`${clock}    ${e.stage}: ${e.message}`);
     };
     const result = await runPipeline(config, runDir, {
       failStage,

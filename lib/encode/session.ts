@@ -46,6 +46,12 @@ export interface OnnxSessionOptions {
    */
   threads?: number;
   /**
+   * Let ONNX Runtime's intra-op threads spin while waiting for work (its default). Turning it off frees the cores
+   * for the decode worker and ffmpeg when they run at the same time as the encoder.
+   * @default false
+   */
+  spinning?: boolean;
+  /**
    * ONNX Runtime log severity (0 verbose … 4 fatal).
    * @default 3
    */
@@ -56,6 +62,7 @@ export interface OnnxSessionOptions {
 export const DEFAULT_ONNX_SESSION_OPTIONS: Readonly<Required<OnnxSessionOptions>> = Object.freeze({
   device: "cpu",
   threads: 0,
+  spinning: false,
   logSeverityLevel: 3,
 });
 
@@ -207,6 +214,7 @@ export async function createOnnxSession(modelPath: string, options: OnnxSessionO
       graphOptimizationLevel: "all",
     };
     if (o.threads > 0) sessionOptions.intraOpNumThreads = o.threads;
+    sessionOptions.extra = { session: { intra_op: { allow_spinning: o.spinning ? "1" : "0" } } };
     let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(modelPath, sessionOptions);

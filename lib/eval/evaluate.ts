@@ -6,6 +6,8 @@
  * @module
  */
 
+import { withDefaults } from "../io/options.ts";
+import { createRandom } from "../io/random.ts";
 import { RankingAccumulator, type ScoreGroups, visitScoreGroups } from "./_groups.ts";
 import {
   ALIGNMENT_POLICIES,
@@ -176,7 +178,7 @@ export interface EvaluationResult {
 
 /** Resolves and validates {@linkcode EvaluateOptions}. */
 export function resolveEvaluateOptions(options: EvaluateOptions = {}): Required<EvaluateOptions> {
-  const resolved = { ...DEFAULT_EVALUATE_OPTIONS, ...dropUndefined(options) };
+  const resolved = withDefaults(DEFAULT_EVALUATE_OPTIONS, options);
   const { framesPerClip, threshold, alignment, bootstrapSamples, confidenceLevel, seed } = resolved;
   if (!Number.isInteger(framesPerClip) || framesPerClip < 1) {
     throw new RangeError(`Cannot evaluate as framesPerClip must be an integer >= 1: current value is ${framesPerClip}`);
@@ -201,10 +203,6 @@ export function resolveEvaluateOptions(options: EvaluateOptions = {}): Required<
     throw new RangeError(`Cannot evaluate as seed must be an integer in [0, 2^32): current value is ${seed}`);
   }
   return resolved;
-}
-
-function dropUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /**
@@ -385,16 +383,12 @@ function falseAlarms(prepared: PreparedVideos, threshold: number) {
   return { alarmedNormalFrames, normalVideoFrames, alarmedNormalVideoFrames };
 }
 
-/** Mulberry32: a small, fast, seedable 32-bit generator; returns floats in [0, 1). */
+/**
+ * Mulberry32: a small, fast, seedable 32-bit generator; returns floats in [0, 1). Same generator as
+ * `createRandom` of lib/io/random.ts (kept under this name for callers of the evaluator).
+ */
 export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createRandom(seed);
 }
 
 /** Linear-interpolated percentile of ascending values (NumPy's default `linear` method). */

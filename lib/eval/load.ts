@@ -7,7 +7,7 @@
 
 import { join } from "node:path";
 import type { VideoRecord } from "../io/manifest.ts";
-import { readNpy } from "../io/npy.ts";
+import { type NpyArray, readNpy } from "../io/npy.ts";
 import { buildVideoLabels, type IntervalEnd } from "../gt/labels.ts";
 import type { VideoScores } from "./_prepare.ts";
 
@@ -92,8 +92,7 @@ export async function loadVideoScores(
   for (const record of records) {
     const file = join(scoresDir, `${record.id}.npy`);
     const array = await readNpy(file);
-    const oneD = array.shape.length === 1 || (array.shape.length === 2 && array.shape[1] === 1);
-    if (!oneD || !(array.data instanceof Float32Array || array.data instanceof Float64Array)) {
+    if (!isScoreArray(array)) {
       badFiles.push(`${file} (shape [${array.shape.join(", ")}], ${array.dtype})`);
       continue;
     }
@@ -105,7 +104,7 @@ export async function loadVideoScores(
         { id: record.id, frames: record.frames, intervals: record.intervals ?? [] },
         { length: "exact", end: intervalEnd, base: intervalBase },
       ),
-      clipScores: array.data,
+      clipScores: array.data as Float32Array | Float64Array,
     });
   }
   if (badFiles.length > 0) {
@@ -115,6 +114,60 @@ export async function loadVideoScores(
     );
   }
   return videos;
+}
+
+function isScoreArray(array: NpyArray): boolean {
+  const oneD = array.shape.length === 1 || (array.shape.length === 2 && array.shape[1] === 1);
+  return oneD && (array.data instanceof Float32Array || array.data instanceof Float64Array);
+}
+
+/**
+ * The scores of a `.npy` array: 1-D (or `[T, 1]`) float32 or float64, else a `TypeError` naming `path`.
+ *
+ * @example
+ * ```ts ignore
+ * import { readNpy } from "../io/npy.ts";
+ * const scores = scoresFromNpy(await readNpy("scores.npy"), "scores.npy");
+ * ```
+ */
+export function scoresFromNpy(array: NpyArray, path: string): Float32Array | Float64Array {
+  if (!isScoreArray(array)) {
+    throw new TypeError(
+      `Cannot read scores from ${path} as they must be a 1-D float32 or float64 array: current value is shape ` +
+        `[${array.shape.join(", ")}] ${array.dtype}`,
+    );
+  }
+  return array.data as Float32Array | Float64Array;
+}
+
+/**
+ * The 0/1 frame labels of a 1-D `.npy` array (float, int32 or uint8/bool), else a `TypeError` (shape, dtype) or
+ * `RangeError` (a value other than 0 or 1) naming `path`.
+ *
+ * @example
+ * ```ts ignore
+ * import { readNpy } from "../io/npy.ts";
+ * const labels = frameLabelsFromNpy(await readNpy("gt-ucf.npy"), "gt-ucf.npy");
+ * ```
+ */
+export function frameLabelsFromNpy(array: NpyArray, path: string): Uint8Array {
+  if (array.shape.length !== 1 || array.data instanceof BigInt64Array) {
+    throw new TypeError(
+      `Cannot read frame labels from ${path} as they must be a 1-D array of 0/1 (float, int32 or uint8/bool): ` +
+        `current value is shape [${array.shape.join(", ")}] ${array.dtype}`,
+    );
+  }
+  const labels = new Uint8Array(array.data.length);
+  for (let i = 0; i < labels.length; i++) {
+    const v = array.data[i];
+    if (v !== 0 && v !== 1) {
+      throw new RangeError(
+        `Cannot read frame labels from ${path} as they must be 0 or 1: current value is ${v} at ${i}`,
+      );
+    }
+    labels[i] = v;
+  }
+  return labels;
 }
 
 function listSome(items: string[], max = 10): string {

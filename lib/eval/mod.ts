@@ -64,4 +64,10 @@ export {
   smallMultiplesSvg,
   SPAN_COLOR,
 } from "./svg.ts";
-export { DEFAULT_LOAD_VIDEO_SCORES_OPTIONS, loadVideoScores, type LoadVideoScoresOptions } from "./load.ts";
+export {
+  DEFAULT_LOAD_VIDEO_SCORES_OPTIONS,
+  frameLabelsFromNpy,
+  loadVideoScores,
+  type LoadVideoScoresOptions,
+  scoresFromNpy,
+} from "./load.ts";

@@ -338,7 +338,9 @@ async function fileIdentity(path: string | URL | undefined): Promise<unknown> {
   const resolved = path instanceof URL ? path.href : resolve(path);
   const info = await Deno.stat(path).catch((error) => {
     if (error instanceof Deno.errors.NotFound) {
-      throw new Deno.errors.NotFound(`Cannot filter videos as a model file does not exist: current value is ${path}`);
+      throw new Deno.errors.NotFound(`Cannot filter videos as a model file does not exist: current value is ${path}`, {
+        cause: error,
+      });
     }
     throw error;
   });

@@ -4,6 +4,7 @@
  * embeddings of the video's own description and of its pair's opposite description.
  * @module
  */
+import { withDefaults } from "../io/options.ts";
 import { createClipPreprocessor, decodeFrames } from "../video/mod.ts";
 import { l2Normalize } from "./_vector.ts";
 
@@ -97,12 +98,7 @@ export async function embedVideo(
   encoder: FrameEncoder,
   options: EmbedVideoOptions = {},
 ): Promise<Float32Array> {
-  const o = {
-    ...DEFAULT_EMBED_VIDEO_OPTIONS,
-    ...Object.fromEntries(
-      Object.entries(options).filter(([, v]) => v !== undefined),
-    ),
-  } as Required<Omit<EmbedVideoOptions, "frames">> & EmbedVideoOptions;
+  const o = withDefaults(DEFAULT_EMBED_VIDEO_OPTIONS, options);
   let frames = o.frames;
   if (frames === undefined) {
     frames = 0;

@@ -118,6 +118,12 @@ export function resolveTechnicalMeasureOptions(
   return o;
 }
 
+/**
+ * Luma energy (RMS, levels) below which a fingerprint is all zeros: differences under half a level are rounding noise
+ * of the 8-bit conversion, so a flat video never looks like a pattern.
+ */
+const FLAT_FINGERPRINT_ENERGY = 0.5;
+
 function median(values: number[]): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
@@ -211,6 +217,14 @@ export async function measureTechnical(
     if (!isUndecodableError(error)) throw error;
     return { decodable: false, error: (error as Error).message, ...base, frames };
   }
+  if (frames === 0) {
+    return {
+      decodable: false,
+      error: `Cannot measure video as ffmpeg decoded no frame: current value is ${path}`,
+      ...base,
+      frames,
+    };
+  }
   const n = frames * pixels;
   const meanLuma = lumaSum / n;
   const variance = Math.max(0, lumaSquares / n - meanLuma * meanLuma);
@@ -234,9 +248,8 @@ export async function measureTechnical(
   for (const v of raw) mean += v;
   mean /= raw.length;
   const centred = raw.map((v) => v - mean);
-  // Luma differences below 0.5 levels are rounding noise of the 8-bit conversion: a flat video stays all zeros.
   const energy = Math.sqrt(centred.reduce((sum, v) => sum + v * v, 0) / centred.length);
-  const fingerprint = energy < 0.5 ? new Float32Array(centred.length) : l2Normalize(centred);
+  const fingerprint = energy < FLAT_FINGERPRINT_ENERGY ? new Float32Array(centred.length) : l2Normalize(centred);
   const motion = pairDiffs.length > 0 ? pairDiffs.reduce((a, b) => a + b, 0) / pairDiffs.length : 0;
   return {
     decodable: true,
@@ -246,7 +259,7 @@ export async function measureTechnical(
     lumaStd: Math.sqrt(variance),
     motion,
     motionMedian: median(pairDiffs),
-    motionMax: pairDiffs.length > 0 ? Math.max(...pairDiffs) : 0,
+    motionMax: pairDiffs.reduce((a, b) => Math.max(a, b), 0), // no spread: long videos exceed the argument limit
     fingerprint: Array.from(fingerprint, (v) => Math.round(v * 1e6) / 1e6),
   };
 }

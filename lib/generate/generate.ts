@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { withDefaults } from "../prompts/_random.ts";
+import { withDefaults } from "../io/options.ts";
 import { join, resolve } from "node:path";
 import { sha256File, sha256Hex } from "../io/hash.ts";
 import { type VideoLabel, type VideoRecord, writeManifest } from "../io/manifest.ts";
@@ -461,7 +461,9 @@ export async function generateVideos(pairs: PromptPair[], options: GenerateVideo
         ? await o.probe(path)
         : await probeVideo(path, { countFrames: o.decodeCheck, ffprobePath: o.ffprobePath });
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound && !(await fileSize(path))) throw error;
+      // A missing ffprobe (or a vanished file) is not the provider's fault: stop the run rather than fail every
+      // job and delete the paid-for downloads.
+      if (error instanceof Deno.errors.NotFound) throw error;
       throw new GenerationInvalidVideoError(
         `Downloaded file of ${jobId} is not a valid video: ${(error as Error).message}`,
         {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { withDefaults } from "../prompts/_random.ts";
+import { withDefaults } from "../io/options.ts";
 import OpenAI from "openai";
 import type { ProviderStatus, SubmitResult, VideoJobClient, VideoJobRequest } from "./client.ts";
 import {

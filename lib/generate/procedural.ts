@@ -10,7 +10,8 @@
 import type { ProceduralEvent, ProceduralScene, ProceduralShape } from "../video/render.ts";
 import { renderProceduralVideo } from "../video/render.ts";
 import type { Catalogue } from "../prompts/catalogue.ts";
-import { createRandom, hashString, type Random, withDefaults } from "../prompts/_random.ts";
+import { createRandom, hashString, type Random } from "../io/random.ts";
+import { withDefaults } from "../io/options.ts";
 import type { ProviderStatus, SubmitResult, VideoJobClient, VideoJobRequest } from "./client.ts";
 
 /** Options of {@link createProceduralClient}. */

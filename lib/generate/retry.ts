@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { withDefaults } from "../prompts/_random.ts";
+import { withDefaults } from "../io/options.ts";
 import { GenerationRateLimitError, GenerationServerError, GenerationTimeoutError, isRetryableError } from "./errors.ts";
 
 /** Options of {@link retryWithBackoff}. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { withDefaults } from "../prompts/_random.ts";
+import { withDefaults } from "../io/options.ts";
 import type { ProviderStatus, SubmitResult, VideoJobClient, VideoJobRequest } from "./client.ts";
 import { GenerationResponseError } from "./errors.ts";
 import { assertNetPermission } from "./permissions.ts";

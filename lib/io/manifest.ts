@@ -12,6 +12,7 @@
  * @module
  */
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { pathExists } from "./_fs.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { FEATURE_LAYOUTS, type FeatureLayout } from "./features.ts";
 
@@ -128,16 +129,6 @@ function recordProblems(raw: unknown): string[] {
   return problems;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
 /**
  * Parse and validate manifest text. `path` is the manifest's own path: relative record paths resolve against its
  * folder, and errors name it. All problems (bad JSON, duplicate ids, unknown labels, missing files...) are
@@ -195,7 +186,7 @@ export async function parseManifestText(
     lineOf.push(k + 1);
   }
   if (checkFiles) {
-    const found = await Promise.all(records.map((r) => exists(r.path)));
+    const found = await Promise.all(records.map((r) => pathExists(r.path)));
     found.forEach((ok, j) => {
       if (!ok) {
         syntaxOnly = false;

@@ -1,6 +1,6 @@
 /**
  * Shared data formats: `.npy`, JSON Lines, dataset manifests, the reference list-file format, feature layouts,
- * segment resampling, atomic writes, content hashes and run directories.
+ * segment resampling, atomic writes, content hashes, seeded random numbers, option defaults and run directories.
  *
  * @module
  */
@@ -20,6 +20,8 @@ export {
 export { writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
 export { appendJsonLine, parseJsonLines, readJsonLines, writeJsonLines } from "./jsonl.ts";
 export { sha256File, sha256Hex } from "./hash.ts";
+export { createRandom, hashString, type Random } from "./random.ts";
+export { withDefaults } from "./options.ts";
 export {
   cropSequence,
   FEATURE_LAYOUTS,

@@ -5,6 +5,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import denoConfig from "../../deno.json" with { type: "json" };
+import { pathExists } from "./_fs.ts";
 import { writeJsonAtomic } from "./atomic.ts";
 import { sha256File } from "./hash.ts";
 
@@ -32,16 +33,6 @@ export interface WriteRunConfigOptions {
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
 
 function timestampId(date: Date): string {
   // 2026-11-29T07-30-05Z: sortable, no characters that need quoting.
@@ -100,7 +91,14 @@ export async function createRunDir(
     const link = join(taskDir, "latest");
     const tmp = `${link}.${Deno.pid}-${crypto.randomUUID()}.tmp`;
     await Deno.symlink(runId, tmp);
-    await Deno.rename(tmp, link);
+    try {
+      await Deno.rename(tmp, link);
+    } catch (error) {
+      await Deno.remove(tmp).catch((cleanupError) => {
+        if (!(cleanupError instanceof Deno.errors.NotFound)) throw new AggregateError([error, cleanupError]);
+      });
+      throw error;
+    }
   }
   return dir;
 }
@@ -110,7 +108,7 @@ export async function findLockFile(from: string): Promise<string | undefined> {
   let dir = resolve(from);
   for (;;) {
     const candidate = join(dir, "deno.lock");
-    if (await exists(candidate)) return candidate;
+    if (await pathExists(candidate)) return candidate;
     const parent = dirname(dir);
     if (parent === dir) return undefined;
     dir = parent;

@@ -3,7 +3,7 @@
  * @module
  */
 import { buildVideoLabels } from "../gt/mod.ts";
-import type { VideoRecord } from "../io/manifest.ts";
+import type { VideoRecord } from "../io/mod.ts";
 
 /** Frame labels of `record`: `frames` long (or `fallbackFrames` when the record has no frame count). */
 export function recordFrameLabels(record: VideoRecord, fallbackFrames: number): Uint8Array {

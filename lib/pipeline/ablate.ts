@@ -9,8 +9,7 @@
  * @module
  */
 import { join } from "node:path";
-import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
-import type { VideoRecord } from "../io/manifest.ts";
+import { type VideoRecord, writeFileAtomic, writeJsonAtomic } from "../io/mod.ts";
 import {
   type DetectorPreset,
   flattenMetrics,
@@ -288,16 +287,15 @@ export async function runAblation(
         bootstrapSamples: 0,
         seed,
       };
-      const { result } = await runStage(
-        o.outDir,
-        `${row.id}-seed-${seed}`,
-        {
+      const { result } = await runStage(o.outDir, {
+        name: `${row.id}-seed-${seed}`,
+        inputs: {
           row,
           trainOptions,
           train: set.map((r) => [r.id, r.path, r.label, r.source]),
           test: test.map((r) => [r.id, r.path]),
         },
-        async () => {
+        run: async () => {
           const trained = await trainDetector(set, test, trainOptions);
           try {
             return { result: flattenMetrics(trained.metrics ?? {}), files: [] };
@@ -305,8 +303,7 @@ export async function runAblation(
             trained.detector.dispose();
           }
         },
-        { onEvent: o.onEvent },
-      );
+      }, { onEvent: o.onEvent });
       o.onEvent?.({ type: "cell", row: row.id, seed, auc: (result as Record<string, number>).auc ?? null });
       for (const name of ABLATION_METRICS) {
         const v = (result as Record<string, number>)[name];

@@ -568,3 +568,46 @@ function checkRequirements(config: PipelineConfig, source: string): void {
     );
   }
 }
+
+/** The input files a configuration reads (models, clips, manifests, vocabulary), for existence checks and hashes. */
+export function pipelineInputFiles(config: PipelineConfig): string[] {
+  const files: string[] = [config.extract.model];
+  if (config.real.source === "demo") files.push(...config.real.clips);
+  else files.push(...[config.real.train, config.real.test].filter((p): p is string => p !== null));
+  const usesSynthetic = config.train.variants.some((v) => v !== "real-only");
+  if (usesSynthetic && config.filter.enabled) {
+    for (const path of [config.filter.textModel, config.filter.imageModel, config.filter.vocab]) {
+      if (path !== null) files.push(path);
+    }
+  }
+  return [...new Set(files)];
+}
+
+/**
+ * Check that every input file of `config` exists (all missing ones listed in one error), before any stage runs.
+ *
+ * @example
+ * ```ts ignore
+ * await checkPipelineInputs(resolvePipelineConfig({ extract: { model: "missing.onnx" } }), "my.json");
+ * // NotFound: Cannot run the pipeline as 1 input file(s) of my.json do not exist: current value is /abs/missing.onnx
+ * ```
+ */
+export async function checkPipelineInputs(config: PipelineConfig, source = "the configuration"): Promise<void> {
+  const missing: string[] = [];
+  for (const path of pipelineInputFiles(config)) {
+    try {
+      const info = await Deno.stat(path);
+      if (!info.isFile) missing.push(`${path} (not a file)`);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) missing.push(path);
+      else throw error;
+    }
+  }
+  if (missing.length > 0) {
+    throw new Deno.errors.NotFound(
+      `Cannot run the pipeline as ${missing.length} input file(s) of ${source} do not exist: current value is ${
+        missing.join(", ")
+      }`,
+    );
+  }
+}

@@ -6,8 +6,7 @@
  * @module
  */
 import { basename, join } from "node:path";
-import type { VideoRecord } from "../io/manifest.ts";
-import { writeManifest } from "../io/manifest.ts";
+import { type VideoRecord, writeManifest } from "../io/mod.ts";
 import { cutAndPlant, type PlantedEventKind } from "../video/plant.ts";
 
 /** Options of {@linkcode buildDemoRealSet}. */

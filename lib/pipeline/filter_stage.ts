@@ -5,9 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { readJsonLines } from "../io/jsonl.ts";
-import type { VideoRecord } from "../io/manifest.ts";
-import { writeManifest } from "../io/manifest.ts";
+import { readJsonLines, type VideoRecord, writeManifest } from "../io/mod.ts";
 import { filterVideos } from "../filter/mod.ts";
 import type { PromptPair } from "../prompts/mod.ts";
 import type { PipelineConfig } from "./config.ts";
@@ -25,16 +23,32 @@ export interface FilterStageSummary {
   duplicateMethod: string;
 }
 
+/** Options of {@linkcode filterGenerated}. `outDir` and `config` are required. */
+export interface FilterGeneratedOptions {
+  /** Output folder (`filtered.jsonl`, `kept.jsonl`, ...); the pairs are read from `<outDir>/../prompts/pairs.jsonl`. */
+  outDir: string;
+  /** The pipeline configuration (its `filter` and `extract` sections). */
+  config: PipelineConfig;
+  /** Notices of the filter (e.g. a skipped check). @default {undefined} */
+  onMessage?: (message: string) => void;
+}
+
 /**
  * Filter `generated` into `outDir` (`filtered.jsonl` with every decision, `kept.jsonl`); with `filter.enabled`
  * false every video is kept and recorded as not filtered.
+ *
+ * @example
+ * ```ts ignore
+ * import { filterGenerated } from "./filter_stage.ts";
+ * const { summary } = await filterGenerated(records, { outDir: "runs/pipeline/x/filter", config });
+ * ```
  */
 export async function filterGenerated(
   generated: VideoRecord[],
-  outDir: string,
-  config: PipelineConfig,
-  log: (message: string) => void = () => {},
+  options: FilterGeneratedOptions,
 ): Promise<{ manifestPath: string; keptPath: string; summary: FilterStageSummary }> {
+  const { outDir, config } = options;
+  const log = options.onMessage ?? (() => {});
   const f = config.filter;
   const manifestPath = join(outDir, "filtered.jsonl");
   const keptPath = join(outDir, "kept.jsonl");

@@ -7,9 +7,7 @@
  */
 import { basename, extname, join, resolve } from "node:path";
 import { stringify } from "csv-stringify";
-import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
-import { sha256File } from "../io/hash.ts";
-import { readFeatures } from "../io/features.ts";
+import { readFeatures, sha256File, writeFileAtomic, writeJsonAtomic } from "../io/mod.ts";
 import { extractFeatures } from "../encode/mod.ts";
 import { resolveCheckpointDir, scoreVideo, type TrainBackend } from "../train/mod.ts";
 import { lineChartSvg } from "../eval/mod.ts";
@@ -79,13 +77,30 @@ export interface InferResult {
   files: { csv: string; json: string; svg: string; intervals: string };
 }
 
-/** Runs of frames with `score >= threshold`, at least `minFrames` long. */
+/** Options of {@linkcode anomalousIntervals}. */
+export interface AnomalousIntervalsOptions {
+  /** Frames with `score >= threshold` are anomalous. @default {0.5} */
+  threshold?: number;
+  /** Shorter runs are dropped. @default {1} */
+  minFrames?: number;
+}
+
+/**
+ * Runs of frames with `score >= threshold`, at least `minFrames` long, with times at `fps`.
+ *
+ * @example
+ * ```ts
+ * import { anomalousIntervals } from "./infer.ts";
+ * anomalousIntervals([0.1, 0.9, 0.8, 0.2], 2); // [{ startFrame: 1, endFrame: 2, startSeconds: 0.5, endSeconds: 1.5, … }]
+ * ```
+ */
 export function anomalousIntervals(
   frameScores: ArrayLike<number>,
   fps: number,
-  threshold: number,
-  minFrames = 1,
+  options: AnomalousIntervalsOptions = {},
 ): AnomalousInterval[] {
+  const threshold = options.threshold ?? DEFAULT_INFER_OPTIONS.threshold;
+  const minFrames = options.minFrames ?? DEFAULT_INFER_OPTIONS.minIntervalFrames;
   const out: AnomalousInterval[] = [];
   let start = -1;
   for (let i = 0; i <= frameScores.length; i++) {
@@ -172,7 +187,7 @@ export async function inferVideo(video: string, options: InferOptions): Promise<
     { length: frames },
     (_, f) => clipScores[Math.min(clipScores.length - 1, Math.floor(f / o.framesPerClip))],
   );
-  const intervals = anomalousIntervals(frameScores, fps, o.threshold, o.minIntervalFrames);
+  const intervals = anomalousIntervals(frameScores, fps, { threshold: o.threshold, minFrames: o.minIntervalFrames });
   const files = {
     csv: join(outDir, "scores.csv"),
     json: join(outDir, "scores.json"),

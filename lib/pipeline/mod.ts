@@ -6,10 +6,12 @@
  * @module
  */
 export {
+  checkPipelineInputs,
   DEFAULT_PIPELINE_CONFIG,
   PIPELINE_CONFIG_SCHEMA,
   type PipelineConfig,
   type PipelineConfigInput,
+  pipelineInputFiles,
   REAL_SOURCES,
   type RealSource,
   repositoryRoot,
@@ -25,6 +27,7 @@ export {
   readStageRecord,
   runStage,
   type RunStageOptions,
+  type StageDefinition,
   type StageEvent,
   stageHash,
   type StageOutcome,
@@ -38,7 +41,7 @@ export {
   type DemoRealSet,
   type DemoRealSetOptions,
 } from "./demo_data.ts";
-export { filterGenerated, type FilterStageSummary } from "./filter_stage.ts";
+export { filterGenerated, type FilterGeneratedOptions, type FilterStageSummary } from "./filter_stage.ts";
 export { type ReportInput, writeReport } from "./report.ts";
 export {
   type PipelineEvent,
@@ -54,6 +57,7 @@ export {
 export {
   type AnomalousInterval,
   anomalousIntervals,
+  type AnomalousIntervalsOptions,
   DEFAULT_INFER_OPTIONS,
   type InferOptions,
   type InferResult,

@@ -9,13 +9,10 @@
  */
 import { join } from "node:path";
 import { parse as parseCsv } from "csv-parse";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { readJsonLines } from "../io/jsonl.ts";
-import { readManifest } from "../io/manifest.ts";
-import { readNpy } from "../io/npy.ts";
+import { readJsonLines, readManifest, readNpy, writeFileAtomic } from "../io/mod.ts";
 import { escapeXml, labelSpans, lineChartSvg, type LineSeries, smallMultiplesSvg } from "../eval/mod.ts";
 import { recordFrameLabels } from "./_labels.ts";
-import type { PipelineConfig } from "./config.ts";
+import { type PipelineConfig, repositoryRoot } from "./config.ts";
 import type { PipelineResults } from "./run.ts";
 import { readStageRecord, type StageRecord } from "./stages.ts";
 
@@ -288,6 +285,14 @@ export async function writeReport(runDir: string, input: ReportInput): Promise<{
   if (lock) md.push(`| \`${lock.path}\` | \`${lock.sha256}\` |`);
   md.push("");
   const versions = runConfig.versions as Record<string, string>;
+  const commit = await toolkitCommit(repositoryRoot());
+  md.push(
+    `Toolkit commit: ${commit ? `\`${commit}\`` : "unknown (not a git checkout)"} (uncommitted changes are not ` +
+      `detected). Reproduce: \`deno task pipeline --run-id <new id>${
+        runConfig.configFile ? ` --config ${runConfig.configFile}` : ""
+      }${runConfig.profileName && runConfig.profileName !== "demo" ? ` --profile ${runConfig.profileName}` : ""}\`.`,
+    "",
+  );
   md.push(
     `Versions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(", ")}. ` +
       `Generation backend: ${config.generate.backend}; prompts backend: ${config.prompts.backend}; extraction: ` +
@@ -306,6 +311,27 @@ export async function writeReport(runDir: string, input: ReportInput): Promise<{
   const htmlPath = join(runDir, "report.html");
   await writeFileAtomic(htmlPath, html);
   return { markdown: markdownPath, html: htmlPath };
+}
+
+/** The toolkit's git commit, read from `.git` files (no git command); `null` when not a git checkout. */
+async function toolkitCommit(root: string): Promise<string | null> {
+  const read = async (path: string) => {
+    try {
+      return (await Deno.readTextFile(join(root, ".git", path))).trim();
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) return null;
+      throw error;
+    }
+  };
+  const head = await read("HEAD");
+  if (head === null) return null;
+  if (!head.startsWith("ref: ")) return head;
+  const ref = head.slice(5);
+  const direct = await read(ref);
+  if (direct !== null) return direct;
+  const packed = await read("packed-refs");
+  const line = packed?.split("\n").find((l) => l.endsWith(` ${ref}`));
+  return line ? line.split(" ")[0] : null;
 }
 
 function inline(text: string): string {

@@ -21,13 +21,18 @@
  * @module
  */
 import { join } from "node:path";
-import { writeJsonAtomic } from "../io/atomic.ts";
-import { sha256File, sha256Hex } from "../io/hash.ts";
-import { readJsonLines } from "../io/jsonl.ts";
-import { readManifest, type VideoRecord, writeManifest } from "../io/manifest.ts";
-import { readNpy } from "../io/npy.ts";
-import { readReferenceList } from "../io/reference_list.ts";
-import { writeRunConfig } from "../io/run_dir.ts";
+import {
+  readJsonLines,
+  readManifest,
+  readNpy,
+  readReferenceList,
+  sha256File,
+  sha256Hex,
+  type VideoRecord,
+  writeJsonAtomic,
+  writeManifest,
+  writeRunConfig,
+} from "../io/mod.ts";
 import { evaluateVideos, type EvaluationResult, type VideoScores, writeEvaluation } from "../eval/mod.ts";
 import { synthesizePrompts } from "../prompts/mod.ts";
 import type { PromptPair } from "../prompts/mod.ts";
@@ -36,10 +41,16 @@ import { extractFeatures } from "../encode/mod.ts";
 import { meanStd, trainDetector } from "../train/mod.ts";
 import { recordFrameLabels } from "./_labels.ts";
 import { buildDemoRealSet } from "./demo_data.ts";
-import { type PipelineConfig, repositoryRoot, type TrainVariant } from "./config.ts";
+import {
+  checkPipelineInputs,
+  type PipelineConfig,
+  pipelineInputFiles,
+  repositoryRoot,
+  type TrainVariant,
+} from "./config.ts";
 import { filterGenerated } from "./filter_stage.ts";
 import { writeReport } from "./report.ts";
-import { runStage, type StageEvent, type StageOutcome } from "./stages.ts";
+import { runStage, type StageEvent, type StageOutcome, type StageOutput } from "./stages.ts";
 
 /** Events of {@linkcode runPipeline}. */
 export type PipelineEvent = StageEvent | { type: "info"; stage: string; message: string };
@@ -144,7 +155,7 @@ function metricValue(metrics: EvaluationResult, name: string): number | null {
  *
  * @example
  * ```ts ignore
- * import { createRunDir } from "../io/run_dir.ts";
+ * import { createRunDir } from "../io/mod.ts";
  * import { resolvePipelineConfig, runPipeline } from "./mod.ts";
  * const dir = await createRunDir("runs", "pipeline");
  * const result = await runPipeline(resolvePipelineConfig(), dir);
@@ -161,6 +172,8 @@ export async function runPipeline(
     failStage: options.failStage,
     onEvent: options.onEvent,
   };
+  const named = <T>(name: string, inputs: unknown, run: () => Promise<StageOutput<T>>) =>
+    runStage(runDir, { name, inputs, run }, stageOptions);
   const info = (stage: string, message: string) => options.onEvent?.({ type: "info", stage, message });
   const stages: PipelineRunResult["stages"] = [];
   const track = <T>(outcome: StageOutcome<T>): StageOutcome<T> => {
@@ -174,9 +187,8 @@ export async function runPipeline(
   };
 
   // Provenance of the inputs (hashed once, recorded in config.json and used in stage hashes).
-  const inputFiles: string[] = [config.extract.model];
-  if (config.real.source === "demo") inputFiles.push(...config.real.clips);
-  if (config.filter.textModel) inputFiles.push(config.filter.textModel);
+  await checkPipelineInputs(config);
+  const inputFiles = pipelineInputFiles(config);
   const inputHashes = await hashFiles(inputFiles);
   const promptsHash = await hashTree(join(repositoryRoot(), "prompts"));
   await writeRunConfig(runDir, {
@@ -197,11 +209,11 @@ export async function runPipeline(
   if (config.real.source === "demo") {
     realInputs.clips = config.real.clips.map((c) => inputHashes[c]);
   } else {
-    realInputs.train = await sha256File(config.real.train!);
-    realInputs.test = await sha256File(config.real.test!);
+    realInputs.train = inputHashes[config.real.train!];
+    realInputs.test = inputHashes[config.real.test!];
   }
   const real = track(
-    await runStage(runDir, "real", realInputs, async () => {
+    await named("real", realInputs, async () => {
       let train: VideoRecord[];
       let test: VideoRecord[];
       if (config.real.source === "demo") {
@@ -236,7 +248,7 @@ export async function runPipeline(
         },
         files: [join(realDir, "train.jsonl"), join(realDir, "test.jsonl")],
       };
-    }, stageOptions),
+    }),
   );
   const realTrain = await readManifest(join(realDir, "train.jsonl"), { checkFiles: false });
   const realTest = await readManifest(join(realDir, "test.jsonl"), { checkFiles: false });
@@ -259,7 +271,7 @@ export async function runPipeline(
   let filterOutcome: StageOutcome<unknown> | undefined;
   if (needsSynthetic) {
     promptsOutcome = track(
-      await runStage(runDir, "prompts", { prompts: config.prompts, promptsHash }, async () => {
+      await named("prompts", { prompts: config.prompts, promptsHash }, async () => {
         const result = await synthesizePrompts({
           count: config.prompts.count,
           seed: config.prompts.seed,
@@ -282,15 +294,14 @@ export async function runPipeline(
           },
           files: [pairsPath],
         };
-      }, stageOptions),
+      }),
     );
     pairs = await readJsonLines<PromptPair>(pairsPath);
 
     // Stage generate.
     const generateDir = join(runDir, "generate");
     generateOutcome = track(
-      await runStage(
-        runDir,
+      await named(
         "generate",
         { prompts: promptsOutcome.record.hash, generate: config.generate },
         async () => {
@@ -322,7 +333,6 @@ export async function runPipeline(
             files: [result.manifestPath, result.jobsPath],
           };
         },
-        stageOptions,
       ),
     );
     generated = await readManifest(join(generateDir, "manifest.jsonl"));
@@ -330,8 +340,7 @@ export async function runPipeline(
     // Stage filter.
     const filterDir = join(runDir, "filter");
     filterOutcome = track(
-      await runStage(
-        runDir,
+      await named(
         "filter",
         {
           generate: generateOutcome.record.hash,
@@ -339,10 +348,13 @@ export async function runPipeline(
           extractModel: inputHashes[config.extract.model],
         },
         async () => {
-          const out = await filterGenerated(generated, filterDir, config, (m) => info("filter", m));
+          const out = await filterGenerated(generated, {
+            outDir: filterDir,
+            config,
+            onMessage: (m) => info("filter", m),
+          });
           return { result: out.summary, files: [out.manifestPath, out.keptPath] };
         },
-        stageOptions,
       ),
     );
     // Every generated video is extracted (rejected ones too, with their decision in `filter`), so that
@@ -354,7 +366,7 @@ export async function runPipeline(
   const featuresDir = join(runDir, "features");
   const extractOptions = { ...config.extract };
   const extract = track(
-    await runStage(runDir, "extract", {
+    await named("extract", {
       real: real.record.hash,
       filter: filterOutcome?.record.hash ?? null,
       extract: extractOptions,
@@ -415,7 +427,7 @@ export async function runPipeline(
         },
         files: ["train.jsonl", "test.jsonl", "synthetic.jsonl", "synthetic-all.jsonl"].map((f) => join(featuresDir, f)),
       };
-    }, stageOptions),
+    }),
   );
   const featTrain = await readManifest(join(featuresDir, "train.jsonl"));
   const featTest = await readManifest(join(featuresDir, "test.jsonl"));
@@ -460,7 +472,7 @@ export async function runPipeline(
       const stage = `train-${variant}-seed-${seed}`;
       const dir = join(runDir, "train", variant, `seed-${seed}`);
       const outcome = track(
-        await runStage(runDir, stage, { data: dataHash, variant, seed, options: trainOptions }, async () => {
+        await named(stage, { data: dataHash, variant, seed, options: trainOptions }, async () => {
           // A half-finished earlier attempt left files behind: start clean so metrics.jsonl is this run's.
           await Deno.remove(dir, { recursive: true }).catch((error) => {
             if (!(error instanceof Deno.errors.NotFound)) throw error;
@@ -490,7 +502,7 @@ export async function runPipeline(
           } finally {
             result.detector.dispose();
           }
-        }, stageOptions),
+        }),
       );
       trainOutcomes[stage] = { variant, seed, dir, hash: outcome.record.hash, result: outcome.result };
     }
@@ -500,7 +512,7 @@ export async function runPipeline(
   const evaluateDir = join(runDir, "evaluate");
   const resultsPath = join(evaluateDir, "results.json");
   const evaluate = track(
-    await runStage(runDir, "evaluate", {
+    await named("evaluate", {
       train: Object.fromEntries(Object.entries(trainOutcomes).map(([stage, o]) => [stage, o.hash])),
       evaluate: config.evaluate,
       data: dataHash,
@@ -563,16 +575,16 @@ export async function runPipeline(
       const results: PipelineResults = { variants, protocol: protocol!, testVideos: featTest.length };
       await writeJsonAtomic(resultsPath, results);
       return { result: { variants: variants.length }, files: [resultsPath] };
-    }, stageOptions),
+    }),
   );
   const results = JSON.parse(await Deno.readTextFile(resultsPath)) as PipelineResults;
 
   // Stage report.
   const report = track(
-    await runStage(runDir, "report", { evaluate: evaluate.record.hash, config }, async () => {
+    await named("report", { evaluate: evaluate.record.hash, config }, async () => {
       const paths = await writeReport(runDir, { config, results, inputHashes, promptsHash });
       return { result: paths, files: [paths.markdown, paths.html] };
-    }, stageOptions),
+    }),
   );
   return { runDir, stages, results, report: report.result };
 }

@@ -6,8 +6,7 @@
  * @module
  */
 import { join, relative, resolve } from "node:path";
-import { writeJsonAtomic } from "../io/atomic.ts";
-import { sha256Hex } from "../io/hash.ts";
+import { sha256Hex, writeJsonAtomic } from "../io/mod.ts";
 
 /** The completion record of a stage. */
 export interface StageRecord {
@@ -37,6 +36,16 @@ export interface StageOutput<T> {
   result: T;
   /** Absolute or run-relative paths of the stage's outputs. */
   files: string[];
+}
+
+/** A stage to run: its name, the inputs its validity depends on, and its body. */
+export interface StageDefinition<T> {
+  /** Stage name (the record is `stages/<name>.json`). */
+  name: string;
+  /** Everything the stage's outputs depend on (options, upstream hashes, input file hashes); hashed canonically. */
+  inputs: unknown;
+  /** The stage's work. */
+  run: () => Promise<StageOutput<T>>;
 }
 
 /** Options of {@linkcode runStage}. */
@@ -110,23 +119,27 @@ export interface StageOutcome<T> {
 }
 
 /**
- * Run `body` as stage `stage` of the run in `runDir` unless it is done and still valid for `inputs`. A failing body
+ * Run `definition.run` as stage `definition.name` of the run in `runDir` unless it is done and still valid for
+ * `definition.inputs`. A failing body
  * (or an injected fault) throws an `Error` naming the stage, with the original error as `cause`; its partial outputs
  * stay on disk and no record is written, so a rerun resumes it.
  *
  * @example
  * ```ts ignore
  * import { runStage } from "./stages.ts";
- * const { result } = await runStage(runDir, "prompts", { count: 6 }, async () => ({ result: { pairs: 6 }, files: [] }));
+ * const { result } = await runStage(runDir, {
+ *   name: "prompts",
+ *   inputs: { count: 6 },
+ *   run: async () => ({ result: { pairs: 6 }, files: [] }),
+ * });
  * ```
  */
 export async function runStage<T>(
   runDir: string,
-  stage: string,
-  inputs: unknown,
-  body: () => Promise<StageOutput<T>>,
+  definition: StageDefinition<T>,
   options: RunStageOptions = {},
 ): Promise<StageOutcome<T>> {
+  const { name: stage, inputs, run: body } = definition;
   const hash = await stageHash(inputs);
   const previous = await readStageRecord(runDir, stage);
   let reason = "not run before";

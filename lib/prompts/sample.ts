@@ -12,7 +12,8 @@ import {
   subjectFitsLocation,
   viewpointFitsLocation,
 } from "./catalogue.ts";
-import { createRandom, type Random, shuffled } from "./_random.ts";
+import { createRandom, type Random } from "../io/random.ts";
+import { shuffled } from "./_random.ts";
 
 /** Options of {@link sampleElements}. */
 export interface SampleElementsOptions {

@@ -15,7 +15,8 @@ import { createLlmClient, requestLlmPair } from "./llm.ts";
 import { sampleElements } from "./sample.ts";
 import { composeTemplatePair, DEFAULT_PROMPT_VERSION, loadPromptTemplate, type PromptTemplate } from "./template.ts";
 import { validatePairAnswer } from "./validate.ts";
-import { createRandom, hashString, withDefaults } from "./_random.ts";
+import { withDefaults } from "../io/options.ts";
+import { createRandom, hashString } from "../io/random.ts";
 import type OpenAI from "openai";
 
 /** Prompt backends. */

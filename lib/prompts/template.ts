@@ -6,7 +6,8 @@
  */
 import { join } from "node:path";
 import { DEFAULT_PROMPTS_DIR, type ResolvedElements } from "./catalogue.ts";
-import { pick, type Random } from "./_random.ts";
+import type { Random } from "../io/random.ts";
+import { pick } from "./_random.ts";
 
 /** A parsed template file. */
 export interface PromptTemplate {
@@ -41,7 +42,9 @@ export async function loadPromptTemplate(
   try {
     value = JSON.parse(await Deno.readTextFile(path));
   } catch (error) {
-    if (error instanceof SyntaxError) throw new SyntaxError(`Cannot parse ${path} as JSON: ${error.message}`);
+    if (error instanceof SyntaxError) {
+      throw new SyntaxError(`Cannot parse ${path} as JSON: ${error.message}`, { cause: error });
+    }
     throw error;
   }
   const ok = typeof value?.version === "string" && typeof value.llm?.system === "string" &&

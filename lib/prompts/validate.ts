@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { withDefaults } from "./_random.ts";
+import { withDefaults } from "../io/options.ts";
 import type { ResolvedElements } from "./catalogue.ts";
 import type { InvalidAnswerKind } from "./errors.ts";
 

@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { registerTopKGradient } from "./topk.ts";
+import { installWasmKernels } from "./_wasm_kernels.ts";
 
 /** Backend names accepted by `--backend`. */
 export type TrainBackend = "auto" | "webgpu" | "tensorflow" | "wasm" | "cpu";
@@ -227,35 +228,12 @@ export async function activateBackend(
   }
   activeBackend = name;
   if (name === "wasm") {
-    useZeroCopyIdentity("wasm");
+    installWasmKernels();
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
     wasmThreadsActive = wasm.getThreadsCount();
     detail = `XNNPACK SIMD, ${wasmThreadsActive} thread(s)`;
   }
   return detail;
-}
-
-let zeroCopyIdentity = false;
-
-/**
- * Replace the wasm backend's `Identity` kernel (a full copy) by a reference-count increment, as the cpu backend
- * does. Tensors are immutable and every wasm kernel writes a fresh output, so sharing is safe; the engine clones
- * (Identity) every tensor it saves for the backward pass, so this removes one copy per saved activation.
- */
-function useZeroCopyIdentity(backendName: string): void {
-  if (zeroCopyIdentity) return;
-  type RefBackend = { incRef(dataId: unknown): void };
-  tf.unregisterKernel("Identity", backendName);
-  tf.registerKernel({
-    kernelName: "Identity",
-    backendName,
-    kernelFunc: ({ inputs, backend }) => {
-      const x = inputs.x as tf.TensorInfo;
-      (backend as unknown as RefBackend).incRef(x.dataId);
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-    },
-  });
-  zeroCopyIdentity = true;
 }
 
 async function defaultProbe(): Promise<void> {

@@ -123,9 +123,8 @@ export class Detector {
     const buffer = (name: string, size: number, value: number) =>
       this.buffers.set(name, tf.tidy(() => tf.variable(tf.fill([size], value), false, uid + name)));
     const conv = (name: string, cin: number, cout: number, k: number, bias: boolean) => {
-      // k = 1: [Cin, Cout]; k > 1: tap-major [k, Cin, Cout] (tap j reads x[t + (j − (k − 1) / 2)·dilation]).
-      const shape = k === 1 ? [cin, cout] : [k, cin, cout];
-      add(`${name}.weight`, shape, xavierUniform(random, cin * k * cout, cin * k, cout * k));
+      // [Cin, k·Cout], tap-major columns: columns j·Cout … (j+1)·Cout − 1 hold tap j, which reads x[t + (j − 1)·d].
+      add(`${name}.weight`, [cin, k * cout], xavierUniform(random, cin * k * cout, cin * k, cout * k));
       if (bias) add(`${name}.bias`, [cout], 0);
     };
     const bn = (name: string, c: number, gamma: number) => {
@@ -226,39 +225,33 @@ export class Detector {
     const [n, t, d] = x.shape as [number, number, number];
     const c = o.aggregateChannels;
     const rows = n * t;
-    // One batched product for the 3 × 3 taps of the dilated convolutions and the 1x1 convolution (all read x):
-    // [1, NT, D] × [10, D, C] → [10, NT, C]; every (convolution, tap) output is a contiguous block.
-    const taps = o.dilations.length * 3;
+    // One product for the 3 × 3 taps of the dilated convolutions and the 1x1 convolution (all read x):
+    // [NT, D] × [D, 10C], then one split into the ten [N, T, C] tap outputs.
     const w = tf.concat([
       ...o.dilations.map((_, i) => this.#p(`${prefix}.conv${i + 1}.weight`)),
-      tf.expandDims(this.#p(`${prefix}.conv4.weight`), 0),
-    ], 0);
-    const projected = tf.matMul(tf.reshape(x, [1, rows, d]), w);
-    const tap = (i: number) => tf.reshape(tf.slice(projected, [i, 0, 0], [1, rows, c]), [n, t, c]);
+      this.#p(`${prefix}.conv4.weight`),
+    ], 1);
+    const taps = tf.split(tf.reshape(tf.matMul(tf.reshape(x, [rows, d]), w), [n, t, w.shape[1]!]), 3 * o.dilations.length + 1, 2);
     const branches = o.dilations.map((dil, i) => {
-      const y = tf.add(this.#shiftSum(tap(3 * i), tap(3 * i + 1), tap(3 * i + 2), dil), this.#p(`${prefix}.conv${i + 1}.bias`));
+      const y = tf.add(this.#shiftSum(taps[3 * i], taps[3 * i + 1], taps[3 * i + 2], dil), this.#p(`${prefix}.conv${i + 1}.bias`));
       return this.#batchNorm(`${prefix}.bn${i + 1}`, tf.relu(y), training);
     });
-    const z = tf.relu(tap(taps));
+    const z = tf.relu(taps[3 * o.dilations.length]);
     // Non-local block: f = θ φᵀ / T (no softmax), y = f g, W_y = BN(conv(y)), z + W_y.
     const inner = o.nonLocalChannels;
     const parts = ["g", "theta", "phi"];
-    const wq = tf.stack(parts.map((p) => this.#p(`${prefix}.nonLocal.${p}.weight`)), 0); // [3, C, I]
-    const bq = tf.stack(parts.map((p) => tf.reshape(this.#p(`${prefix}.nonLocal.${p}.bias`), [1, inner])), 0);
-    const qkv = tf.add(tf.matMul(tf.reshape(z, [1, rows, c]), wq), bq); // [3, NT, I]
-    const [g, theta, phi] = [0, 1, 2].map((i) => tf.reshape(tf.slice(qkv, [i, 0, 0], [1, rows, inner]), [n, t, inner]));
+    const wq = tf.concat(parts.map((p) => this.#p(`${prefix}.nonLocal.${p}.weight`)), 1);
+    const bq = tf.concat(parts.map((p) => this.#p(`${prefix}.nonLocal.${p}.bias`)), 0);
+    const qkv = tf.reshape(tf.add(tf.matMul(tf.reshape(z, [rows, c]), wq), bq), [n, t, 3 * inner]);
+    const [g, theta, phi] = tf.split(qkv, 3, 2);
     const f = tf.div(matMulT(theta, phi, false, true), t);
     const y = tf.reshape(tf.matMul(f, g), [rows, inner]);
     const wy = tf.reshape(this.#linear(y, `${prefix}.nonLocal.w`), [n, t, c]);
     const nonLocal = tf.add(this.#batchNorm(`${prefix}.nonLocal.bn`, wy, training), z);
-    // conv5 over the concatenation of the four branches, as a sum of per-branch products (no concat/split):
-    // [1, NT, C] × [3, C, D] per branch → [3, NT, D].
-    const w5 = this.#p(`${prefix}.conv5.weight`); // [3, 4C, D]
-    const p5 = tf.addN([...branches, nonLocal].map((branch, i) =>
-      tf.matMul(tf.reshape(branch, [1, rows, c]), tf.slice(w5, [0, i * c, 0], [3, c, d]))
-    ));
-    const tap5 = (i: number) => tf.reshape(tf.slice(p5, [i, 0, 0], [1, rows, d]), [n, t, d]);
-    const out = this.#batchNorm(`${prefix}.bn5`, tf.relu(this.#shiftSum(tap5(0), tap5(1), tap5(2), 1)), training);
+    // conv5 (k = 3) over the four concatenated branches: [NT, 4C] × [4C, 3D], split into taps.
+    const cat = tf.reshape(tf.concat([...branches, nonLocal], 2), [rows, 4 * c]);
+    const taps5 = tf.split(tf.reshape(tf.matMul(cat, this.#p(`${prefix}.conv5.weight`)), [n, t, 3 * d]), 3, 2);
+    const out = this.#batchNorm(`${prefix}.bn5`, tf.relu(this.#shiftSum(taps5[0], taps5[1], taps5[2], 1)), training);
     return tf.add(out, x);
   }
 

@@ -138,8 +138,9 @@ export function proceduralFfmpegArgs(scene: ProceduralScene, path: string, optio
 }
 
 /**
- * Render `scene` to `path` with ffmpeg. Throws a clear error when ffmpeg is missing or fails (its last stderr lines
- * in the message).
+ * Render `scene` to `path` with ffmpeg, atomically: ffmpeg writes a temporary sibling that is renamed over `path`
+ * on success and removed on failure. Throws a clear error when ffmpeg is missing or fails (its last stderr lines in
+ * the message).
  *
  * @example
  * ```ts ignore
@@ -153,22 +154,31 @@ export async function renderProceduralVideo(
   options: RenderOptions = {},
 ): Promise<void> {
   const o = { ...DEFAULT_RENDER_OPTIONS, ...options };
-  const args = proceduralFfmpegArgs(scene, path, o);
+  const tmp = `${path}.${Deno.pid}-${crypto.randomUUID()}.tmp`;
+  const args = proceduralFfmpegArgs(scene, tmp, o);
   let output: Deno.CommandOutput;
   try {
-    output = await new Deno.Command(o.ffmpegPath, {
-      args,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-      signal: options.signal,
-    }).output();
+    try {
+      output = await new Deno.Command(o.ffmpegPath, {
+        args,
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+        signal: options.signal,
+      }).output();
+    } catch (error) {
+      throw spawnError(o.ffmpegPath, error);
+    }
+    if (!output.success) {
+      options.signal?.throwIfAborted();
+      const stderr = new TextDecoder().decode(output.stderr);
+      throw new Error(`Cannot render video as ffmpeg failed: current value is ${path} (ffmpeg: ${lastLines(stderr)})`);
+    }
+    await Deno.rename(tmp, path);
   } catch (error) {
-    throw spawnError(o.ffmpegPath, error);
-  }
-  if (!output.success) {
-    options.signal?.throwIfAborted();
-    const stderr = new TextDecoder().decode(output.stderr);
-    throw new Error(`Cannot render video as ffmpeg failed: current value is ${path} (ffmpeg: ${lastLines(stderr)})`);
+    await Deno.remove(tmp).catch((cleanupError) => {
+      if (!(cleanupError instanceof Deno.errors.NotFound)) throw new AggregateError([error, cleanupError]);
+    });
+    throw error;
   }
 }

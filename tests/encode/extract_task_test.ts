@@ -30,6 +30,12 @@ Deno.test("extract --check-model prints inputs and outputs and validates the sha
     ok(out.includes("pixel_values [batch, 3, 224, 224] float32"), out);
     ok(out.includes("image_embeds [N, 32]"), out);
   });
+  await t.step("text encoder", async () => {
+    const text = new URL("fixtures/models/tiny_text_encoder.onnx", ROOT).pathname;
+    const { code, out } = await run(["--check-model", text]);
+    strictEqual(code, 0, out);
+    ok(out.includes("text encoder: input_ids [N, 77] -> text_embeds [N, 32]"), out);
+  });
   await t.step("wrong input shape", async () => {
     const { code } = await run(["--check-model", BAD_MODEL, "--quiet"]);
     strictEqual(code, 1);

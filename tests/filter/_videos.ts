@@ -16,7 +16,8 @@ async function ffmpeg(args: string[]): Promise<void> {
   if (!out.success) throw new Error(`ffmpeg failed: ${new TextDecoder().decode(out.stderr)}`);
 }
 
-async function lavfi(path: string, source: string, frames = 48): Promise<string> {
+/** Encode `frames` frames of the lavfi `source` as H.264 into `path`; returns `path`. */
+export async function lavfi(path: string, source: string, frames = 48): Promise<string> {
   await ffmpeg([
     "-f",
     "lavfi",

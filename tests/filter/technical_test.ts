@@ -1,32 +1,7 @@
 import { deepStrictEqual, ok, strictEqual } from "@std/assert";
 import { join } from "node:path";
 import { measureTechnical } from "../../lib/filter/mod.ts";
-
-async function lavfi(path: string, source: string, frames: number): Promise<void> {
-  const out = await new Deno.Command("ffmpeg", {
-    args: [
-      "-v",
-      "error",
-      "-y",
-      "-f",
-      "lavfi",
-      "-i",
-      source,
-      "-frames:v",
-      String(frames),
-      "-c:v",
-      "libx264",
-      "-preset",
-      "ultrafast",
-      "-pix_fmt",
-      "yuv420p",
-      path,
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  ok(out.success, `ffmpeg failed for ${source}`);
-}
+import { lavfi } from "./_videos.ts";
 
 Deno.test("measureTechnical() measures luma, motion and a fingerprint, and reports undecodable files", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "filter_technical_" });

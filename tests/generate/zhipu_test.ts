@@ -233,9 +233,35 @@ Deno.test("generateVideos() with zhipu survives the provider's failures", async 
   });
 });
 
+Deno.test("generateVideos() stops on a missing ffprobe and keeps the jobs submitted", async () => {
+  const server = startZhipuServer({ video: await tinyVideo() });
+  try {
+    await withTempDir(async (dir) => {
+      const options = {
+        ...FAST,
+        outDir: dir,
+        backend: "zhipu" as const,
+        baseUrl: server.baseUrl,
+        apiKey: KEY,
+        labels: ["anomalous" as const],
+      };
+      await rejects(
+        generateVideos(makePairs(1), { ...options, ffprobePath: `${dir}/no-ffprobe` }),
+        (error: Error) => error instanceof Deno.errors.NotFound && error.message.includes("no-ffprobe"),
+      );
+      const rerun = await generateVideos(makePairs(1), options);
+      strictEqual(rerun.counts.done, 1);
+      strictEqual(rerun.counts.failedThisRun, 0);
+      strictEqual(server.submits.length, 1); // the rerun polled the recorded id, nothing was resubmitted
+    });
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("generateVideos() killed mid-way and rerun resubmits nothing and loses nothing", async () => {
-  const server = startZhipuServer({ video: await tinyVideo(), processingPolls: 3 });
-  const pairs = makePairs(6); // 12 jobs, each at least 3 polls × 100 ms at the provider
+  const server = startZhipuServer({ video: await tinyVideo(), processingPolls: 5 });
+  const pairs = makePairs(6); // 12 jobs, each at least 5 polls × 100 ms at the provider
   try {
     await withTempDir(async (dir) => {
       const controller = new AbortController();
@@ -253,6 +279,22 @@ Deno.test("generateVideos() killed mid-way and rerun resubmits nothing and loses
         backend: "zhipu" as const,
         baseUrl: server.baseUrl,
         apiKey: KEY,
+        // A stub prober keeps downloads far quicker than the provider's jobs on a loaded machine, so the kill
+        // reliably lands mid-way (ffprobe validation is covered by the other tests).
+        probe: (path: string) =>
+          Promise.resolve({
+            path,
+            width: 64,
+            height: 48,
+            fps: 8,
+            fpsFraction: "8/1",
+            frames: 16,
+            framesCounted: false,
+            codec: "h264",
+            pixelFormat: "yuv420p",
+            rotation: 0,
+            videoStreams: 1,
+          }),
       };
       await rejects(generateVideos(pairs, { ...options, signal: controller.signal, onEvent }), { name: "AbortError" });
       const submittedBefore = server.submits.length;

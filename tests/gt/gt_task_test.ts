@@ -92,13 +92,27 @@ Deno.test("deno task gt writes a UCF-Crime test manifest without requiring the f
     Deno.stderr.writeSync = (b: Uint8Array) => (errors.push(new TextDecoder().decode(b)), b.length);
     console.error = () => {};
     try {
-      strictEqual(await run(["-a", JSON_GT, "--manifest-out", strict, "--features-dir", dir, "--require-features"]), 1);
+      strictEqual(
+        await run([
+          "-a",
+          JSON_GT,
+          "--manifest-out",
+          strict,
+          "--features-dir",
+          dir,
+          "--require-features",
+          "--out",
+          join(dir, "strict.npy"),
+        ]),
+        1,
+      );
     } finally {
       Deno.stderr.writeSync = write;
       console.error = error;
     }
     ok(errors.join("").includes("290 problems"), errors.join(""));
     strictEqual(await Deno.stat(strict).then(() => true, () => false), false);
+    strictEqual(await Deno.stat(join(dir, "strict.npy")).then(() => true, () => false), false);
   });
 });
 

@@ -1,6 +1,7 @@
 import { ok, rejects, strictEqual, throws } from "@std/assert";
 import { join } from "node:path";
 import {
+  checkPipelineInputs,
   DEFAULT_PIPELINE_CONFIG,
   PROFILE_CONFIGS,
   repositoryRoot,
@@ -59,6 +60,16 @@ Deno.test("resolvePipelineConfig() merges sections, resolves paths and checks cr
   await t.step("features source needs train and test", () => {
     throws(() => resolvePipelineConfig({ real: { source: "features" } }, "cfg"), /real\.train is required/);
   });
+  await t.step("checkPipelineInputs() lists every missing input file", async () => {
+    const c = resolvePipelineConfig({ real: { clips: ["a.mp4", "b.mp4"] }, extract: { model: "m.onnx" } }, "x", {
+      baseDir: "/nonexistent",
+    });
+    await rejects(
+      checkPipelineInputs(c, "x.json"),
+      /3 input file\(s\) of x\.json do not exist: current value is \/nonexistent\/m\.onnx, \/nonexistent\/a\.mp4, \/nonexistent\/b\.mp4/,
+    );
+    await checkPipelineInputs(resolvePipelineConfig());
+  });
   await t.step("the ucf-crime profile is valid", () => {
     const c = resolvePipelineConfig(PROFILE_CONFIGS["ucf-crime"], "profile", { baseDir: "/data" });
     strictEqual(c.real.layout, "CTD");
@@ -79,6 +90,9 @@ Deno.test("deno task pipeline rejects a bad config before any stage runs", async
     await Deno.writeTextFile(configPath, JSON.stringify({ train: { backend: "gpu" }, colour: "red" }));
     strictEqual(await main(["--config", configPath, "--runs-dir", join(dir, "runs")]), 1);
     // Nothing was created: the configuration is checked before the run folder exists.
+    await rejects(Deno.stat(join(dir, "runs")), Deno.errors.NotFound);
+    await Deno.writeTextFile(configPath, JSON.stringify({ extract: { model: "missing.onnx" } }));
+    strictEqual(await main(["--config", configPath, "--runs-dir", join(dir, "runs")]), 1);
     await rejects(Deno.stat(join(dir, "runs")), Deno.errors.NotFound);
     await Deno.writeTextFile(configPath, "{ not json");
     strictEqual(await main(["--config", configPath, "--runs-dir", join(dir, "runs")]), 1);

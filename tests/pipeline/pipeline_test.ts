@@ -187,6 +187,30 @@ Deno.test({
         strictEqual((done.get("extract")?.result as { frames: number }).frames, 0);
         const report = await Deno.readTextFile(join(runs, "pipeline", "features", "report.md"));
         ok(report.includes("| real-only | 2 + 0 |"), report);
+        // The same training set as a reference list file (another machine's folders, anomalous block first).
+        const train = await readManifest(join(runDir, "features", "train.jsonl"));
+        const ordered = [...train.filter((r) => r.label === "anomalous"), ...train.filter((r) => r.label === "normal")];
+        const listPath = join(dir, "train.list");
+        await Deno.writeTextFile(listPath, ordered.map((r) => `/mnt/elsewhere/feats/${r.id}.npy`).join("\n") + "\n");
+        await Deno.writeTextFile(
+          featuresConfig,
+          JSON.stringify({
+            seeds: [0],
+            real: {
+              source: "features",
+              train: listPath,
+              anomalousCount: ordered.filter((r) => r.label === "anomalous").length,
+              featuresDir: join(runDir, "features"),
+              test: join(runDir, "features", "test.jsonl"),
+              layout: "TD",
+            },
+            train: { variants: ["real-only"], iterations: 4 },
+            evaluate: { bootstrapSamples: 0 },
+          }),
+        );
+        strictEqual(await main([...featureArgs.slice(0, 4), "--run-id", "features-list", "--quiet"]), 0);
+        const listed = await readManifest(join(runs, "pipeline", "features-list", "real", "train.jsonl"));
+        deepStrictEqual(listed.map((r) => [r.id, r.label]), ordered.map((r) => [r.id, r.label]));
       });
     } finally {
       await Deno.remove(dir, { recursive: true });

@@ -15,25 +15,28 @@ Deno.test("runStage() skips a done stage, reruns on changed inputs or missing ou
       await Deno.writeTextFile(join(dir, "out.txt"), "x");
       return { result: { n: runs }, files: [join(dir, "out.txt")] };
     };
-    const first = await runStage(dir, "s", { a: 1 }, body);
+    const first = await runStage(dir, { name: "s", inputs: { a: 1 }, run: body });
     strictEqual(first.skipped, false);
-    const second = await runStage(dir, "s", { a: 1 }, body);
+    const second = await runStage(dir, { name: "s", inputs: { a: 1 }, run: body });
     strictEqual(second.skipped, true);
     deepStrictEqual(second.result, { n: 1 });
     strictEqual(runs, 1);
-    const changed = await runStage(dir, "s", { a: 2 }, body);
+    const changed = await runStage(dir, { name: "s", inputs: { a: 2 }, run: body });
     strictEqual(changed.skipped, false);
     strictEqual(changed.record.executions, 2);
     await Deno.remove(join(dir, "out.txt"));
-    const missing = await runStage(dir, "s", { a: 2 }, body);
+    const missing = await runStage(dir, { name: "s", inputs: { a: 2 }, run: body });
     strictEqual(missing.skipped, false);
     strictEqual(runs, 3);
     // An injected fault: the body ran, no new record is written, the error names the stage.
-    await rejects(runStage(dir, "s", { a: 3 }, body, { failStage: "s" }), /stage s failed: .*fault was injected/);
+    await rejects(
+      runStage(dir, { name: "s", inputs: { a: 3 }, run: body }, { failStage: "s" }),
+      /stage s failed: .*fault was injected/,
+    );
     strictEqual((await readStageRecord(dir, "s"))?.hash, missing.record.hash);
     // A failing body.
     await rejects(
-      runStage(dir, "t", {}, () => Promise.reject(new RangeError("boom"))),
+      runStage(dir, { name: "t", inputs: {}, run: () => Promise.reject(new RangeError("boom")) }),
       (error: unknown) =>
         error instanceof Error && /stage t failed: boom/.test(error.message) && error.cause instanceof RangeError,
     );

@@ -62,6 +62,24 @@ Deno.test("decodeFrames() stops ffmpeg when the consumer breaks early", async ()
   strictEqual(n, 3);
 });
 
+Deno.test("probeVideo() and decodeFrames() follow rotation metadata (portrait phone footage)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const base = `${dir}/base.mp4`;
+    const rotated = `${dir}/rotated.mp4`;
+    const ffmpeg = (args: string[]) =>
+      new Deno.Command("ffmpeg", { args: ["-v", "error", "-y", ...args], stdout: "null", stderr: "null" }).output();
+    await ffmpeg(["-f", "lavfi", "-i", "testsrc=size=96x64:rate=10", "-frames:v", "3", "-pix_fmt", "yuv420p", base]);
+    await ffmpeg(["-i", base, "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated]);
+    const probe = await probeVideo(rotated);
+    deepStrictEqual([probe.width, probe.height, probe.rotation % 180], [64, 96, 90]);
+    const frames = await collect(decodeFrames(rotated, { probe }));
+    deepStrictEqual(frames.map((f) => [f.width, f.height]), [[64, 96], [64, 96], [64, 96]]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("segmentClips() drops or pads the tail", async (t) => {
   async function* numbers(n: number) {
     for (let i = 0; i < n; i++) yield i;

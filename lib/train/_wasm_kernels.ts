@@ -1,0 +1,112 @@
+/**
+ * Faster replacements for three kernels of `@tensorflow/tfjs-backend-wasm` 4.22, registered when the wasm backend
+ * is activated:
+ * - `Identity` copies its input; the engine clones (Identity) every tensor it saves for the backward pass. The
+ *   replacement shares the buffer and increments its reference count, as the cpu backend does (tensors are
+ *   immutable and every wasm kernel writes a fresh output).
+ * - `Slice` (and `SplitV`, which calls it) first copies the *whole* input out of the heap (`readSync`) for every
+ *   slice. The replacements read through a heap view and copy only the selected contiguous runs.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+
+interface WasmBackendLike {
+  incRef(dataId: unknown): void;
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+function sliceInto(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  // Views only after makeOutput: allocation may grow (and detach) the heap.
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  const shape = x.shape;
+  const rank = shape.length;
+  if (dst.length === 0) return out;
+  const strides = new Array<number>(rank).fill(1);
+  for (let i = rank - 2; i >= 0; i--) strides[i] = strides[i + 1] * shape[i + 1];
+  // Innermost axis k such that every axis after it is taken whole: the run [k …] is contiguous.
+  let k = rank - 1;
+  while (k > 0 && begin[k] === 0 && size[k] === shape[k]) k--;
+  const run = size[k] * strides[k];
+  if (k === 0) {
+    dst.set(src.subarray(begin[0] * strides[0], begin[0] * strides[0] + run));
+    return out;
+  }
+  const index = begin.slice(0, k);
+  let offset = 0;
+  for (;;) {
+    let base = begin[k] * strides[k];
+    for (let i = 0; i < k; i++) base += index[i] * strides[i];
+    dst.set(src.subarray(base, base + run), offset);
+    offset += run;
+    let axis = k - 1;
+    while (axis >= 0) {
+      index[axis]++;
+      if (index[axis] < begin[axis] + size[axis]) break;
+      index[axis] = begin[axis];
+      axis--;
+    }
+    if (axis < 0) break;
+  }
+  return out;
+}
+
+let installed = false;
+
+/** Register the replacements for the `wasm` backend (idempotent). */
+export function installWasmKernels(): void {
+  if (installed) return;
+  const backendName = "wasm";
+  const original = tf.getKernel("Slice", backendName);
+  tf.unregisterKernel("Identity", backendName);
+  tf.registerKernel({
+    kernelName: "Identity",
+    backendName,
+    kernelFunc: ({ inputs, backend }) => {
+      const x = inputs.x as tf.TensorInfo;
+      (backend as unknown as WasmBackendLike).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
+  tf.unregisterKernel("Slice", backendName);
+  tf.registerKernel({
+    kernelName: "Slice",
+    backendName,
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      if (x.dtype === "string" && original) return original.kernelFunc(args);
+      const [begin, size] = tf.slice_util.parseSliceParams(
+        x as unknown as tf.Tensor,
+        args.attrs!.begin as number[],
+        args.attrs!.size as number[],
+      );
+      return sliceInto(args.backend as unknown as WasmBackendLike, x, begin, size);
+    },
+  });
+  tf.unregisterKernel("SplitV", backendName);
+  tf.registerKernel({
+    kernelName: "SplitV",
+    backendName,
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const x = inputs.x as tf.TensorInfo;
+      const axis = tf.util.parseAxisParam(attrs!.axis as number, x.shape)[0];
+      const sizes = tf.backend_util.prepareSplitSize(
+        x as unknown as tf.Tensor,
+        attrs!.numOrSizeSplits as number[] | number,
+        axis,
+      );
+      const begin = new Array<number>(x.shape.length).fill(0);
+      return sizes.map((s) => {
+        const size = [...x.shape];
+        size[axis] = s;
+        const piece = sliceInto(backend as unknown as WasmBackendLike, x, [...begin], size);
+        begin[axis] += s;
+        return piece;
+      });
+    },
+  });
+  installed = true;
+}

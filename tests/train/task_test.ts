@@ -1,0 +1,46 @@
+import { ok, strictEqual } from "@std/assert";
+import { join } from "node:path";
+import { writeManifest } from "../../lib/io/manifest.ts";
+import { main } from "../../tasks/train.ts";
+import { writeSyntheticSet } from "./_synthetic.ts";
+
+Deno.test("tasks/train.ts main() trains, scores and evaluates from manifests; rejects bad flags", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "train-task-" });
+  const log = console.log;
+  console.log = () => {};
+  try {
+    await writeManifest(join(dir, "train.jsonl"), await writeSyntheticSet(dir, { prefix: "tr", normal: 4, anomalous: 4, synthetic: 1 }));
+    await writeManifest(join(dir, "test.jsonl"), await writeSyntheticSet(dir, { prefix: "te", seed: 2, normal: 3, anomalous: 3 }));
+    const base = ["--train", join(dir, "train.jsonl"), "--test", join(dir, "test.jsonl"), "--backend", "wasm", "--batch-size", "2", "--segments", "8", "--bootstrap", "0"];
+    await t.step("a run writes config.json, metrics.json and scores", async () => {
+      const out = join(dir, "run");
+      strictEqual(await main([...base, "--preset", "mil", "--iterations", "3", "--out", out]), 0);
+      const metrics = JSON.parse(await Deno.readTextFile(join(out, "metrics.json")));
+      ok(metrics.protocol.modelSelection.startsWith("last"));
+      ok((await Deno.stat(join(out, "scores", "te0.npy"))).isFile);
+      const config = JSON.parse(await Deno.readTextFile(join(out, "config.json")));
+      strictEqual(config.backend.name, "wasm");
+    });
+    await t.step("--seeds writes one folder per seed and summary.json", async () => {
+      const out = join(dir, "seeds");
+      strictEqual(await main([...base, "--preset", "mil", "--iterations", "2", "--seeds", "0,1", "--out", out]), 0);
+      ok((await Deno.stat(join(out, "summary.json"))).isFile);
+      ok((await Deno.stat(join(out, "seed-1", "metrics.json"))).isFile);
+    });
+    await t.step("unknown flags and bad values fail", async () => {
+      const errors: string[] = [];
+      const error = console.error;
+      console.error = (s: string) => errors.push(s);
+      try {
+        ok(await main([...base, "--nope"]) !== 0);
+        ok(await main([...base, "--crops", "middle"]) !== 0);
+        ok(await main([...base, "--ssls", "sometimes"]) !== 0);
+      } finally {
+        console.error = error;
+      }
+    });
+  } finally {
+    console.log = log;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
