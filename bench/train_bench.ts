@@ -99,7 +99,9 @@ async function runChild(config: Config): Promise<Measurement> {
   const vision = random.fillUniform(new Float32Array(videos * config.crops * SEGMENTS * D), -1, 1);
   const text = textDim > 0 ? random.fillUniform(new Float32Array(videos * SEGMENTS * textDim), -1, 1) : undefined;
   const sources = new Float32Array(videos).map((_, i) => (i % 8 === 0 ? 1 : 0));
-  const bank = textDim > 0 ? tf.tensor(random.fillUniform(new Float32Array(26 * textDim), -1, 1), [26, textDim]) : undefined;
+  const bank = textDim > 0
+    ? tf.tensor(random.fillUniform(new Float32Array(26 * textDim), -1, 1), [26, textDim])
+    : undefined;
   const context = {
     detector,
     optimizer,
@@ -234,12 +236,18 @@ print(json.dumps({"ms": times, "peakRssMiB": resource.getrusage(resource.RUSAGE_
 `;
 
 async function runProcess(cmd: string, args: string[]): Promise<Measurement> {
-  const output = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", env: { XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp" } }).output();
+  const output = await new Deno.Command(cmd, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    env: { XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp" },
+  }).output();
   const text = new TextDecoder().decode(output.stdout).trim().split("\n").at(-1) ?? "";
   try {
     return JSON.parse(text) as Measurement;
   } catch {
-    const err = new TextDecoder().decode(output.stderr).split("\n").filter((l) => l && !l.includes("XDG_RUNTIME_DIR")).slice(-2).join(" ");
+    const err = new TextDecoder().decode(output.stderr).split("\n").filter((l) => l && !l.includes("XDG_RUNTIME_DIR"))
+      .slice(-2).join(" ");
     return { ms: [], peakRssMiB: 0, error: (err || text || `exit ${output.code}`).slice(0, 160) };
   }
 }
@@ -269,7 +277,11 @@ async function main(): Promise<void> {
     try {
       result = await runChild(config);
     } catch (error) {
-      result = { ms: [], peakRssMiB: vmHwmMiB(), error: String(error instanceof Error ? error.message : error).slice(0, 160) };
+      result = {
+        ms: [],
+        peakRssMiB: vmHwmMiB(),
+        error: String(error instanceof Error ? error.message : error).slice(0, 160),
+      };
     }
     console.log(JSON.stringify(result));
     Deno.exit(0);
@@ -280,7 +292,9 @@ async function main(): Promise<void> {
   const cropList = values.crops!.split(",").map(Number);
   const backends = values.backends!.split(",");
   const steps = Number(values.steps);
-  const hasTorch = (await new Deno.Command("/usr/bin/python3", { args: ["-c", "import torch"], stdout: "null", stderr: "null" }).output().catch(() => ({ success: false }))).success;
+  const hasTorch =
+    (await new Deno.Command("/usr/bin/python3", { args: ["-c", "import torch"], stdout: "null", stderr: "null" })
+      .output().catch(() => ({ success: false }))).success;
   const script = await Deno.makeTempFile({ suffix: ".py" });
   await Deno.writeTextFile(script, PYTORCH);
   const rows: string[][] = [];
@@ -304,7 +318,9 @@ async function main(): Promise<void> {
       .filter(Number.isFinite);
     return ratios.length && Number.isFinite(milHere) ? milHere * ratios[0] : undefined;
   };
-  console.log(`train step benchmark: B=${B}+${B}, D=${D}, segments ${SEGMENTS}, Adam + L2 (1 crop: median of ${steps} steps after 1 warm-up; 10 crops: 1 step)`);
+  console.log(
+    `train step benchmark: B=${B}+${B}, D=${D}, segments ${SEGMENTS}, Adam + L2 (1 crop: median of ${steps} steps after 1 warm-up; 10 crops: 1 step)`,
+  );
   for (const crops of cropList) {
     for (const preset of presets) {
       const flops = stepFlops(preset, crops);
@@ -320,13 +336,23 @@ async function main(): Promise<void> {
           continue;
         }
         const m = backend === "pytorch-2t"
-          ? await runProcess("/usr/bin/python3", [script, JSON.stringify({ preset, crops, steps: stepsHere, warmup: crops === 1 })])
+          ? await runProcess("/usr/bin/python3", [
+            script,
+            JSON.stringify({ preset, crops, steps: stepsHere, warmup: crops === 1 }),
+          ])
           : await runProcess(Deno.execPath(), [
             "run",
             "-A",
             new URL(import.meta.url).pathname,
             "--child",
-            JSON.stringify({ preset, crops, backend, steps: stepsHere, warmup: crops === 1, wasmThreads: Number(values["wasm-threads"]) }),
+            JSON.stringify({
+              preset,
+              crops,
+              backend,
+              steps: stepsHere,
+              warmup: crops === 1,
+              wasmThreads: Number(values["wasm-threads"]),
+            }),
           ]);
         runs.push([backend, m]);
         if (!m.error) measured.set(`${preset}/${crops}/${backend}`, median(m.ms));
@@ -353,7 +379,11 @@ async function main(): Promise<void> {
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join("  ");
   console.log(line(header));
   for (const r of rows) console.log(line(r));
-  console.log(`analytical GFLOP per step: ${presets.flatMap((p) => cropList.map((c) => `${p}/${c}c ${(stepFlops(p, c) / 1e9).toFixed(1)}`)).join(", ")}`);
+  console.log(
+    `analytical GFLOP per step: ${
+      presets.flatMap((p) => cropList.map((c) => `${p}/${c}c ${(stepFlops(p, c) / 1e9).toFixed(1)}`)).join(", ")
+    }`,
+  );
   if (skipped.length) console.log(`skipped (time budget ${values["budget-s"]} s): ${skipped.join("; ")}`);
   console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }

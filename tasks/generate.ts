@@ -95,6 +95,9 @@ export function main(args: string[]): Promise<number> {
     for (const label of labels) enumFlag({ labels: label }, "labels", ["anomalous", "normal"] as const);
     const path = resolve(values.descriptions);
     const pairs = await readJsonLines<PromptPair>(path);
+    if (pairs.length === 0) {
+      throw new RangeError(`Cannot generate videos as the descriptions file holds no pairs: current value is ${path}`);
+    }
     pairs.forEach((pair, i) => assertPromptPair(pair, `${path}:${i + 1}`));
     const keyEnv = KEY_ENV[backend];
     const apiKey = keyEnv ? Deno.env.get(keyEnv) ?? "" : "";

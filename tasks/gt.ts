@@ -26,18 +26,12 @@
 import { basename, resolve } from "node:path";
 import { enumFlag, type FlagSpec, numberFlag, parseFlags, runMain } from "../lib/cli/flags.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../lib/io/atomic.ts";
-import { FEATURE_LAYOUTS, featureClips, type FeatureLayout, parseFeatureLayout } from "../lib/io/features.ts";
+import { FEATURE_LAYOUTS, parseFeatureLayout } from "../lib/io/features.ts";
 import { sha256Hex } from "../lib/io/hash.ts";
 import { parseManifestText, type VideoRecord, writeManifest } from "../lib/io/manifest.ts";
-import { encodeNpy, readNpyHeader } from "../lib/io/npy.ts";
-import {
-  ANNOTATION_FORMATS,
-  type AnnotationFormat,
-  mergeFrameCounts,
-  readAnnotations,
-  type VideoAnnotation,
-  videoId,
-} from "../lib/gt/annotations.ts";
+import { encodeNpy } from "../lib/io/npy.ts";
+import { ANNOTATION_FORMATS, type AnnotationFormat, mergeFrameCounts, readAnnotations } from "../lib/gt/annotations.ts";
+import { clipCountsFromFeatures, readClipCounts, readOrderList } from "../lib/gt/inputs.ts";
 import {
   buildFrameLabels,
   type FrameLabelOptions,
@@ -98,64 +92,6 @@ function stringFlag(values: Record<string, unknown>, name: string): string | und
   return typeof v === "string" ? v : undefined;
 }
 
-async function readOrderList(path: string, suffix: string): Promise<string[]> {
-  const text = await Deno.readTextFile(path);
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "").map((line) => {
-    const name = line.split(/[\\/]/).pop() as string;
-    return name.endsWith(suffix) && name.length > suffix.length ? name.slice(0, -suffix.length) : videoId(name);
-  });
-}
-
-async function readClipCounts(path: string): Promise<Record<string, number>> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await Deno.readTextFile(path));
-  } catch (error) {
-    throw new SyntaxError(`Cannot parse ${path} as JSON: current value is ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new TypeError(
-      `Cannot read clip counts from ${path} as it must be a JSON object {id: clips}: current value is ${typeof raw}`,
-    );
-  }
-  return raw as Record<string, number>;
-}
-
-async function clipCountsFromFeatures(
-  videos: VideoAnnotation[],
-  dir: string,
-  suffix: string,
-  layout: FeatureLayout,
-): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  const missing: string[] = [];
-  for (const v of videos) {
-    const path = resolve(dir, `${v.id}${suffix}`);
-    try {
-      const { shape } = await readNpyHeader(path);
-      out[v.id] = featureClips({ data: new Float32Array(0), shape, layout });
-      if (shape.length !== (layout === "TD" ? 2 : 3)) {
-        throw new TypeError(
-          `Cannot read clip count of ${path} as layout ${layout} does not fit: current value is [${shape}]`,
-        );
-      }
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) missing.push(path);
-      else throw error;
-    }
-  }
-  if (missing.length > 0) {
-    throw new Deno.errors.NotFound(
-      `Cannot read clip counts as ${missing.length} feature file(s) do not exist: current value is\n  ${
-        missing.join("\n  ")
-      }`,
-    );
-  }
-  return out;
-}
-
 /** Entry point: returns the exit code. */
 export function main(args: string[]): Promise<number> {
   return runMain(async () => {
@@ -189,6 +125,11 @@ export function main(args: string[]): Promise<number> {
     const featureSuffix = stringFlag(values, "feature-suffix") ?? ".npy";
 
     const set = await readAnnotations(annotationsPath, format);
+    if (set.videos.length === 0) {
+      throw new RangeError(
+        `Cannot build ground truth as the annotations list no video: current value is ${annotationsPath}`,
+      );
+    }
     let videos = set.videos;
     const countsPath = stringFlag(values, "frame-counts");
     if (countsPath !== undefined) videos = mergeFrameCounts(videos, (await readAnnotations(countsPath)).videos);
@@ -214,7 +155,7 @@ export function main(args: string[]): Promise<number> {
             "Cannot read clip counts from features as --layout is required: current value is missing",
           );
         }
-        labelOptions.clips = await clipCountsFromFeatures(videos, featuresDir, featureSuffix, layout);
+        labelOptions.clips = await clipCountsFromFeatures(videos, { dir: featuresDir, suffix: featureSuffix, layout });
       } else {
         throw new TypeError(
           "Cannot use --length clips as it needs --clip-counts <file.json> or --clips-from-features: current value is missing",

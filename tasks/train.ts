@@ -67,7 +67,11 @@ const SPEC: FlagSpec = {
   "val-fraction": { type: "string", default: "0.2", description: "held-out share per label/source for --select val" },
   "frames-per-clip": { type: "string", default: "16", description: "frames per clip score" },
   "interval-end": { type: "string", default: "inclusive", description: "test interval ends: inclusive, exclusive" },
-  alignment: { type: "string", default: "cut-or-pad-labels", description: `score/label alignment: ${ALIGNMENT_POLICIES.join(", ")}` },
+  alignment: {
+    type: "string",
+    default: "cut-or-pad-labels",
+    description: `score/label alignment: ${ALIGNMENT_POLICIES.join(", ")}`,
+  },
   bootstrap: { type: "string", default: "1000", description: "bootstrap resamples of the AUC CI (0 = off)" },
   resume: { type: "string", description: "checkpoint folder to resume from (exact resume)" },
   "top-k": { type: "string", description: "clips in the top-k mean (preset: 3)" },
@@ -86,7 +90,9 @@ function parseCrops(value: string): CropMode {
   if (value === "all" || value === "mean") return value;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) {
-    throw new RangeError(`Cannot use --crops as it must be all, mean or a crop index: current value is ${JSON.stringify(value)}`);
+    throw new RangeError(
+      `Cannot use --crops as it must be all, mean or a crop index: current value is ${JSON.stringify(value)}`,
+    );
   }
   return n;
 }
@@ -95,7 +101,9 @@ function parseSeeds(value: string): number[] {
   return value.split(",").map((s) => {
     const n = Number(s.trim());
     if (s.trim() === "" || !Number.isInteger(n)) {
-      throw new RangeError(`Cannot use --seeds as it must be comma-separated integers: current value is ${JSON.stringify(value)}`);
+      throw new RangeError(
+        `Cannot use --seeds as it must be comma-separated integers: current value is ${JSON.stringify(value)}`,
+      );
     }
     return n;
   });
@@ -109,9 +117,14 @@ export function main(args: string[]): Promise<number> {
       console.log(usage);
       return 0;
     }
-    if (typeof values.train !== "string") throw new TypeError("Cannot train as --train is required: current value is undefined");
-    if (typeof values.test !== "string") throw new TypeError("Cannot train as --test is required: current value is undefined");
-    const num = (name: string, o: { integer?: boolean; min?: number; max?: number } = {}) => numberFlag(values, name, o);
+    if (typeof values.train !== "string") {
+      throw new TypeError("Cannot train as --train is required: current value is undefined");
+    }
+    if (typeof values.test !== "string") {
+      throw new TypeError("Cannot train as --test is required: current value is undefined");
+    }
+    const num = (name: string, o: { integer?: boolean; min?: number; max?: number } = {}) =>
+      numberFlag(values, name, o);
     const loss: Partial<LossOptions> = {};
     const lossFlags: [string, keyof LossOptions][] = [
       ["bce-weight", "bceWeight"],
@@ -132,7 +145,11 @@ export function main(args: string[]): Promise<number> {
     if (typeof values["prompt-bank"] === "string") {
       const array = await readNpy(values["prompt-bank"]);
       if (array.shape.length !== 2 || (array.dtype !== "float32" && array.dtype !== "float64")) {
-        throw new TypeError(`Cannot use --prompt-bank ${values["prompt-bank"]} as it must be a float [P, D] array: current value is ${array.dtype} [${array.shape}]`);
+        throw new TypeError(
+          `Cannot use --prompt-bank ${
+            values["prompt-bank"]
+          } as it must be a float [P, D] array: current value is ${array.dtype} [${array.shape}]`,
+        );
       }
       promptBank = { data: Float32Array.from(array.data as Float32Array), shape: [array.shape[0], array.shape[1]] };
     }
@@ -191,7 +208,11 @@ export function main(args: string[]): Promise<number> {
       bar?.done();
       for (const key of ["auc", "ap", "aucAnomalous"]) {
         const s = summary.statistics[key];
-        if (s) console.log(`${key}: ${s.mean.toFixed(4)} ± ${s.std.toFixed(4)} over seeds ${seeds.join(",")} [${summary.selection}]`);
+        if (s) {
+          console.log(
+            `${key}: ${s.mean.toFixed(4)} ± ${s.std.toFixed(4)} over seeds ${seeds.join(",")} [${summary.selection}]`,
+          );
+        }
       }
       console.log(`wrote ${out}/summary.json`);
       return 0;
@@ -200,7 +221,11 @@ export function main(args: string[]): Promise<number> {
     bar?.done();
     try {
       if (result.metrics) {
-        console.log(`AUC ${result.metrics.auc.toFixed(4)}  AP ${result.metrics.ap.toFixed(4)}  [${result.selection.label}] on ${result.backend.name}`);
+        console.log(
+          `AUC ${result.metrics.auc.toFixed(4)}  AP ${
+            result.metrics.ap.toFixed(4)
+          }  [${result.selection.label}] on ${result.backend.name}`,
+        );
       }
       console.log(`wrote ${out}`);
     } finally {

@@ -1,6 +1,7 @@
 /**
  * Ground truth: annotation parsers (official UCF-Crime, frame-count variant, JSON intervals), frame-label builders
- * with explicit policies and presets that reproduce the public UCF-Crime builds, and test-split manifests.
+ * with explicit policies and presets that reproduce the public UCF-Crime builds, their side inputs (order lists, clip
+ * counts), and test-split manifests.
  *
  * @module
  */
@@ -40,6 +41,7 @@ export {
   resolveOrder,
   videoLabelLength,
 } from "./labels.ts";
+export { clipCountsFromFeatures, readClipCounts, readOrderList } from "./inputs.ts";
 export {
   annotationsFromManifest,
   buildTestManifest,

@@ -238,6 +238,9 @@ export async function runPipeline(
         }
         await writeManifest(join(realDir, "train.jsonl"), train);
         await writeManifest(join(realDir, "test.jsonl"), test);
+        // Every listed file must exist (all missing ones named at once), before any later stage runs.
+        await readManifest(join(realDir, "train.jsonl"));
+        await readManifest(join(realDir, "test.jsonl"));
       }
       const count = (rs: VideoRecord[], label: string) => rs.filter((r) => r.label === label).length;
       return {

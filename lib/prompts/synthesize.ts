@@ -184,6 +184,11 @@ export async function synthesizePrompts(options: SynthesizePromptsOptions = {}):
   checkInteger("seed", o.seed, 0);
   checkInteger("concurrency", o.concurrency, 1);
   checkInteger("candidateFactor", o.candidateFactor, 1);
+  if (!(o.minChars <= o.maxChars)) {
+    throw new RangeError(
+      `Cannot synthesize prompts as maxChars must be at least minChars (${o.minChars}): current value is ${o.maxChars}`,
+    );
+  }
   if (!PROMPT_BACKENDS.includes(o.backend)) {
     throw new RangeError(
       `Cannot synthesize prompts as backend must be one of ${

@@ -231,9 +231,16 @@ export class Detector {
       ...o.dilations.map((_, i) => this.#p(`${prefix}.conv${i + 1}.weight`)),
       this.#p(`${prefix}.conv4.weight`),
     ], 1);
-    const taps = tf.split(tf.reshape(tf.matMul(tf.reshape(x, [rows, d]), w), [n, t, w.shape[1]!]), 3 * o.dilations.length + 1, 2);
+    const taps = tf.split(
+      tf.reshape(tf.matMul(tf.reshape(x, [rows, d]), w), [n, t, w.shape[1]!]),
+      3 * o.dilations.length + 1,
+      2,
+    );
     const branches = o.dilations.map((dil, i) => {
-      const y = tf.add(this.#shiftSum(taps[3 * i], taps[3 * i + 1], taps[3 * i + 2], dil), this.#p(`${prefix}.conv${i + 1}.bias`));
+      const y = tf.add(
+        this.#shiftSum(taps[3 * i], taps[3 * i + 1], taps[3 * i + 2], dil),
+        this.#p(`${prefix}.conv${i + 1}.bias`),
+      );
       return this.#batchNorm(`${prefix}.bn${i + 1}`, tf.relu(y), training);
     });
     const z = tf.relu(taps[3 * o.dilations.length]);

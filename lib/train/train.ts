@@ -35,7 +35,7 @@ import {
 import type { LossOptions } from "./loss.ts";
 import { Detector, type DetectorOptions, type DropoutSource } from "./model.ts";
 import { AdamL2 } from "./optimizer.ts";
-import { type TrainStepContext, trainStep } from "./step.ts";
+import { trainStep, type TrainStepContext } from "./step.ts";
 import { DETECTOR_PRESETS, type DetectorPreset, PRESETS } from "./presets.ts";
 import { SeededRandom } from "./random.ts";
 
@@ -440,7 +440,15 @@ export async function trainDetector(
     const adam = new AdamL2({ learningRate: o.learningRate, weightDecay: o.weightDecay });
     try {
       const { loss } = trainStep(
-        { detector: det, optimizer: adam, dropout: new SeededDropout(o.seed), loss: lossOptions, ssls: o.ssls, lambda: o.lambda, lambdaMax: o.lambdaMax },
+        {
+          detector: det,
+          optimizer: adam,
+          dropout: new SeededDropout(o.seed),
+          loss: lossOptions,
+          ssls: o.ssls,
+          lambda: o.lambda,
+          lambdaMax: o.lambdaMax,
+        },
         {
           vision: new Float32Array(2 * pb * shape.crops * o.segments * shape.dim),
           text: textDim > 0 ? new Float32Array(2 * pb * o.segments * textDim) : undefined,

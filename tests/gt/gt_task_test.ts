@@ -152,6 +152,7 @@ Deno.test("deno task gt fails with a clear error on bad flags and inputs", async
     ],
     ["clips without counts", ["-a", JSON_GT, "--length", "clips", "--out", "x.npy"], /--clip-counts/],
     ["positional", ["-a", JSON_GT, "--out", "x.npy", "extra"], /no positional arguments/],
+    ["empty annotations", ["-a", "/dev/null", "--out", "/nonexistent/x.npy"], /annotations list no video/],
   ];
   for (const [name, args, pattern] of cases) {
     await t.step(name, async () => {

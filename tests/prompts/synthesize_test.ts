@@ -46,6 +46,14 @@ Deno.test("synthesizePrompts() removes and counts near-duplicates", async () => 
   ok(loose.duplicatesRemoved <= strict.duplicatesRemoved);
 });
 
+Deno.test("synthesizePrompts() rejects maxChars below minChars before sampling", async () => {
+  await rejects(synthesizePrompts({ count: 1, maxChars: 5, minChars: 20 }), (error: Error) => {
+    ok(error instanceof RangeError);
+    ok(error.message.startsWith("Cannot synthesize prompts as maxChars must be at least minChars"), error.message);
+    return true;
+  });
+});
+
 Deno.test("writePromptPairs() writes JSON Lines and a CSV with the same pairs", async () => {
   await withTempDir(async (dir) => {
     const { pairs } = await synthesizePrompts({ count: 3, seed: 2 });

@@ -117,13 +117,18 @@ for (const backend of ["cpu", "wasm"] as const) {
         return tf.sum(tf.mul(out.clipScores, weights)) as tf.Scalar;
       }, [...detector.params.values()]);
       detector.discardBuffers();
-      ok(maxDiff(features!, golden.features.data) < 1e-4, `features differ by ${maxDiff(features!, golden.features.data)}`);
+      ok(
+        maxDiff(features!, golden.features.data) < 1e-4,
+        `features differ by ${maxDiff(features!, golden.features.data)}`,
+      );
       ok(maxDiff(scores!, golden.scores.data) < 1e-5, `scores differ by ${maxDiff(scores!, golden.scores.data)}`);
-      for (const [ours, theirs] of [
-        ["vision.conv1.weight", "c1.0.weight"],
-        ["vision.conv5.weight", "c5.0.weight"],
-        ["vision.nonLocal.theta.weight", "nl.theta.weight"],
-      ]) {
+      for (
+        const [ours, theirs] of [
+          ["vision.conv1.weight", "c1.0.weight"],
+          ["vision.conv5.weight", "c5.0.weight"],
+          ["vision.nonLocal.theta.weight", "nl.theta.weight"],
+        ]
+      ) {
         const g = await grads[detector.params.get(ours)!.name].data();
         const expected = convWeight(golden.grads[theirs]);
         const scale = Math.max(...Array.from(expected, Math.abs));
