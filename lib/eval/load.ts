@@ -65,7 +65,8 @@ export async function loadVideoScores(
       if (entry.isFile && entry.name.endsWith(".npy")) present.add(entry.name.slice(0, -4));
     }
   } catch (error) {
-    throw new Error(`Cannot load video scores as the folder cannot be read: current value is ${scoresDir}`, {
+    const ErrorClass = error instanceof Deno.errors.NotFound ? Deno.errors.NotFound : Error;
+    throw new ErrorClass(`Cannot load video scores as the folder cannot be read: current value is ${scoresDir}`, {
       cause: error,
     });
   }

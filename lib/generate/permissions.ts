@@ -25,8 +25,10 @@ export async function assertNetPermission(url: string, what = "base URL"): Promi
   }
   const status = await Deno.permissions.query({ name: "net", host: parsed.host });
   if (status.state !== "granted") {
+    // Shown without credentials or query: a provider's signed download URL carries its token there.
     throw new Deno.errors.NotCapable(
-      `Cannot connect to ${parsed.host} as the net permission does not allow it: current value is ${url} ` +
+      `Cannot connect to ${parsed.host} as the net permission does not allow it: current value is ` +
+        `${parsed.protocol}//${parsed.host}${parsed.pathname} ` +
         `(add the host to --allow-net in the task's line in deno.json, see docs/synthetic.md)`,
     );
   }

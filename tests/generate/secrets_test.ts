@@ -94,7 +94,7 @@ Deno.test("deno task generate refuses a base URL whose host the net permission d
         "--backend",
         "zhipu",
         "--base-url",
-        "http://127.0.0.2:9/api",
+        `http://127.0.0.2:9/api?signature=${SECRET}`, // a signed URL: its query never reaches the message
         "--out",
         `${dir}/out`,
       ],
