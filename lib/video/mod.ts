@@ -58,3 +58,7 @@ export {
   VIDEO_EXTENSIONS,
 } from "./list.ts";
 export type { ListVideoFolderOptions, Shard } from "./list.ts";
+export { DEFAULT_RENDER_OPTIONS, proceduralFfmpegArgs, renderProceduralVideo } from "./render.ts";
+export type { ProceduralEvent, ProceduralScene, ProceduralShape, RenderOptions } from "./render.ts";
+export { cutAndPlant, cutAndPlantArgs, DEFAULT_CUT_AND_PLANT_OPTIONS, PLANTED_EVENT_KINDS } from "./plant.ts";
+export type { CutAndPlantOptions, PlantedEvent, PlantedEventKind } from "./plant.ts";
