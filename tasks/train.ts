@@ -44,7 +44,6 @@ const SPEC: FlagSpec = {
   preset: { type: "string", default: "rtfm", description: `detector preset: ${DETECTOR_PRESETS.join(", ")}` },
   out: { type: "string", description: "output folder (default runs/train/<timestamp>)" },
   backend: { type: "string", default: "auto", description: `backend: ${TRAIN_BACKENDS.join(", ")}` },
-  "wasm-threads": { type: "string", default: "1", description: "wasm threads (>1: experimental threaded build)" },
   iterations: { type: "string", default: "1000", description: "training iterations (one batch each)" },
   "batch-size": { type: "string", default: "32", description: "videos per class in a batch (B normal + B anomalous)" },
   segments: { type: "string", default: "64", description: "segments per training video (64 GV-VAD/LAP, 32 RTFM)" },
@@ -157,7 +156,6 @@ export function main(args: string[]): Promise<number> {
     const options: Partial<TrainOptions> = {
       preset: enumFlag(values, "preset", DETECTOR_PRESETS),
       backend: enumFlag(values, "backend", TRAIN_BACKENDS),
-      wasmThreads: num("wasm-threads", { integer: true, min: 1, max: 64 }),
       iterations: num("iterations", { integer: true, min: 0 }),
       batchSize: num("batch-size", { integer: true, min: 1 }),
       segments: num("segments", { integer: true, min: 1 }),
