@@ -29,7 +29,7 @@ export const PROFILE_CONFIGS: Readonly<Record<PipelineProfile, PipelineConfigInp
       train: "data/ucf-crime/ucf-clip-train.list",
       anomalousCount: 810,
       featuresDir: "data/ucf-crime/clip-features",
-      // Test manifest with frames and intervals: `deno task gt --annotations ... --test-manifest ...`.
+      // Test manifest with frames and intervals: `deno task gt --annotations ... --manifest-out ...`.
       test: "data/ucf-crime/test-manifest.jsonl",
       layout: "CTD",
     },
