@@ -89,6 +89,8 @@ export {
   type ProgressBarOptions,
   runMain,
   type RunMainOptions,
+  runTask,
+  type TaskDefinition,
 } from "./lib/cli/mod.ts";
 
 // Ground truth: annotations and frame labels
@@ -506,6 +508,7 @@ export {
   activeTrainBackend,
   AdamL2,
   type AdamOptions,
+  autoMicroBatches,
   type BackendChoice,
   BatchSampler,
   type BatchSamplerState,

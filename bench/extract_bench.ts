@@ -11,6 +11,7 @@
 import { join } from "node:path";
 import { createImageEncoder, extractFeatures } from "../lib/encode/mod.ts";
 import { decodeFrames, frameBatches, probeVideo } from "../lib/video/mod.ts";
+import { lavfi } from "../tests/_helpers/videos.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const MODEL = new URL("fixtures/models/tiny_image_encoder.onnx", ROOT).pathname;
@@ -34,29 +35,6 @@ async function measure<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: nu
   } finally {
     clearInterval(timer);
   }
-}
-
-async function generate(path: string, seconds: number): Promise<void> {
-  const { success, stderr } = await new Deno.Command("ffmpeg", {
-    args: [
-      "-v",
-      "error",
-      "-y",
-      "-f",
-      "lavfi",
-      "-i",
-      `testsrc2=size=768x432:rate=25:duration=${seconds}`,
-      "-c:v",
-      "libx264",
-      "-preset",
-      "ultrafast",
-      "-pix_fmt",
-      "yuv420p",
-      path,
-    ],
-    stderr: "piped",
-  }).output();
-  if (!success) throw new Error(new TextDecoder().decode(stderr));
 }
 
 async function decodeOnly(path: string): Promise<number> {
@@ -172,13 +150,13 @@ try {
     try {
       await Deno.stat(join(SHARED, name));
       videos.push({ name, path: join(SHARED, name), repeats: 1 });
-    } catch {
-      // shared clips are optional
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error; // shared clips are optional
     }
   }
   for (const seconds of QUICK ? [30] : [30, 120]) {
     const path = join(tmp, `testsrc2-${seconds}s.mp4`);
-    await generate(path, seconds);
+    await lavfi(path, "testsrc2=size=768x432:rate=25", { frames: 25 * seconds });
     videos.push({ name: `testsrc2 ${seconds}s (generated)`, path, repeats: seconds === 30 ? REPEATS : 1 });
   }
   const encodeRates: number[] = [];

@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import { filterVideos, measureTechnical } from "../lib/filter/mod.ts";
 import type { VideoRecord } from "../lib/io/mod.ts";
+import { lavfi } from "../tests/_helpers/videos.ts";
 
 const COUNT = Number(Deno.args[0] ?? 8);
 const IMAGE_MODEL = new URL("../fixtures/models/tiny_image_encoder.onnx", import.meta.url).pathname;
@@ -43,27 +44,11 @@ try {
   const records: VideoRecord[] = [];
   for (let i = 0; i < COUNT; i++) {
     const path = join(dir, `clip-${i}.mp4`);
-    const src = `${sources[i % sources.length]}=s=720x480:r=8`;
-    await run("ffmpeg", [
-      "-v",
-      "error",
-      "-y",
-      "-f",
-      "lavfi",
-      "-i",
-      src,
-      "-vf",
-      `hue=h=${i * 37}`,
-      "-frames:v",
-      "49",
-      "-c:v",
-      "libx264",
-      "-preset",
-      "veryfast",
-      "-pix_fmt",
-      "yuv420p",
-      path,
-    ]);
+    await lavfi(path, `${sources[i % sources.length]}=s=720x480:r=8`, {
+      frames: 49,
+      filter: `hue=h=${i * 37}`,
+      preset: "veryfast",
+    });
     records.push({
       id: `clip-${i}`,
       path,

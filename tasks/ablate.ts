@@ -18,7 +18,7 @@
  * ```
  * @module
  */
-import { enumFlag, type FlagSpec, numberFlag, parseFlags, runMain } from "../lib/cli/mod.ts";
+import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/mod.ts";
 import { createRunDir, readManifest, type VideoRecord, writeRunConfig } from "../lib/io/mod.ts";
 import { DETECTOR_PRESETS, SELECT_POLICIES, TRAIN_BACKENDS } from "../lib/train/mod.ts";
 import {
@@ -60,8 +60,9 @@ function numberList(text: string, name: string, integer: boolean): number[] {
   return text.split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
     const v = Number(s);
     if (!Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-      throw new TypeError(
-        `Cannot parse --${name} as it must be a comma-separated list of numbers: current value is ${s}`,
+      throw new RangeError(
+        `Cannot parse --${name} as it must be a comma-separated list of ${integer ? "integers" : "numbers"}: ` +
+          `current value is ${s}`,
       );
     }
     return v;
@@ -69,78 +70,78 @@ function numberList(text: string, name: string, integer: boolean): number[] {
 }
 
 /** Entry point; returns the exit code. */
-export async function main(args: string[]): Promise<number> {
-  return await runMain(async () => {
-    const { values, help, usage } = parseFlags(args, SPEC, USAGE);
-    if (help) {
-      console.log(usage);
-      return 0;
-    }
-    const tables = (values.tables as string).split(",").map((t) => t.trim()) as AblationTable[];
-    for (const t of tables) enumFlag({ tables: t }, "tables", ABLATION_TABLES);
-    const lambdas = numberList(values.lambdas as string, "lambdas", false);
-    const learnable = values["no-learnable"] !== true;
-    const lambda = numberFlag(values, "lambda", { min: 0 })!;
-    if (values["list-rows"]) {
-      for (const r of ablationRows({ tables, lambdas, learnable, lambda })) {
-        console.log(`${r.id.padEnd(32)} ${r.label}`);
+export function main(args: string[]): Promise<number> {
+  return runTask(args, {
+    flags: SPEC,
+    usage: USAGE,
+    print: console.log,
+    run: async ({ values }) => {
+      const tables = (values.tables as string).split(",").map((t) => t.trim()) as AblationTable[];
+      for (const t of tables) enumFlag({ tables: t }, "tables", ABLATION_TABLES);
+      const lambdas = numberList(values.lambdas as string, "lambdas", false);
+      const learnable = values["no-learnable"] !== true;
+      const lambda = numberFlag(values, "lambda", { min: 0 })!;
+      if (values["list-rows"]) {
+        for (const r of ablationRows({ tables, lambdas, learnable, lambda })) {
+          console.log(`${r.id.padEnd(32)} ${r.label}`);
+        }
+        return 0;
       }
+      const trainPaths = (values.train as string[] | undefined) ?? [];
+      if (trainPaths.length === 0 || typeof values.test !== "string") {
+        throw new TypeError(
+          `Cannot run the ablation as --train and --test are required: current value is missing (${USAGE})`,
+        );
+      }
+      const train: VideoRecord[] = [];
+      for (const p of trainPaths) train.push(...await readManifest(p));
+      const test = await readManifest(values.test);
+      const keptIds = typeof values.filtered === "string"
+        ? (await readManifest(values.filtered)).map((r) => r.id)
+        : undefined;
+      const crops: "all" | "mean" | number = values.crops === "all" || values.crops === "mean"
+        ? values.crops
+        : numberFlag(values, "crops", { integer: true, min: 0 })!;
+      const out = typeof values.out === "string" ? values.out : await createRunDir("runs", "ablate");
+      await Deno.mkdir(out, { recursive: true });
+      const options = {
+        outDir: out,
+        tables,
+        seeds: numberList(values.seeds as string, "seeds", true),
+        lambdas,
+        learnable,
+        lambda,
+        keptIds,
+        rows: typeof values.rows === "string" ? values.rows.split(",").map((r) => r.trim()) : undefined,
+        preset: enumFlag(values, "preset", DETECTOR_PRESETS)!,
+        backend: enumFlag(values, "backend", TRAIN_BACKENDS)!,
+        iterations: numberFlag(values, "iterations", { integer: true, min: 1 })!,
+        batchSize: numberFlag(values, "batch-size", { integer: true, min: 1 })!,
+        segments: numberFlag(values, "segments", { integer: true, min: 1 })!,
+        crops,
+        select: enumFlag(values, "select", SELECT_POLICIES)!,
+      };
+      await writeRunConfig(out, {
+        task: "ablate",
+        train: trainPaths,
+        test: values.test,
+        filtered: values.filtered ?? null,
+        options,
+      });
+      const rows = options.rows?.length ?? ablationRows(options).length;
+      console.log(`ablate: ${rows} rows × ${options.seeds.length} seeds into ${out}`);
+      const result = await runAblation(train, test, {
+        ...options,
+        onEvent: (e) => {
+          if (e.type === "cell") {
+            console.log(`  ${e.row} seed ${e.seed}: AUC ${e.auc === null ? "n/a" : e.auc.toFixed(4)}`);
+          } else if (e.type === "skip") console.log(`  ${e.stage}: done, skipped`);
+        },
+      });
+      console.log("\n" + await Deno.readTextFile(result.files.markdown));
+      console.log(`wrote ${result.files.markdown} and ${result.files.json}`);
       return 0;
-    }
-    const trainPaths = (values.train as string[] | undefined) ?? [];
-    if (trainPaths.length === 0 || typeof values.test !== "string") {
-      throw new TypeError(
-        `Cannot run the ablation as --train and --test are required: current value is missing (${USAGE})`,
-      );
-    }
-    const train: VideoRecord[] = [];
-    for (const p of trainPaths) train.push(...await readManifest(p));
-    const test = await readManifest(values.test);
-    const keptIds = typeof values.filtered === "string"
-      ? (await readManifest(values.filtered)).map((r) => r.id)
-      : undefined;
-    const crops: "all" | "mean" | number = values.crops === "all" || values.crops === "mean"
-      ? values.crops
-      : numberFlag(values, "crops", { integer: true, min: 0 })!;
-    const out = typeof values.out === "string" ? values.out : await createRunDir("runs", "ablate");
-    await Deno.mkdir(out, { recursive: true });
-    const options = {
-      outDir: out,
-      tables,
-      seeds: numberList(values.seeds as string, "seeds", true),
-      lambdas,
-      learnable,
-      lambda,
-      keptIds,
-      rows: typeof values.rows === "string" ? values.rows.split(",").map((r) => r.trim()) : undefined,
-      preset: enumFlag(values, "preset", DETECTOR_PRESETS)!,
-      backend: enumFlag(values, "backend", TRAIN_BACKENDS)!,
-      iterations: numberFlag(values, "iterations", { integer: true, min: 1 })!,
-      batchSize: numberFlag(values, "batch-size", { integer: true, min: 1 })!,
-      segments: numberFlag(values, "segments", { integer: true, min: 1 })!,
-      crops,
-      select: enumFlag(values, "select", SELECT_POLICIES)!,
-    };
-    await writeRunConfig(out, {
-      task: "ablate",
-      train: trainPaths,
-      test: values.test,
-      filtered: values.filtered ?? null,
-      options,
-    });
-    const rows = options.rows?.length ?? ablationRows(options).length;
-    console.log(`ablate: ${rows} rows × ${options.seeds.length} seeds into ${out}`);
-    const result = await runAblation(train, test, {
-      ...options,
-      onEvent: (e) => {
-        if (e.type === "cell") {
-          console.log(`  ${e.row} seed ${e.seed}: AUC ${e.auc === null ? "n/a" : e.auc.toFixed(4)}`);
-        } else if (e.type === "skip") console.log(`  ${e.stage}: done, skipped`);
-      },
-    });
-    console.log("\n" + await Deno.readTextFile(result.files.markdown));
-    console.log(`wrote ${result.files.markdown} and ${result.files.json}`);
-    return 0;
+    },
   });
 }
 

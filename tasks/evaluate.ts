@@ -24,7 +24,7 @@
  */
 
 import { resolve } from "node:path";
-import { enumFlag, type FlagSpec, numberFlag, parseFlags, runMain } from "../lib/cli/flags.ts";
+import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/flags.ts";
 import { readManifest } from "../lib/io/manifest.ts";
 import { readNpy } from "../lib/io/npy.ts";
 import { createRunDir, writeRunConfig } from "../lib/io/run_dir.ts";
@@ -97,82 +97,82 @@ export const EVALUATE_FLAGS: FlagSpec = {
 
 /** Runs the task; returns the exit code. */
 export function main(args: string[]): Promise<number> {
-  return runMain(async () => {
-    const { values, help, usage } = parseFlags(args, EVALUATE_FLAGS, USAGE);
-    if (help) {
-      console.log(usage);
-      return 0;
-    }
-    const pooled = values.gt !== undefined || values.scores !== undefined;
-    const perVideo = values.manifest !== undefined || values["scores-dir"] !== undefined;
-    if (pooled === perVideo) {
-      throw new TypeError(
-        "Cannot evaluate as exactly one mode must be given (--gt with --scores, or --manifest with --scores-dir): " +
-          `current value is ${pooled ? "both" : "neither"}`,
-      );
-    }
-    for (const [a, b] of pooled ? [["gt", "scores"]] : [["manifest", "scores-dir"]]) {
-      if (values[a] === undefined || values[b] === undefined) {
+  return runTask(args, {
+    flags: EVALUATE_FLAGS,
+    usage: USAGE,
+    print: console.log,
+    run: async ({ values }) => {
+      const pooled = values.gt !== undefined || values.scores !== undefined;
+      const perVideo = values.manifest !== undefined || values["scores-dir"] !== undefined;
+      if (pooled === perVideo) {
         throw new TypeError(
-          `Cannot evaluate as --${a} and --${b} go together: current value is only --${values[a] ? a : b}`,
+          "Cannot evaluate as exactly one mode must be given (--gt with --scores, or --manifest with --scores-dir): " +
+            `current value is ${pooled ? "both" : "neither"}`,
         );
       }
-    }
-    const explicitFramesPerClip = numberFlag(values, "frames-per-clip", { integer: true, min: 1 });
-    const options: EvaluateOptions = {
-      threshold: numberFlag(values, "threshold"),
-      alignment: enumFlag(values, "alignment", ALIGNMENT_POLICIES),
-      bootstrapSamples: numberFlag(values, "bootstrap", { integer: true, min: 0 }),
-      seed: numberFlag(values, "seed", { integer: true, min: 0, max: 0xffffffff }),
-    };
-    const maxPlottedVideos = numberFlag(values, "max-plotted-videos", { integer: true, min: 0 });
-    const intervalEnd = enumFlag(values, "interval-end", INTERVAL_ENDS)!;
-    const intervalBase = Number(enumFlag(values, "interval-base", ["0", "1"] as const)!) as 0 | 1;
+      for (const [a, b] of pooled ? [["gt", "scores"]] : [["manifest", "scores-dir"]]) {
+        if (values[a] === undefined || values[b] === undefined) {
+          throw new TypeError(
+            `Cannot evaluate as --${a} and --${b} go together: current value is only --${values[a] ? a : b}`,
+          );
+        }
+      }
+      const explicitFramesPerClip = numberFlag(values, "frames-per-clip", { integer: true, min: 1 });
+      const options: EvaluateOptions = {
+        threshold: numberFlag(values, "threshold"),
+        alignment: enumFlag(values, "alignment", ALIGNMENT_POLICIES),
+        bootstrapSamples: numberFlag(values, "bootstrap", { integer: true, min: 0 }),
+        seed: numberFlag(values, "seed", { integer: true, min: 0, max: 0xffffffff }),
+      };
+      const maxPlottedVideos = numberFlag(values, "max-plotted-videos", { integer: true, min: 0 });
+      const intervalEnd = enumFlag(values, "interval-end", INTERVAL_ENDS)!;
+      const intervalBase = Number(enumFlag(values, "interval-base", ["0", "1"] as const)!) as 0 | 1;
 
-    let videos: VideoScores[];
-    let result: EvaluationResult;
-    let inputs: Record<string, unknown>;
-    if (pooled) {
-      const gtPath = resolve(values.gt as string);
-      const scoresPath = resolve(values.scores as string);
-      const labels = frameLabelsFromNpy(await readNpy(gtPath), gtPath);
-      const scores = scoresFromNpy(await readNpy(scoresPath), scoresPath);
-      const framesPerClip = explicitFramesPerClip ??
-        (scores.length === labels.length ? 1 : DEFAULT_EVALUATE_OPTIONS.framesPerClip);
-      if (options.alignment === "none" && scores.length * framesPerClip !== labels.length) {
-        throw new RangeError(
-          `Cannot evaluate ${scoresPath} against ${gtPath} as ${scores.length} scores × ${framesPerClip} frames per ` +
-            `clip must equal ${labels.length} labels: current value is ${scores.length * framesPerClip} ` +
-            `(set --frames-per-clip, or --alignment ${ALIGNMENT_POLICIES.slice(1).join("|")})`,
-        );
+      let videos: VideoScores[];
+      let result: EvaluationResult;
+      let inputs: Record<string, unknown>;
+      if (pooled) {
+        const gtPath = resolve(values.gt as string);
+        const scoresPath = resolve(values.scores as string);
+        const labels = frameLabelsFromNpy(await readNpy(gtPath), gtPath);
+        const scores = scoresFromNpy(await readNpy(scoresPath), scoresPath);
+        const framesPerClip = explicitFramesPerClip ??
+          (scores.length === labels.length ? 1 : DEFAULT_EVALUATE_OPTIONS.framesPerClip);
+        if (options.alignment === "none" && scores.length * framesPerClip !== labels.length) {
+          throw new RangeError(
+            `Cannot evaluate ${scoresPath} against ${gtPath} as ${scores.length} scores × ${framesPerClip} frames per ` +
+              `clip must equal ${labels.length} labels: current value is ${scores.length * framesPerClip} ` +
+              `(set --frames-per-clip, or --alignment ${ALIGNMENT_POLICIES.slice(1).join("|")})`,
+          );
+        }
+        videos = pooledVideos(labels, scores);
+        result = evaluateFrames(labels, scores, {
+          ...options,
+          framesPerClip,
+          protocolNote: `pooled mode: labels ${gtPath}, scores ${scoresPath} (${
+            framesPerClip === 1 ? "per frame" : `per clip of ${framesPerClip} frames`
+          }${explicitFramesPerClip === undefined ? ", inferred from the lengths" : ""})`,
+        });
+        inputs = { mode: "pooled", gt: gtPath, scores: scoresPath };
+      } else {
+        const manifestPath = resolve(values.manifest as string);
+        const scoresDir = resolve(values["scores-dir"] as string);
+        const records = await readManifest(manifestPath, { checkFiles: false });
+        videos = await loadVideoScores(records, scoresDir, { intervalEnd, intervalBase });
+        result = evaluateVideos(videos, {
+          ...options,
+          framesPerClip: explicitFramesPerClip,
+          protocolNote: `per-video mode: labels from ${manifestPath} (frames + intervals, frame numbers ` +
+            `${intervalBase}-based, interval end ${intervalEnd}), clip scores from ${scoresDir}/<id>.npy`,
+        });
+        inputs = { mode: "videos", manifest: manifestPath, scoresDir, intervalEnd, intervalBase };
       }
-      videos = pooledVideos(labels, scores);
-      result = evaluateFrames(labels, scores, {
-        ...options,
-        framesPerClip,
-        protocolNote: `pooled mode: labels ${gtPath}, scores ${scoresPath} (${
-          framesPerClip === 1 ? "per frame" : `per clip of ${framesPerClip} frames`
-        }${explicitFramesPerClip === undefined ? ", inferred from the lengths" : ""})`,
-      });
-      inputs = { mode: "pooled", gt: gtPath, scores: scoresPath };
-    } else {
-      const manifestPath = resolve(values.manifest as string);
-      const scoresDir = resolve(values["scores-dir"] as string);
-      const records = await readManifest(manifestPath, { checkFiles: false });
-      videos = await loadVideoScores(records, scoresDir, { intervalEnd, intervalBase });
-      result = evaluateVideos(videos, {
-        ...options,
-        framesPerClip: explicitFramesPerClip,
-        protocolNote: `per-video mode: labels from ${manifestPath} (frames + intervals, frame numbers ` +
-          `${intervalBase}-based, interval end ${intervalEnd}), clip scores from ${scoresDir}/<id>.npy`,
-      });
-      inputs = { mode: "videos", manifest: manifestPath, scoresDir, intervalEnd, intervalBase };
-    }
-    const out = values.out !== undefined ? resolve(values.out as string) : await createRunDir("runs", "evaluate");
-    await writeRunConfig(out, { task: "evaluate", inputs, protocol: result.protocol, options });
-    await writeEvaluation(out, result, videos, { maxPlottedVideos });
-    console.log(summary(result, out));
-    return 0;
+      const out = values.out !== undefined ? resolve(values.out as string) : await createRunDir("runs", "evaluate");
+      await writeRunConfig(out, { task: "evaluate", inputs, protocol: result.protocol, options });
+      await writeEvaluation(out, result, videos, { maxPlottedVideos });
+      console.log(summary(result, out));
+      return 0;
+    },
   });
 }
 

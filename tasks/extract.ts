@@ -20,7 +20,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { enumFlag, type FlagSpec, numberFlag, parseFlags, runMain } from "../lib/cli/flags.ts";
+import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/flags.ts";
 import { ProgressBar } from "../lib/cli/progress.ts";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
 import { readManifest, VIDEO_LABELS, VIDEO_SOURCES, type VideoRecord, writeManifest } from "../lib/io/manifest.ts";
@@ -185,88 +185,88 @@ async function verify(dir: string, values: Record<string, unknown>): Promise<num
 
 /** Runs the task; returns the exit code. */
 export function main(args: string[]): Promise<number> {
-  return runMain(async () => {
-    const { values, help, usage } = parseFlags(args, SPEC, USAGE);
-    if (help) {
-      console.log(usage);
-      return 0;
-    }
-    if (typeof values["check-model"] === "string") return await checkModel(values["check-model"], values);
-    if (typeof values.verify === "string") return await verify(values.verify, values);
-    for (const name of ["videos", "model", "out"]) {
-      if (typeof values[name] !== "string") {
-        throw new TypeError(`Cannot extract features as --${name} is required: current value is undefined\n${USAGE}`);
-      }
-    }
-    const videos = await loadVideos(values);
-    const shard = typeof values.shard === "string" ? parseShard(values.shard) : undefined;
-    const pooling = String(values.pooling);
-    parsePooling(pooling);
-    const options: ExtractOptions = {
-      model: String(values.model),
-      outDir: String(values.out),
-      device: enumFlag(values, "device", DEVICES),
-      threads: numberFlag(values, "threads", { integer: true, min: 0 }),
-      batchSize: numberFlag(values, "batch-size", { integer: true, min: 1 }),
-      framesPerClip: numberFlag(values, "frames-per-clip", { integer: true, min: 1 }),
-      tail: enumFlag(values, "tail", TAIL_POLICIES),
-      fps: numberFlag(values, "fps", { min: 0.001 }),
-      pooling,
-      normalize: enumFlag(values, "normalize", NORMALIZE_MODES),
-      crops: enumFlag(values, "crops", CROP_MODES),
-      resize: numberFlag(values, "resize", { integer: true, min: 1 }),
-      cropSize: numberFlag(values, "crop-size", { integer: true, min: 1 }),
-      resizeEngine: enumFlag(values, "resize-engine", RESIZE_ENGINES),
-      strictDecode: values.lenient !== true,
-      resume: values.force !== true,
-      shard,
-      workers: numberFlag(values, "workers", { integer: true, min: 0 }),
-      prefetch: numberFlag(values, "prefetch", { integer: true, min: 1 }),
-    };
-    const outDir = resolve(options.outDir);
-    await Deno.mkdir(outDir, { recursive: true });
-    const config = { task: "extract", ...options, videos: String(values.videos), count: videos.length };
-    if (shard) {
-      await writeJsonAtomic(join(outDir, `config.shard-${shard.index}-of-${shard.count}.json`), {
-        ...config,
-        versions: runtimeVersions(),
-        createdAt: new Date().toISOString(),
-      });
-    } else {
-      await writeRunConfig(outDir, config);
-    }
-    const quiet = values.quiet === true;
-    let bar: ProgressBar | undefined;
-    let frames = 0;
-    const t0 = performance.now();
-    const result = await extractFeatures(videos, {
-      ...options,
-      onProgress: (event) => {
-        if (quiet) return;
-        if (event.type === "plan") {
-          console.error(
-            `extract: ${event.videos} videos (${event.skipped} already done, ${event.todo} to do) on ${event.provider}`,
-          );
-          bar = new ProgressBar("extract", event.todo);
-        } else if (event.type === "frames") {
-          frames += event.frames;
-        } else if (event.type === "video" && event.status !== "skipped") {
-          const fps = frames / Math.max(1e-9, (performance.now() - t0) / 1000);
-          bar?.tick(1, `${fps.toFixed(0)} frames/s ${event.id}${event.status === "failed" ? " FAILED" : ""}`);
+  return runTask(args, {
+    flags: SPEC,
+    usage: USAGE,
+    print: console.log,
+    run: async ({ values }) => {
+      if (typeof values["check-model"] === "string") return await checkModel(values["check-model"], values);
+      if (typeof values.verify === "string") return await verify(values.verify, values);
+      for (const name of ["videos", "model", "out"]) {
+        if (typeof values[name] !== "string") {
+          throw new TypeError(`Cannot extract features as --${name} is required: current value is undefined\n${USAGE}`);
         }
-      },
-    });
-    bar?.done();
-    const rate = result.frames / Math.max(1e-9, result.seconds);
-    console.log(
-      `extracted ${result.extracted}, skipped ${result.skipped}, failed ${result.failed.length}; ` +
-        `${result.frames} frames in ${result.seconds.toFixed(1)} s (${rate.toFixed(1)} frames/s)` +
-        (result.provider ? ` on ${result.provider}` : "") + (result.dim ? `, D = ${result.dim}` : ""),
-    );
-    for (const s of result.skippedProviders) console.log(`note: skipped ${s.provider}: ${s.reason}`);
-    for (const f of result.failed) console.log(`failed ${f.id}: ${f.error}`);
-    console.log(`manifest ${result.manifestPath}`);
-    return result.failed.length > 0 ? 1 : 0;
+      }
+      const videos = await loadVideos(values);
+      const shard = typeof values.shard === "string" ? parseShard(values.shard) : undefined;
+      const pooling = String(values.pooling);
+      parsePooling(pooling);
+      const options: ExtractOptions = {
+        model: String(values.model),
+        outDir: String(values.out),
+        device: enumFlag(values, "device", DEVICES),
+        threads: numberFlag(values, "threads", { integer: true, min: 0 }),
+        batchSize: numberFlag(values, "batch-size", { integer: true, min: 1 }),
+        framesPerClip: numberFlag(values, "frames-per-clip", { integer: true, min: 1 }),
+        tail: enumFlag(values, "tail", TAIL_POLICIES),
+        fps: numberFlag(values, "fps", { min: 0.001 }),
+        pooling,
+        normalize: enumFlag(values, "normalize", NORMALIZE_MODES),
+        crops: enumFlag(values, "crops", CROP_MODES),
+        resize: numberFlag(values, "resize", { integer: true, min: 1 }),
+        cropSize: numberFlag(values, "crop-size", { integer: true, min: 1 }),
+        resizeEngine: enumFlag(values, "resize-engine", RESIZE_ENGINES),
+        strictDecode: values.lenient !== true,
+        resume: values.force !== true,
+        shard,
+        workers: numberFlag(values, "workers", { integer: true, min: 0 }),
+        prefetch: numberFlag(values, "prefetch", { integer: true, min: 1 }),
+      };
+      const outDir = resolve(options.outDir);
+      await Deno.mkdir(outDir, { recursive: true });
+      const config = { task: "extract", ...options, videos: String(values.videos), count: videos.length };
+      if (shard) {
+        await writeJsonAtomic(join(outDir, `config.shard-${shard.index}-of-${shard.count}.json`), {
+          ...config,
+          versions: runtimeVersions(),
+          createdAt: new Date().toISOString(),
+        });
+      } else {
+        await writeRunConfig(outDir, config);
+      }
+      const quiet = values.quiet === true;
+      let bar: ProgressBar | undefined;
+      let frames = 0;
+      const t0 = performance.now();
+      const result = await extractFeatures(videos, {
+        ...options,
+        onProgress: (event) => {
+          if (quiet) return;
+          if (event.type === "plan") {
+            console.error(
+              `extract: ${event.videos} videos (${event.skipped} already done, ${event.todo} to do) on ${event.provider}`,
+            );
+            bar = new ProgressBar("extract", event.todo);
+          } else if (event.type === "frames") {
+            frames += event.frames;
+          } else if (event.type === "video" && event.status !== "skipped") {
+            const fps = frames / Math.max(1e-9, (performance.now() - t0) / 1000);
+            bar?.tick(1, `${fps.toFixed(0)} frames/s ${event.id}${event.status === "failed" ? " FAILED" : ""}`);
+          }
+        },
+      });
+      bar?.done();
+      const rate = result.frames / Math.max(1e-9, result.seconds);
+      console.log(
+        `extracted ${result.extracted}, skipped ${result.skipped}, failed ${result.failed.length}; ` +
+          `${result.frames} frames in ${result.seconds.toFixed(1)} s (${rate.toFixed(1)} frames/s)` +
+          (result.provider ? ` on ${result.provider}` : "") + (result.dim ? `, D = ${result.dim}` : ""),
+      );
+      for (const s of result.skippedProviders) console.log(`note: skipped ${s.provider}: ${s.reason}`);
+      for (const f of result.failed) console.log(`failed ${f.id}: ${f.error}`);
+      console.log(`manifest ${result.manifestPath}`);
+      return result.failed.length > 0 ? 1 : 0;
+    },
   });
 }
 

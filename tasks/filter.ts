@@ -21,7 +21,7 @@
  * @module
  */
 import { resolve } from "node:path";
-import { enumFlag, type FlagSpec, numberFlag, parseFlags, runMain } from "../lib/cli/flags.ts";
+import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/flags.ts";
 import { ProgressBar } from "../lib/cli/progress.ts";
 import { readJsonLines, readManifest, writeRunConfig } from "../lib/io/mod.ts";
 import { DEVICES } from "../lib/encode/mod.ts";
@@ -107,90 +107,90 @@ async function readPairs(path: string): Promise<PairDescriptions[]> {
 
 /** Runs the task; returns the exit code. */
 export function main(args: string[]): Promise<number> {
-  return runMain(async () => {
-    const { values, help, usage } = parseFlags(args, SPEC, USAGE);
-    if (help) {
-      console.log(usage);
-      return 0;
-    }
-    for (const name of ["videos", "out"]) {
-      if (typeof values[name] !== "string") {
-        throw new TypeError(`Cannot filter videos as --${name} is required: current value is undefined\n${USAGE}`);
+  return runTask(args, {
+    flags: SPEC,
+    usage: USAGE,
+    print: console.log,
+    run: async ({ values }) => {
+      for (const name of ["videos", "out"]) {
+        if (typeof values[name] !== "string") {
+          throw new TypeError(`Cannot filter videos as --${name} is required: current value is undefined\n${USAGE}`);
+        }
       }
-    }
-    const str = (name: string) => (typeof values[name] === "string" ? String(values[name]) : undefined);
-    const videos = await readManifest(String(values.videos), { checkFiles: false });
-    const descriptions = str("descriptions");
-    const pairs = descriptions === undefined ? undefined : await readPairs(descriptions);
-    const options: FilterOptions = {
-      outDir: String(values.out),
-      pairs,
-      imageModel: str("image-model"),
-      textModel: str("text-model"),
-      vocabPath: str("vocab"),
-      device: enumFlag(values, "device", DEVICES),
-      threads: numberFlag(values, "threads", { integer: true, min: 0 }),
-      minFrames: numberFlag(values, "min-frames", { integer: true, min: 1 }),
-      minWidth: numberFlag(values, "min-width", { integer: true, min: 1 }),
-      minHeight: numberFlag(values, "min-height", { integer: true, min: 1 }),
-      minMeanLuma: numberFlag(values, "min-mean-luma", { min: 0, max: 255 }),
-      minMotion: numberFlag(values, "min-motion", { min: 0, max: 255 }),
-      semanticMargin: numberFlag(values, "margin", { min: -2, max: 2 }),
-      sampleFrames: numberFlag(values, "sample-frames", { integer: true, min: 1 }),
-      resize: numberFlag(values, "resize", { integer: true, min: 1 }),
-      duplicateThreshold: numberFlag(values, "duplicate-threshold", { min: -1, max: 1 }),
-      duplicateScope: enumFlag(values, "duplicate-scope", DUPLICATE_SCOPES),
-      analysisWidth: numberFlag(values, "analysis-width", { integer: true, min: 1 }),
-      analysisHeight: numberFlag(values, "analysis-height", { integer: true, min: 1 }),
-      concurrency: numberFlag(values, "concurrency", { integer: true, min: 1 }),
-      strictDecode: values.lenient !== true,
-      resume: values.force !== true,
-    };
-    const resolved = resolveFilterOptions(options);
-    const outDir = resolve(resolved.outDir);
-    const { pairs: _pairs, onEvent: _onEvent, ...config } = resolved;
-    await writeRunConfig(outDir, {
-      task: "filter",
-      videos: resolve(String(values.videos)),
-      descriptions: descriptions === undefined ? null : resolve(descriptions),
-      ...config,
-      outDir,
-      vocabPath: resolved.vocabPath?.toString() ?? null,
-    });
-    const quiet = values.quiet === true;
-    let bar: ProgressBar | undefined;
-    let phase = "";
-    const result = await filterVideos(videos, {
-      ...options,
-      onEvent: (event) => {
-        if (event.type === "technical" || event.type === "image") {
-          if (quiet) return;
-          if (phase !== event.type) {
-            bar?.done();
-            phase = event.type;
-            bar = new ProgressBar(`filter ${event.type}`, event.total);
-          }
-          const how = event.cached === undefined ? "missing" : event.cached ? "cached" : "computed";
-          bar?.tick(1, `${event.id} (${how})`);
-        } else if (event.type === "notice" && !quiet) console.error(`notice: ${event.message}`);
-      },
-    });
-    bar?.done();
-    console.log(formatFilterSummary(result.summary));
-    if (result.semantic.status === "skipped") console.log(`notice: ${result.semantic.notice}`);
-    else console.log(`semantic check: applied (margin ${resolved.semanticMargin})`);
-    const c = result.counts;
-    console.log(
-      `near-duplicates: ${result.duplicateMethod} cosine >= ${resolved.duplicateThreshold} within ` +
-        `${resolved.duplicateScope === "label" ? "each label" : "all clips"}`,
-    );
-    console.log(
-      `measured: technical ${c.technicalComputed} (cached ${c.technicalCached}), image ${c.imageComputed} ` +
-        `(cached ${c.imageCached}), text ${c.textComputed} (cached ${c.textCached})`,
-    );
-    console.log(`wrote ${result.filteredPath}\nwrote ${result.keptPath} (${result.kept.length} videos)`);
-    console.log(`wrote ${result.summaryPath}`);
-    return 0;
+      const str = (name: string) => (typeof values[name] === "string" ? String(values[name]) : undefined);
+      const videos = await readManifest(String(values.videos), { checkFiles: false });
+      const descriptions = str("descriptions");
+      const pairs = descriptions === undefined ? undefined : await readPairs(descriptions);
+      const options: FilterOptions = {
+        outDir: String(values.out),
+        pairs,
+        imageModel: str("image-model"),
+        textModel: str("text-model"),
+        vocabPath: str("vocab"),
+        device: enumFlag(values, "device", DEVICES),
+        threads: numberFlag(values, "threads", { integer: true, min: 0 }),
+        minFrames: numberFlag(values, "min-frames", { integer: true, min: 1 }),
+        minWidth: numberFlag(values, "min-width", { integer: true, min: 1 }),
+        minHeight: numberFlag(values, "min-height", { integer: true, min: 1 }),
+        minMeanLuma: numberFlag(values, "min-mean-luma", { min: 0, max: 255 }),
+        minMotion: numberFlag(values, "min-motion", { min: 0, max: 255 }),
+        semanticMargin: numberFlag(values, "margin", { min: -2, max: 2 }),
+        sampleFrames: numberFlag(values, "sample-frames", { integer: true, min: 1 }),
+        resize: numberFlag(values, "resize", { integer: true, min: 1 }),
+        duplicateThreshold: numberFlag(values, "duplicate-threshold", { min: -1, max: 1 }),
+        duplicateScope: enumFlag(values, "duplicate-scope", DUPLICATE_SCOPES),
+        analysisWidth: numberFlag(values, "analysis-width", { integer: true, min: 1 }),
+        analysisHeight: numberFlag(values, "analysis-height", { integer: true, min: 1 }),
+        concurrency: numberFlag(values, "concurrency", { integer: true, min: 1 }),
+        strictDecode: values.lenient !== true,
+        resume: values.force !== true,
+      };
+      const resolved = resolveFilterOptions(options);
+      const outDir = resolve(resolved.outDir);
+      const { pairs: _pairs, onEvent: _onEvent, ...config } = resolved;
+      await writeRunConfig(outDir, {
+        task: "filter",
+        videos: resolve(String(values.videos)),
+        descriptions: descriptions === undefined ? null : resolve(descriptions),
+        ...config,
+        outDir,
+        vocabPath: resolved.vocabPath?.toString() ?? null,
+      });
+      const quiet = values.quiet === true;
+      let bar: ProgressBar | undefined;
+      let phase = "";
+      const result = await filterVideos(videos, {
+        ...options,
+        onEvent: (event) => {
+          if (event.type === "technical" || event.type === "image") {
+            if (quiet) return;
+            if (phase !== event.type) {
+              bar?.done();
+              phase = event.type;
+              bar = new ProgressBar(`filter ${event.type}`, event.total);
+            }
+            const how = event.cached === undefined ? "missing" : event.cached ? "cached" : "computed";
+            bar?.tick(1, `${event.id} (${how})`);
+          } else if (event.type === "notice" && !quiet) console.error(`notice: ${event.message}`);
+        },
+      });
+      bar?.done();
+      console.log(formatFilterSummary(result.summary));
+      if (result.semantic.status === "skipped") console.log(`notice: ${result.semantic.notice}`);
+      else console.log(`semantic check: applied (margin ${resolved.semanticMargin})`);
+      const c = result.counts;
+      console.log(
+        `near-duplicates: ${result.duplicateMethod} cosine >= ${resolved.duplicateThreshold} within ` +
+          `${resolved.duplicateScope === "label" ? "each label" : "all clips"}`,
+      );
+      console.log(
+        `measured: technical ${c.technicalComputed} (cached ${c.technicalCached}), image ${c.imageComputed} ` +
+          `(cached ${c.imageCached}), text ${c.textComputed} (cached ${c.textCached})`,
+      );
+      console.log(`wrote ${result.filteredPath}\nwrote ${result.keptPath} (${result.kept.length} videos)`);
+      console.log(`wrote ${result.summaryPath}`);
+      return 0;
+    },
   });
 }
 

@@ -18,7 +18,7 @@
  * @module
  */
 import { resolve } from "node:path";
-import { enumFlag, type FlagSpec, numberFlag, parseFlags, runMain } from "../lib/cli/flags.ts";
+import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/flags.ts";
 import { ProgressBar } from "../lib/cli/progress.ts";
 import { readJsonLines } from "../lib/io/jsonl.ts";
 import { createRunDir, writeRunConfig } from "../lib/io/run_dir.ts";
@@ -81,124 +81,128 @@ const USAGE = "Usage: deno task generate --descriptions <pairs.jsonl> [options]\
 
 /** Entry point; returns the exit code (0 all done, 2 some jobs failed or pending, 1 error). */
 export function main(args: string[]): Promise<number> {
-  return runMain(async () => {
-    const { values, help, usage } = parseFlags(args, SPEC, USAGE);
-    if (help) {
-      console.log(usage);
-      return 0;
-    }
-    if (typeof values.descriptions !== "string") {
-      throw new TypeError("Cannot generate videos as --descriptions is required: current value is missing");
-    }
-    const backend = enumFlag(values, "backend", GENERATE_BACKENDS)!;
-    const labels = String(values.labels).split(",").map((l) => l.trim()) as VideoLabel[];
-    for (const label of labels) enumFlag({ labels: label }, "labels", ["anomalous", "normal"] as const);
-    const path = resolve(values.descriptions);
-    const pairs = await readJsonLines<PromptPair>(path);
-    if (pairs.length === 0) {
-      throw new RangeError(`Cannot generate videos as the descriptions file holds no pairs: current value is ${path}`);
-    }
-    pairs.forEach((pair, i) => assertPromptPair(pair, `${path}:${i + 1}`));
-    const keyEnv = KEY_ENV[backend];
-    const apiKey = keyEnv ? Deno.env.get(keyEnv) ?? "" : "";
-    const baseUrl = backendBaseUrl(backend, values["base-url"] as string | undefined);
-    if (keyEnv && apiKey === "" && baseUrl && !/^(127\.0\.0\.1|localhost|\[::1\])$/.test(new URL(baseUrl).hostname)) {
-      throw new TypeError(`Cannot use backend ${backend} as ${keyEnv} is not set: current value is empty`);
-    }
-    const dryRun = values["dry-run"] as boolean;
-    const outDir = values.out !== undefined
-      ? resolve(values.out as string)
-      : dryRun
-      ? resolve("runs/generate/<new>")
-      : await createRunDir("runs", "generate");
-    const options: GenerateVideosOptions = {
-      outDir,
-      backend,
-      baseUrl,
-      model: values.model as string | undefined,
-      seconds: values.seconds as string | undefined,
-      size: values.size as string | undefined,
-      labels,
-      concurrency: numberFlag(values, "concurrency", { integer: true, min: 1 }),
-      downloadConcurrency: numberFlag(values, "download-concurrency", { integer: true, min: 1 }),
-      maxJobs: numberFlag(values, "max-jobs", { integer: true, min: 0 }) ?? Infinity,
-      maxRetries: numberFlag(values, "max-retries", { integer: true, min: 0 }),
-      baseDelayMs: numberFlag(values, "base-delay-ms", { min: 0 }),
-      maxDelayMs: numberFlag(values, "max-delay-ms", { min: 0 }),
-      requestTimeoutMs: numberFlag(values, "request-timeout-ms", { min: 1 }),
-      downloadTimeoutMs: numberFlag(values, "download-timeout-ms", { min: 1 }),
-      jobTimeoutMs: numberFlag(values, "job-timeout-ms", { min: 1 }),
-      pollIntervalMs: numberFlag(values, "poll-interval-ms", { min: 0 }),
-      minFrames: numberFlag(values, "min-frames", { integer: true, min: 0 }),
-      retryFailed: values["retry-failed"] as boolean,
-      decodeCheck: values["decode-check"] as boolean,
-      dryRun,
-      procedural: {
-        width: numberFlag(values, "width", { integer: true, min: 2 }),
-        height: numberFlag(values, "height", { integer: true, min: 2 }),
-        fps: numberFlag(values, "fps", { integer: true, min: 1 }),
-        frames: numberFlag(values, "frames", { integer: true, min: 1 }),
-      },
-    };
-    if (backend === "procedural") options.catalogue = await loadCatalogue(values["prompts-dir"] as string | undefined);
-    if (!dryRun) {
-      const { catalogue: _c, ...recorded } = options;
-      await writeRunConfig(outDir, {
-        task: "generate",
-        ...recorded,
-        maxJobs: Number.isFinite(options.maxJobs) ? options.maxJobs : null,
-        descriptions: path,
-        apiKeyEnv: keyEnv ?? null,
-      });
-    }
-    const controller = new AbortController();
-    const onSignal = () =>
-      controller.abort(new DOMException("interrupted: run again with the same --out to resume", "AbortError"));
-    Deno.addSignalListener("SIGINT", onSignal);
-    let bar: ProgressBar | undefined;
-    try {
-      const result = await generateVideos(pairs, {
-        ...options,
-        apiKey,
-        signal: controller.signal,
-        onEvent: (event) => {
-          if (event.type === "plan") {
-            console.log(
-              `plan: ${event.jobs} jobs (${event.toSubmit} to submit, ${event.toPoll} to poll, ${event.done} done, ${event.failed} failed) with ${backend}${
-                baseUrl ? ` at ${new URL(baseUrl).host}` : ""
-              }`,
-            );
-            if (!dryRun) bar = new ProgressBar("generate", event.toSubmit + event.toPoll);
-          } else if (event.type === "state" && (event.state === "done" || event.state === "failed")) {
-            bar?.tick(1, event.jobId);
-            if (event.state === "failed" && values.verbose) console.error(`\nfailed ${event.jobId}: ${event.reason}`);
-          } else if (event.type === "retry" && values.verbose) {
-            console.error(
-              `\nretry ${event.jobId} ${event.phase} #${event.attempt} in ${event.delayMs} ms: ${event.error}`,
-            );
-          }
-        },
-      });
-      bar?.done();
-      const c = result.counts;
-      if (dryRun) {
-        console.log(
-          `dry run: would submit ${c.submittedThisRun} jobs (budget leaves ${c.budgetSkipped} pending); nothing sent`,
+  return runTask(args, {
+    flags: SPEC,
+    usage: USAGE,
+    print: console.log,
+    run: async ({ values }) => {
+      if (typeof values.descriptions !== "string") {
+        throw new TypeError("Cannot generate videos as --descriptions is required: current value is missing");
+      }
+      const backend = enumFlag(values, "backend", GENERATE_BACKENDS)!;
+      const labels = String(values.labels).split(",").map((l) => l.trim()) as VideoLabel[];
+      for (const label of labels) enumFlag({ labels: label }, "labels", ["anomalous", "normal"] as const);
+      const path = resolve(values.descriptions);
+      const pairs = await readJsonLines<PromptPair>(path);
+      if (pairs.length === 0) {
+        throw new RangeError(
+          `Cannot generate videos as the descriptions file holds no pairs: current value is ${path}`,
         );
-        return 0;
       }
-      console.log(
-        `jobs ${c.jobs}: done ${c.done}, failed ${c.failed}, pending ${c.pending}, submitted ${c.submitted}; ` +
-          `this run: ${c.submittedThisRun} submitted, ${c.doneThisRun} done, ${c.failedThisRun} failed, ${c.retries} retries`,
-      );
-      for (const job of result.jobs.filter((j) => j.state === "failed").slice(0, 10)) {
-        console.log(`  failed ${job.jobId} (${job.failure}): ${job.reason}`);
+      pairs.forEach((pair, i) => assertPromptPair(pair, `${path}:${i + 1}`));
+      const keyEnv = KEY_ENV[backend];
+      const apiKey = keyEnv ? Deno.env.get(keyEnv) ?? "" : "";
+      const baseUrl = backendBaseUrl(backend, values["base-url"] as string | undefined);
+      if (keyEnv && apiKey === "" && baseUrl && !/^(127\.0\.0\.1|localhost|\[::1\])$/.test(new URL(baseUrl).hostname)) {
+        throw new TypeError(`Cannot use backend ${backend} as ${keyEnv} is not set: current value is empty`);
       }
-      console.log(`wrote ${result.jobsPath}\nwrote ${result.manifestPath} (${result.records.length} videos)`);
-      return c.done === c.jobs ? 0 : 2;
-    } finally {
-      Deno.removeSignalListener("SIGINT", onSignal);
-    }
+      const dryRun = values["dry-run"] as boolean;
+      const outDir = values.out !== undefined
+        ? resolve(values.out as string)
+        : dryRun
+        ? resolve("runs/generate/<new>")
+        : await createRunDir("runs", "generate");
+      const options: GenerateVideosOptions = {
+        outDir,
+        backend,
+        baseUrl,
+        model: values.model as string | undefined,
+        seconds: values.seconds as string | undefined,
+        size: values.size as string | undefined,
+        labels,
+        concurrency: numberFlag(values, "concurrency", { integer: true, min: 1 }),
+        downloadConcurrency: numberFlag(values, "download-concurrency", { integer: true, min: 1 }),
+        maxJobs: numberFlag(values, "max-jobs", { integer: true, min: 0 }) ?? Infinity,
+        maxRetries: numberFlag(values, "max-retries", { integer: true, min: 0 }),
+        baseDelayMs: numberFlag(values, "base-delay-ms", { min: 0 }),
+        maxDelayMs: numberFlag(values, "max-delay-ms", { min: 0 }),
+        requestTimeoutMs: numberFlag(values, "request-timeout-ms", { min: 1 }),
+        downloadTimeoutMs: numberFlag(values, "download-timeout-ms", { min: 1 }),
+        jobTimeoutMs: numberFlag(values, "job-timeout-ms", { min: 1 }),
+        pollIntervalMs: numberFlag(values, "poll-interval-ms", { min: 0 }),
+        minFrames: numberFlag(values, "min-frames", { integer: true, min: 0 }),
+        retryFailed: values["retry-failed"] as boolean,
+        decodeCheck: values["decode-check"] as boolean,
+        dryRun,
+        procedural: {
+          width: numberFlag(values, "width", { integer: true, min: 2 }),
+          height: numberFlag(values, "height", { integer: true, min: 2 }),
+          fps: numberFlag(values, "fps", { integer: true, min: 1 }),
+          frames: numberFlag(values, "frames", { integer: true, min: 1 }),
+        },
+      };
+      if (backend === "procedural") {
+        options.catalogue = await loadCatalogue(values["prompts-dir"] as string | undefined);
+      }
+      if (!dryRun) {
+        const { catalogue: _c, ...recorded } = options;
+        await writeRunConfig(outDir, {
+          task: "generate",
+          ...recorded,
+          maxJobs: Number.isFinite(options.maxJobs) ? options.maxJobs : null,
+          descriptions: path,
+          apiKeyEnv: keyEnv ?? null,
+        });
+      }
+      const controller = new AbortController();
+      const onSignal = () =>
+        controller.abort(new DOMException("interrupted: run again with the same --out to resume", "AbortError"));
+      Deno.addSignalListener("SIGINT", onSignal);
+      let bar: ProgressBar | undefined;
+      try {
+        const result = await generateVideos(pairs, {
+          ...options,
+          apiKey,
+          signal: controller.signal,
+          onEvent: (event) => {
+            if (event.type === "plan") {
+              console.log(
+                `plan: ${event.jobs} jobs (${event.toSubmit} to submit, ${event.toPoll} to poll, ${event.done} done, ${event.failed} failed) with ${backend}${
+                  baseUrl ? ` at ${new URL(baseUrl).host}` : ""
+                }`,
+              );
+              if (!dryRun) bar = new ProgressBar("generate", event.toSubmit + event.toPoll);
+            } else if (event.type === "state" && (event.state === "done" || event.state === "failed")) {
+              bar?.tick(1, event.jobId);
+              if (event.state === "failed" && values.verbose) console.error(`\nfailed ${event.jobId}: ${event.reason}`);
+            } else if (event.type === "retry" && values.verbose) {
+              console.error(
+                `\nretry ${event.jobId} ${event.phase} #${event.attempt} in ${event.delayMs} ms: ${event.error}`,
+              );
+            }
+          },
+        });
+        bar?.done();
+        const c = result.counts;
+        if (dryRun) {
+          console.log(
+            `dry run: would submit ${c.submittedThisRun} jobs (budget leaves ${c.budgetSkipped} pending); nothing sent`,
+          );
+          return 0;
+        }
+        console.log(
+          `jobs ${c.jobs}: done ${c.done}, failed ${c.failed}, pending ${c.pending}, submitted ${c.submitted}; ` +
+            `this run: ${c.submittedThisRun} submitted, ${c.doneThisRun} done, ${c.failedThisRun} failed, ${c.retries} retries`,
+        );
+        for (const job of result.jobs.filter((j) => j.state === "failed").slice(0, 10)) {
+          console.log(`  failed ${job.jobId} (${job.failure}): ${job.reason}`);
+        }
+        console.log(`wrote ${result.jobsPath}\nwrote ${result.manifestPath} (${result.records.length} videos)`);
+        return c.done === c.jobs ? 0 : 2;
+      } finally {
+        Deno.removeSignalListener("SIGINT", onSignal);
+      }
+    },
   });
 }
 

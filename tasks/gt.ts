@@ -24,7 +24,7 @@
  * @module
  */
 import { basename, resolve } from "node:path";
-import { enumFlag, type FlagSpec, numberFlag, parseFlags, runMain } from "../lib/cli/flags.ts";
+import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/flags.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../lib/io/atomic.ts";
 import { FEATURE_LAYOUTS, parseFeatureLayout } from "../lib/io/features.ts";
 import { sha256Hex } from "../lib/io/hash.ts";
@@ -94,156 +94,162 @@ function stringFlag(values: Record<string, unknown>, name: string): string | und
 
 /** Entry point: returns the exit code. */
 export function main(args: string[]): Promise<number> {
-  return runMain(async () => {
-    const { values, positionals, help, usage } = parseFlags(args, GT_FLAGS, USAGE);
-    if (help) {
-      console.log(usage);
-      return 0;
-    }
-    if (positionals.length > 0) {
-      throw new TypeError(
-        `Cannot build ground truth as it takes no positional arguments: current value is ${positionals.join(" ")}`,
-      );
-    }
-    const annotationsPath = stringFlag(values, "annotations");
-    if (annotationsPath === undefined) {
-      throw new TypeError("Cannot build ground truth as --annotations is required: current value is missing");
-    }
-    const out = stringFlag(values, "out");
-    const manifestOut = stringFlag(values, "manifest-out");
-    const indexOut = stringFlag(values, "index-out");
-    const perVideoDir = stringFlag(values, "per-video-dir");
-    if ([out, manifestOut, indexOut, perVideoDir].every((x) => x === undefined)) {
-      throw new TypeError(
-        "Cannot build ground truth as no output is given (--out, --index-out, --per-video-dir or --manifest-out): current value is none",
-      );
-    }
-    const format = enumFlag(values, "format", ANNOTATION_FORMATS) as AnnotationFormat | undefined;
-    const build = enumFlag(values, "build", BUILDS) ?? "custom";
-    const layout = values.layout === undefined ? undefined : parseFeatureLayout(values.layout, "--layout");
-    const featuresDir = stringFlag(values, "features-dir") ?? ".";
-    const featureSuffix = stringFlag(values, "feature-suffix") ?? ".npy";
-
-    const set = await readAnnotations(annotationsPath, format);
-    if (set.videos.length === 0) {
-      throw new RangeError(
-        `Cannot build ground truth as the annotations list no video: current value is ${annotationsPath}`,
-      );
-    }
-    let videos = set.videos;
-    const countsPath = stringFlag(values, "frame-counts");
-    if (countsPath !== undefined) videos = mergeFrameCounts(videos, (await readAnnotations(countsPath)).videos);
-
-    const labelOptions: FrameLabelOptions = build === "custom" ? {} : { ...GROUND_TRUTH_PRESET_OPTIONS[build] };
-    const length = enumFlag(values, "length", LENGTH_POLICIES);
-    if (length !== undefined) labelOptions.length = length;
-    const framesPerClip = numberFlag(values, "frames-per-clip", { integer: true, min: 1 });
-    if (framesPerClip !== undefined) labelOptions.framesPerClip = framesPerClip;
-    const end = enumFlag(values, "end", ["inclusive", "exclusive"] as const);
-    if (end !== undefined) labelOptions.end = end;
-    const base = enumFlag(values, "base", ["0", "1"] as const);
-    if (base !== undefined) labelOptions.base = Number(base) as 0 | 1;
-    const dtype = enumFlag(values, "dtype", LABEL_DTYPES);
-    if (dtype !== undefined) labelOptions.dtype = dtype;
-    if (labelOptions.length === "clips") {
-      delete labelOptions.clipOffsets;
-      const clipCounts = stringFlag(values, "clip-counts");
-      if (clipCounts !== undefined) labelOptions.clips = await readClipCounts(clipCounts);
-      else if (values["clips-from-features"] === true) {
-        if (layout === undefined) {
-          throw new TypeError(
-            "Cannot read clip counts from features as --layout is required: current value is missing",
-          );
-        }
-        labelOptions.clips = await clipCountsFromFeatures(videos, { dir: featuresDir, suffix: featureSuffix, layout });
-      } else {
+  return runTask(args, {
+    flags: GT_FLAGS,
+    usage: USAGE,
+    print: console.log,
+    run: async ({ values, positionals }) => {
+      if (positionals.length > 0) {
         throw new TypeError(
-          "Cannot use --length clips as it needs --clip-counts <file.json> or --clips-from-features: current value is missing",
+          `Cannot build ground truth as it takes no positional arguments: current value is ${positionals.join(" ")}`,
         );
       }
-    }
-    const orderFlag = stringFlag(values, "order");
-    if (orderFlag === undefined) labelOptions.order = set.order ?? labelOptions.order ?? "anomalous-first";
-    else if (orderFlag === "anomalous-first" || orderFlag === "file") labelOptions.order = orderFlag;
-    else if (orderFlag === "json") {
-      if (set.order === undefined) {
-        throw new TypeError(`Cannot use --order json as ${annotationsPath} has no "order": current value is json`);
+      const annotationsPath = stringFlag(values, "annotations");
+      if (annotationsPath === undefined) {
+        throw new TypeError("Cannot build ground truth as --annotations is required: current value is missing");
       }
-      labelOptions.order = set.order;
-    } else labelOptions.order = await readOrderList(orderFlag, stringFlag(values, "order-suffix") ?? ".npy");
-    const resolved = resolveFrameLabelOptions(labelOptions);
-    const order = resolveOrder(videos, resolved.order);
-
-    // Build and check the manifest before writing anything, so a missing feature file leaves no partial output.
-    let records: VideoRecord[] | undefined;
-    if (manifestOut !== undefined) {
-      records = buildTestManifest(videos, {
-        featuresDir,
-        featureSuffix,
-        layout,
-        split: stringFlag(values, "split") ?? "test",
-        order,
-      });
-      if (values["require-features"] === true) {
-        // Reuse the manifest reader's check, which lists every missing file at once.
-        await parseManifestText(records.map((r) => JSON.stringify(r)).join("\n"), resolve(manifestOut));
-      }
-    }
-
-    const lines: string[] = [];
-    if (out !== undefined || indexOut !== undefined || perVideoDir !== undefined) {
-      const labels = buildFrameLabels(videos, { ...resolved, order });
-      const bytes = encodeNpy(labels.array);
-      const sha256 = await sha256Hex(bytes);
-      const total = labels.array.shape[0];
-      if (out !== undefined) {
-        await writeFileAtomic(out, bytes);
-        const pct = total > 0 ? ((100 * labels.anomalousFrames) / total).toFixed(2) : "0.00";
-        lines.push(
-          `wrote ${out}: ${total} frames of ${order.length} videos, ${labels.anomalousFrames} anomalous (${pct}%), ` +
-            `${labels.array.dtype}, build ${build}, sha256 ${sha256}`,
+      const out = stringFlag(values, "out");
+      const manifestOut = stringFlag(values, "manifest-out");
+      const indexOut = stringFlag(values, "index-out");
+      const perVideoDir = stringFlag(values, "per-video-dir");
+      if ([out, manifestOut, indexOut, perVideoDir].every((x) => x === undefined)) {
+        throw new TypeError(
+          "Cannot build ground truth as no output is given (--out, --index-out, --per-video-dir or --manifest-out): current value is none",
         );
       }
-      if (perVideoDir !== undefined) {
-        for (const [k, id] of order.entries()) {
-          const part = labels.array.data.slice(labels.offsets[k], labels.offsets[k + 1]);
-          await writeFileAtomic(
-            resolve(perVideoDir, `${id}.npy`),
-            encodeNpy({ data: part, shape: [part.length], dtype: labels.array.dtype }),
+      const format = enumFlag(values, "format", ANNOTATION_FORMATS) as AnnotationFormat | undefined;
+      const build = enumFlag(values, "build", BUILDS) ?? "custom";
+      const layout = values.layout === undefined ? undefined : parseFeatureLayout(values.layout, "--layout");
+      const featuresDir = stringFlag(values, "features-dir") ?? ".";
+      const featureSuffix = stringFlag(values, "feature-suffix") ?? ".npy";
+
+      const set = await readAnnotations(annotationsPath, format);
+      if (set.videos.length === 0) {
+        throw new RangeError(
+          `Cannot build ground truth as the annotations list no video: current value is ${annotationsPath}`,
+        );
+      }
+      let videos = set.videos;
+      const countsPath = stringFlag(values, "frame-counts");
+      if (countsPath !== undefined) videos = mergeFrameCounts(videos, (await readAnnotations(countsPath)).videos);
+
+      const labelOptions: FrameLabelOptions = build === "custom" ? {} : { ...GROUND_TRUTH_PRESET_OPTIONS[build] };
+      const length = enumFlag(values, "length", LENGTH_POLICIES);
+      if (length !== undefined) labelOptions.length = length;
+      const framesPerClip = numberFlag(values, "frames-per-clip", { integer: true, min: 1 });
+      if (framesPerClip !== undefined) labelOptions.framesPerClip = framesPerClip;
+      const end = enumFlag(values, "end", ["inclusive", "exclusive"] as const);
+      if (end !== undefined) labelOptions.end = end;
+      const base = enumFlag(values, "base", ["0", "1"] as const);
+      if (base !== undefined) labelOptions.base = Number(base) as 0 | 1;
+      const dtype = enumFlag(values, "dtype", LABEL_DTYPES);
+      if (dtype !== undefined) labelOptions.dtype = dtype;
+      if (labelOptions.length === "clips") {
+        delete labelOptions.clipOffsets;
+        const clipCounts = stringFlag(values, "clip-counts");
+        if (clipCounts !== undefined) labelOptions.clips = await readClipCounts(clipCounts);
+        else if (values["clips-from-features"] === true) {
+          if (layout === undefined) {
+            throw new TypeError(
+              "Cannot read clip counts from features as --layout is required: current value is missing",
+            );
+          }
+          labelOptions.clips = await clipCountsFromFeatures(videos, {
+            dir: featuresDir,
+            suffix: featureSuffix,
+            layout,
+          });
+        } else {
+          throw new TypeError(
+            "Cannot use --length clips as it needs --clip-counts <file.json> or --clips-from-features: current value is missing",
           );
         }
-        lines.push(`wrote ${order.length} per-video label files to ${perVideoDir}`);
       }
-      if (indexOut !== undefined) {
-        const { clips: _clips, ...shown } = resolved;
-        await writeJsonAtomic(indexOut, {
-          annotations: resolve(annotationsPath),
-          frameCounts: countsPath === undefined ? null : resolve(countsPath),
-          build,
-          options: { ...shown, order: typeof labelOptions.order === "string" ? labelOptions.order : "list" },
-          file: out === undefined ? null : basename(out),
-          dtype: labels.array.dtype,
-          totalFrames: total,
-          anomalousFrames: labels.anomalousFrames,
-          sha256,
-          videos: order.map((id, k) => ({
-            id,
-            offset: labels.offsets[k],
-            length: labels.offsets[k + 1] - labels.offsets[k],
-          })),
+      const orderFlag = stringFlag(values, "order");
+      if (orderFlag === undefined) labelOptions.order = set.order ?? labelOptions.order ?? "anomalous-first";
+      else if (orderFlag === "anomalous-first" || orderFlag === "file") labelOptions.order = orderFlag;
+      else if (orderFlag === "json") {
+        if (set.order === undefined) {
+          throw new TypeError(`Cannot use --order json as ${annotationsPath} has no "order": current value is json`);
+        }
+        labelOptions.order = set.order;
+      } else labelOptions.order = await readOrderList(orderFlag, stringFlag(values, "order-suffix") ?? ".npy");
+      const resolved = resolveFrameLabelOptions(labelOptions);
+      const order = resolveOrder(videos, resolved.order);
+
+      // Build and check the manifest before writing anything, so a missing feature file leaves no partial output.
+      let records: VideoRecord[] | undefined;
+      if (manifestOut !== undefined) {
+        records = buildTestManifest(videos, {
+          featuresDir,
+          featureSuffix,
+          layout,
+          split: stringFlag(values, "split") ?? "test",
+          order,
         });
-        lines.push(`wrote ${indexOut}`);
+        if (values["require-features"] === true) {
+          // Reuse the manifest reader's check, which lists every missing file at once.
+          await parseManifestText(records.map((r) => JSON.stringify(r)).join("\n"), resolve(manifestOut));
+        }
       }
-    }
-    if (manifestOut !== undefined && records !== undefined) {
-      await writeManifest(manifestOut, records);
-      const anomalous = records.filter((r) => r.label === "anomalous").length;
-      lines.push(
-        `wrote ${manifestOut}: ${records.length} videos (${anomalous} anomalous, ${records.length - anomalous} normal)`,
-      );
-    }
-    console.log(lines.join("\n"));
-    return 0;
+
+      const lines: string[] = [];
+      if (out !== undefined || indexOut !== undefined || perVideoDir !== undefined) {
+        const labels = buildFrameLabels(videos, { ...resolved, order });
+        const bytes = encodeNpy(labels.array);
+        const sha256 = await sha256Hex(bytes);
+        const total = labels.array.shape[0];
+        if (out !== undefined) {
+          await writeFileAtomic(out, bytes);
+          const pct = total > 0 ? ((100 * labels.anomalousFrames) / total).toFixed(2) : "0.00";
+          lines.push(
+            `wrote ${out}: ${total} frames of ${order.length} videos, ${labels.anomalousFrames} anomalous (${pct}%), ` +
+              `${labels.array.dtype}, build ${build}, sha256 ${sha256}`,
+          );
+        }
+        if (perVideoDir !== undefined) {
+          for (const [k, id] of order.entries()) {
+            const part = labels.array.data.slice(labels.offsets[k], labels.offsets[k + 1]);
+            await writeFileAtomic(
+              resolve(perVideoDir, `${id}.npy`),
+              encodeNpy({ data: part, shape: [part.length], dtype: labels.array.dtype }),
+            );
+          }
+          lines.push(`wrote ${order.length} per-video label files to ${perVideoDir}`);
+        }
+        if (indexOut !== undefined) {
+          const { clips: _clips, ...shown } = resolved;
+          await writeJsonAtomic(indexOut, {
+            annotations: resolve(annotationsPath),
+            frameCounts: countsPath === undefined ? null : resolve(countsPath),
+            build,
+            options: { ...shown, order: typeof labelOptions.order === "string" ? labelOptions.order : "list" },
+            file: out === undefined ? null : basename(out),
+            dtype: labels.array.dtype,
+            totalFrames: total,
+            anomalousFrames: labels.anomalousFrames,
+            sha256,
+            videos: order.map((id, k) => ({
+              id,
+              offset: labels.offsets[k],
+              length: labels.offsets[k + 1] - labels.offsets[k],
+            })),
+          });
+          lines.push(`wrote ${indexOut}`);
+        }
+      }
+      if (manifestOut !== undefined && records !== undefined) {
+        await writeManifest(manifestOut, records);
+        const anomalous = records.filter((r) => r.label === "anomalous").length;
+        lines.push(
+          `wrote ${manifestOut}: ${records.length} videos (${anomalous} anomalous, ${
+            records.length - anomalous
+          } normal)`,
+        );
+      }
+      console.log(lines.join("\n"));
+      return 0;
+    },
   });
 }
 

@@ -18,7 +18,7 @@
  * ```
  * @module
  */
-import { enumFlag, type FlagSpec, numberFlag, parseFlags, runMain } from "../lib/cli/mod.ts";
+import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/mod.ts";
 import { TRAIN_BACKENDS } from "../lib/train/mod.ts";
 import { DEFAULT_INFER_OPTIONS, inferVideo } from "../lib/pipeline/mod.ts";
 
@@ -43,51 +43,51 @@ const SPEC: FlagSpec = {
 };
 
 /** Entry point; returns the exit code. */
-export async function main(args: string[]): Promise<number> {
-  return await runMain(async () => {
-    const { values, positionals, help, usage } = parseFlags(args, SPEC, USAGE);
-    if (help) {
-      console.log(usage);
-      return 0;
-    }
-    if (positionals.length !== 1) {
-      throw new TypeError(
-        `Cannot infer as exactly one video must be given: current value is ${positionals.length} (${USAGE})`,
-      );
-    }
-    for (const name of ["checkpoint", "model", "out"]) {
-      if (typeof values[name] !== "string") {
-        throw new TypeError(`Cannot infer as --${name} is required: current value is undefined`);
+export function main(args: string[]): Promise<number> {
+  return runTask(args, {
+    flags: SPEC,
+    usage: USAGE,
+    print: console.log,
+    run: async ({ values, positionals }) => {
+      if (positionals.length !== 1) {
+        throw new TypeError(
+          `Cannot infer as exactly one video must be given: current value is ${positionals.length} (${USAGE})`,
+        );
       }
-    }
-    const result = await inferVideo(positionals[0], {
-      checkpoint: values.checkpoint as string,
-      model: values.model as string,
-      outDir: values.out as string,
-      threshold: numberFlag(values, "threshold"),
-      minIntervalFrames: numberFlag(values, "min-interval-frames", { integer: true, min: 1 }),
-      framesPerClip: numberFlag(values, "frames-per-clip", { integer: true, min: 1 }),
-      crops: enumFlag(values, "crops", ["center", "ten"] as const),
-      pooling: values.pooling as string,
-      resizeEngine: enumFlag(values, "resize-engine", ["pil", "ffmpeg"] as const),
-      device: enumFlag(values, "device", ["cpu", "webgpu", "cuda", "auto"] as const),
-      backend: enumFlag(values, "backend", TRAIN_BACKENDS),
-    });
-    console.log(
-      `${result.video}: ${result.frames} frames at ${result.fps} fps, ${result.clipScores.length} clips; ` +
-        `max score ${Math.max(...result.clipScores).toFixed(3)}`,
-    );
-    if (result.intervals.length === 0) console.log(`no interval at or above threshold ${result.threshold}`);
-    for (const iv of result.intervals) {
+      for (const name of ["checkpoint", "model", "out"]) {
+        if (typeof values[name] !== "string") {
+          throw new TypeError(`Cannot infer as --${name} is required: current value is undefined`);
+        }
+      }
+      const result = await inferVideo(positionals[0], {
+        checkpoint: values.checkpoint as string,
+        model: values.model as string,
+        outDir: values.out as string,
+        threshold: numberFlag(values, "threshold"),
+        minIntervalFrames: numberFlag(values, "min-interval-frames", { integer: true, min: 1 }),
+        framesPerClip: numberFlag(values, "frames-per-clip", { integer: true, min: 1 }),
+        crops: enumFlag(values, "crops", ["center", "ten"] as const),
+        pooling: values.pooling as string,
+        resizeEngine: enumFlag(values, "resize-engine", ["pil", "ffmpeg"] as const),
+        device: enumFlag(values, "device", ["cpu", "webgpu", "cuda", "auto"] as const),
+        backend: enumFlag(values, "backend", TRAIN_BACKENDS),
+      });
       console.log(
-        `  anomalous frames ${iv.startFrame}–${iv.endFrame} (${iv.startSeconds.toFixed(2)}–${
-          iv.endSeconds.toFixed(2)
-        } s), ` +
-          `peak ${iv.peakScore.toFixed(3)}`,
+        `${result.video}: ${result.frames} frames at ${result.fps} fps, ${result.clipScores.length} clips; ` +
+          `max score ${Math.max(...result.clipScores).toFixed(3)}`,
       );
-    }
-    console.log(`wrote ${result.files.csv}, ${result.files.json}, ${result.files.intervals}, ${result.files.svg}`);
-    return 0;
+      if (result.intervals.length === 0) console.log(`no interval at or above threshold ${result.threshold}`);
+      for (const iv of result.intervals) {
+        console.log(
+          `  anomalous frames ${iv.startFrame}–${iv.endFrame} (${iv.startSeconds.toFixed(2)}–${
+            iv.endSeconds.toFixed(2)
+          } s), ` +
+            `peak ${iv.peakScore.toFixed(3)}`,
+        );
+      }
+      console.log(`wrote ${result.files.csv}, ${result.files.json}, ${result.files.intervals}, ${result.files.svg}`);
+      return 0;
+    },
   });
 }
 

@@ -25,7 +25,7 @@
  * @module
  */
 import { dirname, resolve } from "node:path";
-import { enumFlag, type FlagSpec, formatDuration, parseFlags, runMain } from "../lib/cli/mod.ts";
+import { enumFlag, type FlagSpec, formatDuration, runTask } from "../lib/cli/mod.ts";
 import { createRunDir } from "../lib/io/mod.ts";
 import {
   checkPipelineInputs,
@@ -53,93 +53,93 @@ const SPEC: FlagSpec = {
 };
 
 /** Entry point; returns the exit code. */
-export async function main(args: string[]): Promise<number> {
-  return await runMain(async () => {
-    const { values, help, usage } = parseFlags(args, SPEC, USAGE);
-    if (help) {
-      console.log(usage);
-      return 0;
-    }
-    const profile = enumFlag(values, "profile", PIPELINE_PROFILES) ?? "demo";
-    let fileInput: PipelineConfigInput = {};
-    let configPath: string | undefined;
-    if (typeof values.config === "string") {
-      configPath = resolve(values.config);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(await Deno.readTextFile(configPath));
-      } catch (error) {
-        if (error instanceof SyntaxError) {
-          throw new SyntaxError(`Cannot read configuration ${configPath} as it is not valid JSON: ${error.message}`);
+export function main(args: string[]): Promise<number> {
+  return runTask(args, {
+    flags: SPEC,
+    usage: USAGE,
+    print: console.log,
+    run: async ({ values }) => {
+      const profile = enumFlag(values, "profile", PIPELINE_PROFILES) ?? "demo";
+      let fileInput: PipelineConfigInput = {};
+      let configPath: string | undefined;
+      if (typeof values.config === "string") {
+        configPath = resolve(values.config);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(await Deno.readTextFile(configPath));
+        } catch (error) {
+          if (error instanceof SyntaxError) {
+            throw new SyntaxError(`Cannot read configuration ${configPath} as it is not valid JSON: ${error.message}`);
+          }
+          throw error;
         }
-        throw error;
+        validatePipelineConfig(parsed, configPath);
+        fileInput = parsed;
       }
-      validatePipelineConfig(parsed, configPath);
-      fileInput = parsed;
-    }
-    // Profile paths resolve against the working folder, the file's against its own folder.
-    const base = resolvePipelineConfig(PROFILE_CONFIGS[profile], `profile ${profile}`);
-    const config = resolvePipelineConfig(fileInput, configPath ?? `profile ${profile}`, {
-      base,
-      baseDir: configPath ? dirname(configPath) : Deno.cwd(),
-      baseConfigDir: "/",
-    });
-    if (configPath && !("profile" in fileInput)) config.profile = profile === "demo" ? "custom" : profile;
-    if (values["print-config"]) {
-      console.log(JSON.stringify(config, null, 2));
-      return 0;
-    }
-    await checkPipelineInputs(config, configPath ?? `profile ${profile}`);
-    const failStage = typeof values["fail-stage"] === "string" ? values["fail-stage"] : undefined;
-    const runDir = await createRunDir(
-      values["runs-dir"] as string,
-      "pipeline",
-      typeof values["run-id"] === "string" ? values["run-id"] : undefined,
-    );
-    const quiet = values.quiet === true;
-    const verbose = values.verbose === true;
-    const started = performance.now();
-    console.log(`pipeline: run folder ${runDir} (profile ${config.profile})`);
-    const onEvent = (e: PipelineEvent) => {
-      if (quiet) return;
-      const clock = formatDuration((performance.now() - started) / 1000).padStart(6);
-      if (e.type === "start") console.log(`${clock}  ▶ ${e.stage} (${e.reason})`);
-      else if (e.type === "skip") console.log(`${clock}  ✓ ${e.stage} done and still valid, skipped`);
-      else if (e.type === "done") console.log(`${clock}  ✓ ${e.stage} finished in ${e.seconds.toFixed(1)} s`);
-      else if (e.type === "fail") console.log(`${clock}  ✗ ${e.stage} failed`);
-      else if (e.type === "info" && verbose) console.log(`${clock}    ${e.stage}: ${e.message}`);
-    };
-    const result = await runPipeline(config, runDir, {
-      failStage,
-      env: { OPENAI_API_KEY: Deno.env.get("OPENAI_API_KEY"), ZHIPUAI_API_KEY: Deno.env.get("ZHIPUAI_API_KEY") },
-      configExtra: { configFile: configPath ?? null, profileName: profile },
-      onEvent,
-    });
-    const computed = result.stages.filter((s) => !s.skipped).length;
-    console.log(
-      `\n${result.stages.length} stages: ${computed} computed, ${result.stages.length - computed} skipped; ` +
-        `${formatDuration((performance.now() - started) / 1000)} in all`,
-    );
-    console.log(`\nmetrics (mean ± std over seeds ${config.seeds.join(", ")}; selection ${config.train.select}):`);
-    const names = ["variant", ...REPORTED_METRICS];
-    const rows = result.results.variants.map((v) => [
-      v.variant,
-      ...REPORTED_METRICS.map((m) => {
-        const s = v.metrics[m];
-        return Number.isFinite(s?.mean) ? `${s.mean.toFixed(3)} ± ${s.std.toFixed(3)}` : "n/a";
-      }),
-    ]);
-    const widths = names.map((n, i) => Math.max(n.length, ...rows.map((r) => r[i].length)));
-    console.log("  " + names.map((n, i) => n.padEnd(widths[i])).join("  "));
-    for (const r of rows) console.log("  " + r.map((c, i) => c.padEnd(widths[i])).join("  "));
-    if (config.real.source === "demo") {
-      console.log(
-        "\nThis demonstration shows that the stages run end to end and resume; it says nothing about GV-VAD's accuracy" +
-          "\n(tiny random encoder, planted events, procedural clips, a handful of videos). See the report.",
+      // Profile paths resolve against the working folder, the file's against its own folder.
+      const base = resolvePipelineConfig(PROFILE_CONFIGS[profile], `profile ${profile}`);
+      const config = resolvePipelineConfig(fileInput, configPath ?? `profile ${profile}`, {
+        base,
+        baseDir: configPath ? dirname(configPath) : Deno.cwd(),
+        baseConfigDir: "/",
+      });
+      if (configPath && !("profile" in fileInput)) config.profile = profile === "demo" ? "custom" : profile;
+      if (values["print-config"]) {
+        console.log(JSON.stringify(config, null, 2));
+        return 0;
+      }
+      await checkPipelineInputs(config, configPath ?? `profile ${profile}`);
+      const failStage = typeof values["fail-stage"] === "string" ? values["fail-stage"] : undefined;
+      const runDir = await createRunDir(
+        values["runs-dir"] as string,
+        "pipeline",
+        typeof values["run-id"] === "string" ? values["run-id"] : undefined,
       );
-    }
-    console.log(`\nreport: ${result.report.markdown}\n        ${result.report.html}`);
-    return 0;
+      const quiet = values.quiet === true;
+      const verbose = values.verbose === true;
+      const started = performance.now();
+      console.log(`pipeline: run folder ${runDir} (profile ${config.profile})`);
+      const onEvent = (e: PipelineEvent) => {
+        if (quiet) return;
+        const clock = formatDuration((performance.now() - started) / 1000).padStart(6);
+        if (e.type === "start") console.log(`${clock}  ▶ ${e.stage} (${e.reason})`);
+        else if (e.type === "skip") console.log(`${clock}  ✓ ${e.stage} done and still valid, skipped`);
+        else if (e.type === "done") console.log(`${clock}  ✓ ${e.stage} finished in ${e.seconds.toFixed(1)} s`);
+        else if (e.type === "fail") console.log(`${clock}  ✗ ${e.stage} failed`);
+        else if (e.type === "info" && verbose) console.log(`${clock}    ${e.stage}: ${e.message}`);
+      };
+      const result = await runPipeline(config, runDir, {
+        failStage,
+        env: { OPENAI_API_KEY: Deno.env.get("OPENAI_API_KEY"), ZHIPUAI_API_KEY: Deno.env.get("ZHIPUAI_API_KEY") },
+        configExtra: { configFile: configPath ?? null, profileName: profile },
+        onEvent,
+      });
+      const computed = result.stages.filter((s) => !s.skipped).length;
+      console.log(
+        `\n${result.stages.length} stages: ${computed} computed, ${result.stages.length - computed} skipped; ` +
+          `${formatDuration((performance.now() - started) / 1000)} in all`,
+      );
+      console.log(`\nmetrics (mean ± std over seeds ${config.seeds.join(", ")}; selection ${config.train.select}):`);
+      const names = ["variant", ...REPORTED_METRICS];
+      const rows = result.results.variants.map((v) => [
+        v.variant,
+        ...REPORTED_METRICS.map((m) => {
+          const s = v.metrics[m];
+          return Number.isFinite(s?.mean) ? `${s.mean.toFixed(3)} ± ${s.std.toFixed(3)}` : "n/a";
+        }),
+      ]);
+      const widths = names.map((n, i) => Math.max(n.length, ...rows.map((r) => r[i].length)));
+      console.log("  " + names.map((n, i) => n.padEnd(widths[i])).join("  "));
+      for (const r of rows) console.log("  " + r.map((c, i) => c.padEnd(widths[i])).join("  "));
+      if (config.real.source === "demo") {
+        console.log(
+          "\nThis demonstration shows that the stages run end to end and resume; it says nothing about GV-VAD's accuracy" +
+            "\n(tiny random encoder, planted events, procedural clips, a handful of videos). See the report.",
+        );
+      }
+      console.log(`\nreport: ${result.report.markdown}\n        ${result.report.html}`);
+      return 0;
+    },
   });
 }
 

@@ -15,7 +15,7 @@
  * @module
  */
 import { dirname, resolve } from "node:path";
-import { enumFlag, type FlagSpec, numberFlag, parseFlags, runMain } from "../lib/cli/flags.ts";
+import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/flags.ts";
 import { createRunDir, writeRunConfig } from "../lib/io/run_dir.ts";
 import { assertNetPermission } from "../lib/generate/permissions.ts";
 import {
@@ -61,78 +61,78 @@ const USAGE = "Usage: deno task prompts [options]\n\nSynthesize anomalous/normal
 
 /** Entry point; returns the exit code. */
 export function main(args: string[]): Promise<number> {
-  return runMain(async () => {
-    const { values, help, usage } = parseFlags(args, SPEC, USAGE);
-    if (help) {
-      console.log(usage);
-      return 0;
-    }
-    const backend = enumFlag(values, "backend", PROMPT_BACKENDS)!;
-    const classes = values["ucf-only"]
-      ? [...UCF_CRIME_CLASSES]
-      : typeof values.classes === "string"
-      ? values.classes.split(",").map((c) => c.trim()).filter((c) => c)
-      : undefined;
-    const options: SynthesizePromptsOptions = {
-      count: numberFlag(values, "count", { integer: true, min: 0 }),
-      seed: numberFlag(values, "seed", { integer: true, min: 0 }),
-      backend,
-      classes,
-      promptsDir: values["prompts-dir"] as string | undefined,
-      promptVersion: values.version as string,
-      maxChars: numberFlag(values, "max-chars", { integer: true, min: 1 }),
-      duplicateThreshold: numberFlag(values, "duplicate-threshold", { min: 0.01, max: 1 }),
-      requireEventMention: values["require-event-mention"] as boolean,
-    };
-    if (backend === "openai") {
-      const baseUrl = (values["base-url"] as string | undefined) ?? DEFAULT_OPENAI_BASE_URL;
-      await assertNetPermission(baseUrl, "LLM base URL");
-      const apiKey = Deno.env.get("OPENAI_API_KEY") ?? "";
-      if (apiKey === "" && new URL(baseUrl).hostname === "api.openai.com") {
-        throw new TypeError("Cannot use api.openai.com as OPENAI_API_KEY is not set: current value is empty");
-      }
-      Object.assign(options, {
-        baseUrl,
-        apiKey,
-        model: values.model as string,
-        temperature: numberFlag(values, "temperature", { min: 0, max: 2 }),
-        maxAttempts: numberFlag(values, "max-attempts", { integer: true, min: 1 }),
-        concurrency: numberFlag(values, "concurrency", { integer: true, min: 1 }),
-      });
-    }
-    let out = values.out as string | undefined;
-    if (out === undefined) out = resolve(await createRunDir("runs", "prompts"), "pairs.jsonl");
-    out = resolve(out);
-    const controller = new AbortController();
-    const onSignal = () => controller.abort(new DOMException("interrupted", "AbortError"));
-    Deno.addSignalListener("SIGINT", onSignal);
-    try {
-      const { apiKey: _secret, ...recorded } = options;
-      await Deno.mkdir(dirname(out), { recursive: true });
-      await writeRunConfig(dirname(out), { task: "prompts", ...recorded, out });
-      const result = await synthesizePrompts({
-        ...options,
-        out,
-        signal: controller.signal,
-        onEvent: values.quiet ? undefined : (event) => {
-          if (event.type === "invalid") {
-            console.error(`invalid: candidate ${event.candidate}: ${event.reasons.join("; ")}`);
-          }
-        },
-      });
-      const perClass = new Map<string, number>();
-      for (const pair of result.pairs) perClass.set(pair.class, (perClass.get(pair.class) ?? 0) + 1);
-      console.log(`pairs: ${result.pairs.length} of ${options.count ?? D.count} (backend ${backend})`);
-      console.log(`near-duplicates removed: ${result.duplicatesRemoved}; invalid dropped: ${result.invalidDropped}`);
+  return runTask(args, {
+    flags: SPEC,
+    usage: USAGE,
+    print: console.log,
+    run: async ({ values }) => {
+      const backend = enumFlag(values, "backend", PROMPT_BACKENDS)!;
+      const classes = values["ucf-only"]
+        ? [...UCF_CRIME_CLASSES]
+        : typeof values.classes === "string"
+        ? values.classes.split(",").map((c) => c.trim()).filter((c) => c)
+        : undefined;
+      const options: SynthesizePromptsOptions = {
+        count: numberFlag(values, "count", { integer: true, min: 0 }),
+        seed: numberFlag(values, "seed", { integer: true, min: 0 }),
+        backend,
+        classes,
+        promptsDir: values["prompts-dir"] as string | undefined,
+        promptVersion: values.version as string,
+        maxChars: numberFlag(values, "max-chars", { integer: true, min: 1 }),
+        duplicateThreshold: numberFlag(values, "duplicate-threshold", { min: 0.01, max: 1 }),
+        requireEventMention: values["require-event-mention"] as boolean,
+      };
       if (backend === "openai") {
-        console.log(`LLM requests: ${result.requests}; invalid answers: ${result.invalidAnswers}`);
+        const baseUrl = (values["base-url"] as string | undefined) ?? DEFAULT_OPENAI_BASE_URL;
+        await assertNetPermission(baseUrl, "LLM base URL");
+        const apiKey = Deno.env.get("OPENAI_API_KEY") ?? "";
+        if (apiKey === "" && new URL(baseUrl).hostname === "api.openai.com") {
+          throw new TypeError("Cannot use api.openai.com as OPENAI_API_KEY is not set: current value is empty");
+        }
+        Object.assign(options, {
+          baseUrl,
+          apiKey,
+          model: values.model as string,
+          temperature: numberFlag(values, "temperature", { min: 0, max: 2 }),
+          maxAttempts: numberFlag(values, "max-attempts", { integer: true, min: 1 }),
+          concurrency: numberFlag(values, "concurrency", { integer: true, min: 1 }),
+        });
       }
-      console.log(`per class: ${[...perClass].map(([c, n]) => `${c} ${n}`).join(", ")}`);
-      console.log(`wrote ${result.files!.jsonl}\nwrote ${result.files!.csv}`);
-      return result.pairs.length < (options.count ?? D.count) ? 2 : 0;
-    } finally {
-      Deno.removeSignalListener("SIGINT", onSignal);
-    }
+      let out = values.out as string | undefined;
+      if (out === undefined) out = resolve(await createRunDir("runs", "prompts"), "pairs.jsonl");
+      out = resolve(out);
+      const controller = new AbortController();
+      const onSignal = () => controller.abort(new DOMException("interrupted", "AbortError"));
+      Deno.addSignalListener("SIGINT", onSignal);
+      try {
+        const { apiKey: _secret, ...recorded } = options;
+        await Deno.mkdir(dirname(out), { recursive: true });
+        await writeRunConfig(dirname(out), { task: "prompts", ...recorded, out });
+        const result = await synthesizePrompts({
+          ...options,
+          out,
+          signal: controller.signal,
+          onEvent: values.quiet ? undefined : (event) => {
+            if (event.type === "invalid") {
+              console.error(`invalid: candidate ${event.candidate}: ${event.reasons.join("; ")}`);
+            }
+          },
+        });
+        const perClass = new Map<string, number>();
+        for (const pair of result.pairs) perClass.set(pair.class, (perClass.get(pair.class) ?? 0) + 1);
+        console.log(`pairs: ${result.pairs.length} of ${options.count ?? D.count} (backend ${backend})`);
+        console.log(`near-duplicates removed: ${result.duplicatesRemoved}; invalid dropped: ${result.invalidDropped}`);
+        if (backend === "openai") {
+          console.log(`LLM requests: ${result.requests}; invalid answers: ${result.invalidAnswers}`);
+        }
+        console.log(`per class: ${[...perClass].map(([c, n]) => `${c} ${n}`).join(", ")}`);
+        console.log(`wrote ${result.files!.jsonl}\nwrote ${result.files!.csv}`);
+        return result.pairs.length < (options.count ?? D.count) ? 2 : 0;
+      } finally {
+        Deno.removeSignalListener("SIGINT", onSignal);
+      }
+    },
   });
 }
 

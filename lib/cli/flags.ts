@@ -223,3 +223,44 @@ export async function runMain(main: () => Promise<number>, options: RunMainOptio
     return 1;
   }
 }
+
+/** A task's command line: its flags, usage, how it prints and what it runs. See {@linkcode runTask}. */
+export interface TaskDefinition {
+  /** The flags the task accepts (parsed strictly). */
+  flags: FlagSpec;
+  /** First lines of `--help` (the flag table is appended). */
+  usage: string;
+  /** Prints the `--help` text; tasks pass `console.log` (the library itself never prints). */
+  print: (text: string) => void;
+  /** The task's body: gets the parsed flags, returns the exit code. */
+  run: (parsed: ParsedFlags) => Promise<number>;
+}
+
+/**
+ * The common `main()` of a task: parse `args` strictly against `task.flags`, print the usage and return 0 on
+ * `--help`, otherwise run `task.run`; a thrown error (bad flags included) prints `error: <message>` and gives 1
+ * (see {@linkcode runMain}).
+ *
+ * @example
+ * ```ts ignore
+ * import { runTask } from "./flags.ts";
+ * export function main(args: string[]): Promise<number> {
+ *   return runTask(args, {
+ *     flags: { out: { type: "string", description: "output file" } },
+ *     usage: "deno task demo --out <file>",
+ *     print: console.log,
+ *     run: async ({ values }) => (values.out ? 0 : 1),
+ *   });
+ * }
+ * ```
+ */
+export function runTask(args: string[], task: TaskDefinition, options: RunMainOptions = {}): Promise<number> {
+  return runMain(async () => {
+    const parsed = parseFlags(args, task.flags, task.usage);
+    if (parsed.help) {
+      task.print(parsed.usage);
+      return 0;
+    }
+    return await task.run(parsed);
+  }, options);
+}

@@ -12,5 +12,7 @@ export {
   parseFlags,
   runMain,
   type RunMainOptions,
+  runTask,
+  type TaskDefinition,
 } from "./flags.ts";
 export { DEFAULT_PROGRESS_BAR_OPTIONS, formatDuration, ProgressBar, type ProgressBarOptions } from "./progress.ts";

@@ -293,6 +293,29 @@ export async function featureFileProblem(record: VideoRecord): Promise<string | 
   return undefined;
 }
 
+/** Size and modification time of a source video, recorded so that resuming notices a replaced file. */
+async function videoStamp(path: string): Promise<{ videoBytes: number; videoModified: string | null }> {
+  const info = await Deno.stat(path);
+  return { videoBytes: info.size, videoModified: info.mtime?.toISOString() ?? null };
+}
+
+/** Why a finished record no longer describes the video at `path` (another file, or the file changed), if it does not. */
+async function sourceChange(record: VideoRecord, path: string): Promise<string | undefined> {
+  if (typeof record.video !== "string" || resolve(record.video) !== resolve(path)) {
+    return `the record was made from another video: ${record.video}`;
+  }
+  let stamp;
+  try {
+    stamp = await videoStamp(path);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  if (stamp.videoBytes !== record.videoBytes || stamp.videoModified !== record.videoModified) {
+    return `the video changed since it was extracted: ${path}`;
+  }
+  return undefined;
+}
+
 interface VideoState {
   index: number;
   record: VideoRecord;
@@ -336,6 +359,12 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
         NORMALIZE_MODES.join(", ")
       })`,
     );
+  }
+  if (!Number.isInteger(o.workers) || o.workers < 0) {
+    throw new RangeError(`Cannot extract features as workers must be an integer >= 0: current value is ${o.workers}`);
+  }
+  if (!Number.isInteger(o.prefetch) || o.prefetch < 1) {
+    throw new RangeError(`Cannot extract features as prefetch must be an integer >= 1: current value is ${o.prefetch}`);
   }
   const batchOptions = resolveFrameBatchOptions({
     batchSize: o.batchSize,
@@ -382,7 +411,7 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
   for (let i = 0; i < selected.length; i++) {
     const previous = existing.get(selected[i].id);
     if (previous && previous.status === "ok" && previous.recipeHash === recipeHash) {
-      const problem = await featureFileProblem(previous);
+      const problem = await sourceChange(previous, selected[i].path) ?? await featureFileProblem(previous);
       if (problem === undefined) {
         results[i] = previous;
         skipped++;
@@ -407,6 +436,25 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
     await writeManifest(manifestPath, [...mine, ...others]);
   }
 
+  /** Saves the manifest and summarises the run. */
+  async function finalResult(dim: number | undefined): Promise<ExtractResult> {
+    await saveManifest();
+    return {
+      outDir,
+      manifestPath,
+      records: results.filter((r): r is VideoRecord => r !== undefined),
+      extracted,
+      skipped,
+      failed,
+      provider,
+      skippedProviders,
+      dim,
+      modelSha256,
+      frames: decodedTotal,
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
+
   function failRecord(state: VideoState | undefined, index: number, name: string, message: string): void {
     const input = selected[index];
     const record: VideoRecord = {
@@ -429,22 +477,7 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
     if (results[i]) o.onProgress?.({ type: "video", id: selected[i].id, status: "skipped" });
   }
 
-  if (todo.length === 0) {
-    await saveManifest();
-    return {
-      outDir,
-      manifestPath,
-      records: results.filter((r): r is VideoRecord => r !== undefined),
-      extracted,
-      skipped,
-      failed,
-      skippedProviders,
-      dim: knownDim,
-      modelSha256,
-      frames: 0,
-      seconds: (performance.now() - started) / 1000,
-    };
-  }
+  if (todo.length === 0) return await finalResult(knownDim);
 
   let encoder: ImageEncoder | undefined;
   const states = new Map<number, VideoState>();
@@ -498,6 +531,7 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
       const path = join(outDir, featureFileName(input.id));
       await writeNpy(path, { data: out, shape: expectedShape(layout, clips, dim), dtype: "float32" });
       const probe = state.probe!;
+      const source = await videoStamp(input.path);
       const record: VideoRecord = {
         ...input,
         id: input.id,
@@ -510,6 +544,7 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
         clips,
         dim,
         video: input.path,
+        ...source,
         width: probe.width,
         height: probe.height,
         sourceFps: probe.fps,
@@ -537,9 +572,6 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
     };
 
     const sources = todo.map((index) => ({ path: selected[index].path, video: index }));
-    if (!Number.isInteger(o.workers) || o.workers < 0) {
-      throw new RangeError(`Cannot extract features as workers must be an integer >= 0: current value is ${o.workers}`);
-    }
     const workerCount = Math.min(o.workers, sources.length);
     const events: AsyncGenerator<FrameEvent> = workerCount === 0
       ? frameBatches(sources, batchOptions)
@@ -621,21 +653,7 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
   } finally {
     await encoder?.close();
   }
-  await saveManifest();
-  return {
-    outDir,
-    manifestPath,
-    records: results.filter((r): r is VideoRecord => r !== undefined),
-    extracted,
-    skipped,
-    failed,
-    provider,
-    skippedProviders,
-    dim: encoder?.dim ?? knownDim,
-    modelSha256,
-    frames: decodedTotal,
-    seconds: (performance.now() - started) / 1000,
-  };
+  return await finalResult(encoder?.dim ?? knownDim);
 }
 
 /** What {@link verifyFeatures} found. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { basename, join } from "node:path";
-import { type VideoRecord, writeManifest } from "../io/mod.ts";
+import { createRandom, type VideoRecord, writeManifest } from "../io/mod.ts";
 import { cutAndPlant, type PlantedEventKind } from "../video/plant.ts";
 
 /** Options of {@linkcode buildDemoRealSet}. */
@@ -54,22 +54,11 @@ export interface DemoRealSet {
   testManifest: string;
 }
 
-/** Small seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Cut `2 × 2 × videosPerGroup` videos from `clips` into `<outDir>/videos/` and write `<outDir>/train.jsonl` and
  * `<outDir>/test.jsonl` (label, source `real`, class `Planted` or `Normal`, frames, fps, intervals inclusive,
- * split, and the recipe of each cut). Existing videos with the same recipe are kept (resumable).
+ * split, and the recipe of each cut). Every video is cut again on each call (each write is atomic); resuming is the
+ * pipeline stage's job, which skips the whole set when it is done and its inputs are unchanged.
  *
  * @example
  * ```ts ignore
@@ -91,7 +80,7 @@ export async function buildDemoRealSet(
   }
   const videosDir = join(outDir, "videos");
   await Deno.mkdir(videosDir, { recursive: true });
-  const rnd = random(o.seed);
+  const rnd = createRandom(o.seed);
   const plan: { record: VideoRecord; source: string; startFrame: number; hflip: boolean }[] = [];
   for (const split of ["train", "test"]) {
     for (const label of ["normal", "anomalous"] as const) {

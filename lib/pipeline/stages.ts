@@ -71,6 +71,9 @@ export function stageHash(inputs: unknown): Promise<string> {
   return sha256Hex(canonicalJson(inputs));
 }
 
+/** Prefix of the hash of a record whose stage is being (or failed being) recomputed; it never matches. */
+const STALE_PREFIX = "stale:";
+
 /** Path of a stage's record. */
 export function stageRecordPath(runDir: string, stage: string): string {
   return join(runDir, "stages", `${stage}.json`);
@@ -122,7 +125,7 @@ export interface StageOutcome<T> {
  * Run `definition.run` as stage `definition.name` of the run in `runDir` unless it is done and still valid for
  * `definition.inputs`. A failing body
  * (or an injected fault) throws an `Error` naming the stage, with the original error as `cause`; its partial outputs
- * stay on disk and no record is written, so a rerun resumes it.
+ * stay on disk and no new record is written (an earlier record is marked stale first), so a rerun resumes it.
  *
  * @example
  * ```ts ignore
@@ -149,9 +152,16 @@ export async function runStage<T>(
       options.onEvent?.({ type: "skip", stage, hash });
       return { record: previous, result: previous.result as T, skipped: true };
     }
-    reason = previous.hash !== hash
+    reason = previous.hash.startsWith(STALE_PREFIX)
+      ? "an earlier attempt did not finish"
+      : previous.hash !== hash
       ? "inputs or options changed"
       : `outputs missing: ${missing.slice(0, 3).join(", ")}`;
+    // The body is about to overwrite the outputs: until it finishes, the old record must not count as done (else a
+    // failed attempt followed by a run with the old inputs would skip over half-rewritten files).
+    if (!previous.hash.startsWith(STALE_PREFIX)) {
+      await writeJsonAtomic(stageRecordPath(runDir, stage), { ...previous, hash: `${STALE_PREFIX}${previous.hash}` });
+    }
   }
   options.onEvent?.({ type: "start", stage, reason });
   const started = performance.now();

@@ -59,7 +59,14 @@ export { flattenMetrics, meanStd, type SeedsSummary, type SeedStatistic, trainSe
 export { AdamL2, type AdamOptions, DEFAULT_ADAM_OPTIONS } from "./optimizer.ts";
 export { DETECTOR_PRESETS, type DetectorPreset, PRESETS, type PresetValues } from "./presets.ts";
 export { mixSeed, SeededRandom, xavierUniform } from "./random.ts";
-export { type StepSslsMode, type TrainBatch, trainStep, type TrainStepContext, type TrainStepResult } from "./step.ts";
+export {
+  autoMicroBatches,
+  type StepSslsMode,
+  type TrainBatch,
+  trainStep,
+  type TrainStepContext,
+  type TrainStepResult,
+} from "./step.ts";
 export { oneHotRows, registerTopKGradient, topKMean, topKSelection } from "./topk.ts";
 export {
   DEFAULT_TRAIN_OPTIONS,

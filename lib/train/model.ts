@@ -134,8 +134,9 @@ export class Detector {
       buffer(`${name}.runningVar`, c, 1);
     };
     const aggregate = (prefix: string, d: number) => {
-      const c = o.aggregateChannels;
-      const inner = o.nonLocalChannels;
+      // vision: the configured sizes; text: a quarter of its own dimension (RTFM's ratio)
+      const c = prefix === "vision" ? o.aggregateChannels : d / 4;
+      const inner = prefix === "vision" ? o.nonLocalChannels : Math.max(1, Math.floor(c / 2));
       o.dilations.forEach((_, i) => {
         conv(`${prefix}.conv${i + 1}`, d, c, 3, true);
         bn(`${prefix}.bn${i + 1}`, c, 1);
@@ -223,7 +224,7 @@ export class Detector {
   #aggregate(prefix: string, x: tf.Tensor, training: boolean): tf.Tensor {
     const o = this.options;
     const [n, t, d] = x.shape as [number, number, number];
-    const c = o.aggregateChannels;
+    const c = this.#p(`${prefix}.conv4.weight`).shape[1]!;
     const rows = n * t;
     // One product for the 3 × 3 taps of the dilated convolutions and the 1x1 convolution (all read x):
     // [NT, D] × [D, 10C], then one split into the ten [N, T, C] tap outputs.
@@ -245,7 +246,7 @@ export class Detector {
     });
     const z = tf.relu(taps[3 * o.dilations.length]);
     // Non-local block: f = θ φᵀ / T (no softmax), y = f g, W_y = BN(conv(y)), z + W_y.
-    const inner = o.nonLocalChannels;
+    const inner = this.#p(`${prefix}.nonLocal.g.weight`).shape[1]!;
     const parts = ["g", "theta", "phi"];
     const wq = tf.concat(parts.map((p) => this.#p(`${prefix}.nonLocal.${p}.weight`)), 1);
     const bq = tf.concat(parts.map((p) => this.#p(`${prefix}.nonLocal.${p}.bias`)), 0);
@@ -358,9 +359,9 @@ export function resolveDetectorOptions(options: Partial<DetectorOptions>): Detec
       `Cannot build the Aggregate block as 4 × aggregateChannels must equal featureDim ${o.featureDim}: current value is ${o.aggregateChannels}`,
     );
   }
-  if (o.aggregate && o.textDim > 0 && o.textDim !== o.featureDim) {
+  if (o.aggregate && o.textDim > 0 && o.textDim % 4 !== 0) {
     throw new RangeError(
-      `Cannot build the text Aggregate block as textDim must equal featureDim ${o.featureDim}: current value is ${o.textDim}`,
+      `Cannot build the text Aggregate block as textDim must be a multiple of 4: current value is ${o.textDim}`,
     );
   }
   return o;

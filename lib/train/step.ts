@@ -51,43 +51,143 @@ export interface TrainStepResult {
   terms: Record<string, tf.Scalar>;
 }
 
+/** Split `b` pairs into `m` nearly equal groups: `[start, end)` pair ranges. */
+function pairGroups(b: number, m: number): [number, number][] {
+  const groups: [number, number][] = [];
+  for (let g = 0; g < m; g++) {
+    const start = Math.floor((g * b) / m);
+    const end = Math.floor(((g + 1) * b) / m);
+    if (end > start) groups.push([start, end]);
+  }
+  return groups;
+}
+
+/** Rows of normal videos [start, end) and anomalous videos [b + start, b + end), each `per` values long. */
+function pairRows(values: Float32Array, b: number, per: number, start: number, end: number): Float32Array {
+  const n = (end - start) * per;
+  const out = new Float32Array(2 * n);
+  out.set(values.subarray(start * per, end * per), 0);
+  out.set(values.subarray((b + start) * per, (b + end) * per), n);
+  return out;
+}
+
 /**
  * Run one step and update the detector in place. Gradients and intermediates are disposed; the returned scalars
  * must be disposed by the caller. Read them only at logging intervals (a read synchronises the device).
+ *
+ * `microBatches` > 1 accumulates gradients over groups of normal/anomalous pairs (memory ∝ group size). Every loss
+ * term is scaled so that the sum equals the full-batch loss, except that BatchNorm then uses per-group statistics
+ * (as gradient accumulation does in PyTorch); pseudo labels are still thresholded over the full batch.
  */
-export function trainStep(context: TrainStepContext, batch: TrainBatch, keepTerms = false): TrainStepResult {
+export function trainStep(
+  context: TrainStepContext,
+  batch: TrainBatch,
+  keepTerms = false,
+  microBatches = 1,
+): TrainStepResult {
   const { detector, optimizer, dropout, ssls, lambdaTheta, lambdaMax } = context;
   const b = batch.videos / 2;
-  let kept: Record<string, tf.Scalar> = {};
   const variables = [...detector.params.values(), ...(lambdaTheta ? [lambdaTheta] : [])];
-  const { value, grads } = tf.variableGrads(() => {
-    const vision = tf.tensor(batch.vision, [batch.videos * batch.crops, batch.segments, batch.dim]);
-    const text = batch.text && batch.textDim > 0
-      ? tf.tensor(batch.text, [batch.videos, batch.segments, batch.textDim])
-      : undefined;
-    const out = detector.forward({ vision, text, videos: batch.videos, crops: batch.crops }, true, dropout);
-    const labels = tf.concat([tf.zeros([b]), tf.ones([b])]);
-    const lambda = lambdaTheta ? tf.mul(tf.sigmoid(lambdaTheta), lambdaMax) : tf.scalar(context.lambda);
-    const src = tf.tensor1d(batch.sources);
-    // per-sample SSLS: w = 1 + s·(λ − 1), exactly 1 for real videos and for λ = 1.
-    const weights = ssls === "per-sample" ? tf.add(1, tf.mul(src, tf.sub(lambda, 1))) : tf.onesLike(src);
-    const pseudoLabels = context.promptBank && text ? pseudoAnomalyLabels(text, context.promptBank) : undefined;
-    const { total, terms } = detectorLoss(out, { labels, weights, pseudoLabels }, context.loss);
-    let cost: tf.Scalar = total;
-    if (ssls === "batch-fraction") {
-      // The reference code's scalar: f = synthetic share of the anomalous half; cost·(1 + f·(λ − 1)).
-      let synthetic = 0;
-      for (let j = b; j < 2 * b; j++) synthetic += batch.sources[j];
-      cost = tf.mul(total, tf.add(1, tf.mul(synthetic / b, tf.sub(lambda, 1)))) as tf.Scalar;
+  let synthetic = 0;
+  for (let j = b; j < 2 * b; j++) synthetic += batch.sources[j];
+  const groups = pairGroups(b, Math.max(1, Math.min(microBatches, b)));
+  const fullPseudo = context.promptBank && batch.text && batch.textDim > 0 && groups.length > 1
+    ? tf.tidy(() =>
+      pseudoAnomalyLabels(tf.tensor(batch.text!, [batch.videos, batch.segments, batch.textDim]), context.promptBank!)
+    )
+    : undefined;
+  const kept: Record<string, tf.Scalar> = {};
+  let lossSum: tf.Scalar | undefined;
+  let gradSum: Record<string, tf.Tensor> = {};
+  try {
+    for (const [start, end] of groups) {
+      const whole = groups.length === 1;
+      const bg = end - start;
+      const perVision = batch.crops * batch.segments * batch.dim;
+      const vision = whole ? batch.vision : pairRows(batch.vision, b, perVision, start, end);
+      const textValues = batch.text && batch.textDim > 0
+        ? (whole ? batch.text : pairRows(batch.text, b, batch.segments * batch.textDim, start, end))
+        : undefined;
+      const sources = whole ? batch.sources : pairRows(batch.sources, b, 1, start, end);
+      const scale = bg / b;
+      const { value, grads } = tf.variableGrads(() => {
+        const x = tf.tensor(vision, [2 * bg * batch.crops, batch.segments, batch.dim]);
+        const text = textValues ? tf.tensor(textValues, [2 * bg, batch.segments, batch.textDim]) : undefined;
+        const out = detector.forward({ vision: x, text, videos: 2 * bg, crops: batch.crops }, true, dropout);
+        const labels = tf.concat([tf.zeros([bg]), tf.ones([bg])]);
+        const lambda = lambdaTheta ? tf.mul(tf.sigmoid(lambdaTheta), lambdaMax) : tf.scalar(context.lambda);
+        const src = tf.tensor1d(sources);
+        // per-sample SSLS: w = 1 + s·(λ − 1), exactly 1 for real videos and for λ = 1.
+        const weights = ssls === "per-sample" ? tf.add(1, tf.mul(src, tf.sub(lambda, 1))) : tf.onesLike(src);
+        let pseudoLabels: tf.Tensor | undefined;
+        if (context.promptBank && text) {
+          pseudoLabels = fullPseudo
+            ? tf.concat([
+              tf.slice(fullPseudo, [start, 0], [bg, batch.segments]),
+              tf.slice(fullPseudo, [b + start, 0], [bg, batch.segments]),
+            ])
+            : pseudoAnomalyLabels(text, context.promptBank);
+        }
+        const { total, terms } = detectorLoss(out, { labels, weights, pseudoLabels }, context.loss);
+        // Mean terms scale with the group's share of the batch; smoothness is a sum over videos.
+        const scaled: Record<string, tf.Scalar> = whole ? terms : Object.fromEntries(
+          Object.entries(terms).map(([k, v]) => [k, k === "smoothness" ? v : tf.mul(v, scale) as tf.Scalar]),
+        );
+        let cost: tf.Scalar = whole ? total : tf.addN(
+          Object.entries(scaled).map(([k, v]) => tf.mul(v, context.loss[`${k}Weight` as keyof LossOptions] as number)),
+        ) as tf.Scalar;
+        if (ssls === "batch-fraction") {
+          // The reference code's scalar: f = synthetic share of the anomalous half; cost·(1 + f·(λ − 1)).
+          cost = tf.mul(cost, tf.add(1, tf.mul(synthetic / b, tf.sub(lambda, 1)))) as tf.Scalar;
+        }
+        if (keepTerms) {
+          for (const [k, v] of Object.entries(scaled)) {
+            const previous = kept[k];
+            kept[k] = tf.keep(previous ? tf.add(previous, v) : tf.clone(v)) as tf.Scalar;
+            previous?.dispose();
+          }
+        }
+        return cost;
+      }, variables);
+      if (whole) {
+        lossSum = value;
+        gradSum = grads;
+      } else {
+        const previousLoss = lossSum;
+        lossSum = previousLoss ? tf.add(previousLoss, value) as tf.Scalar : value;
+        if (previousLoss) tf.dispose([previousLoss, value]);
+        for (const [name, g] of Object.entries(grads)) {
+          const previous = gradSum[name];
+          gradSum[name] = previous ? tf.add(previous, g) : g;
+          if (previous) tf.dispose([previous, g]);
+        }
+      }
     }
-    if (keepTerms) kept = Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, tf.keep(v)]));
-    return cost;
-  }, variables);
-  optimizer.apply(detector.params, grads, () => true);
+  } finally {
+    fullPseudo?.dispose();
+  }
+  optimizer.apply(detector.params, gradSum, () => true);
   if (lambdaTheta && context.lambdaOptimizer) {
-    context.lambdaOptimizer.apply(new Map([["theta", lambdaTheta]]), grads, () => false);
+    context.lambdaOptimizer.apply(new Map([["theta", lambdaTheta]]), gradSum, () => false);
   }
   detector.updateBuffers();
-  tf.dispose(grads);
-  return { loss: value, terms: kept };
+  tf.dispose(gradSum);
+  return { loss: lossSum!, terms: kept };
+}
+
+/**
+ * Micro-batches that keep one group's activations under `limitMiB` on the wasm backend (whose heap cannot exceed
+ * 4 GiB); 1 elsewhere. The per-element factors are measured peaks of a full step divided by its input size
+ * (mil ≈ 40, rtfm ≈ 110, with a text branch ≈ 180 floats per input value).
+ */
+export function autoMicroBatches(
+  detector: { options: { aggregate: boolean; textDim: number } },
+  batch: { videos: number; crops: number; segments: number; dim: number },
+  backend: string,
+  limitMiB: number,
+): number {
+  if (backend !== "wasm") return 1;
+  const factor = !detector.options.aggregate ? 40 : detector.options.textDim > 0 ? 180 : 110;
+  const bytes = batch.videos * batch.crops * batch.segments * batch.dim * factor * 4;
+  return Math.max(1, Math.min(batch.videos / 2, Math.ceil(bytes / (limitMiB * 2 ** 20))));
 }

@@ -35,7 +35,7 @@ import {
 import type { LossOptions } from "./loss.ts";
 import { Detector, type DetectorOptions, type DropoutSource } from "./model.ts";
 import { AdamL2 } from "./optimizer.ts";
-import { trainStep, type TrainStepContext } from "./step.ts";
+import { autoMicroBatches, trainStep, type TrainStepContext } from "./step.ts";
 import { DETECTOR_PRESETS, type DetectorPreset, PRESETS } from "./presets.ts";
 import { SeededRandom } from "./random.ts";
 
@@ -112,6 +112,14 @@ export interface TrainOptions {
   checkpointEvery: number;
   /** Read the loss (and log it) every N iterations. @default {10} */
   logEvery: number;
+  /**
+   * Gradient-accumulation groups per step ("auto": enough to keep one group under `microBatchMemoryMiB` on wasm,
+   * whose heap is limited to 4 GiB, e.g. ten crops at B = 32; 1 elsewhere). With more than one group BatchNorm uses
+   * per-group statistics. @default {"auto"}
+   */
+  microBatches: number | "auto";
+  /** Memory budget of one micro-batch for `microBatches: "auto"` (wasm). @default {2560} */
+  microBatchMemoryMiB: number;
   /** Videos per class in the `auto` backend probe step. @default {8} */
   probeBatch: number;
   /** Model selection. @default {"last"} */
@@ -161,6 +169,8 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   evalEvery: 50,
   checkpointEvery: 100,
   logEvery: 10,
+  microBatches: "auto",
+  microBatchMemoryMiB: 2560,
   probeBatch: 8,
   select: "last",
   valFraction: 0.2,
@@ -229,6 +239,13 @@ export function resolveTrainOptions(options: Partial<TrainOptions> = {}): TrainO
   int("checkpointEvery", 0);
   int("logEvery", 1);
   int("probeBatch", 1);
+  check(
+    o.microBatches === "auto" || (Number.isInteger(o.microBatches) && (o.microBatches as number) >= 1),
+    "microBatches",
+    o.microBatches,
+    'must be "auto" or an integer >= 1',
+  );
+  check(o.microBatchMemoryMiB > 0, "microBatchMemoryMiB", o.microBatchMemoryMiB, "must be > 0");
   int("framesPerClip", 1);
   int("wasmThreads", 1);
   int("bootstrapSamples", 0);
@@ -485,6 +502,14 @@ export async function trainDetector(
         crops: shape.crops,
         textDim,
         synthetic: fitVideos.filter((v) => v.record.source === "synthetic").length,
+        microBatches: o.microBatches === "auto"
+          ? autoMicroBatches(
+            { options: { aggregate: modelOptions.aggregate ?? true, textDim } },
+            { videos: 2 * o.batchSize, crops: shape.crops, segments: o.segments, dim: shape.dim },
+            backend.name,
+            o.microBatchMemoryMiB,
+          )
+          : o.microBatches,
       },
       selection: o.select,
     });
@@ -604,6 +629,20 @@ export async function trainDetector(
     sampler.setState(state.sampler as BatchSamplerState);
     dropout.random.state = state.dropoutRandom as number;
     startIteration = manifest.iteration;
+    // The best model so far (val / best-on-test) lives in the sibling `selected` checkpoint.
+    const savedBest = state.best as { iteration: number; value: number } | null;
+    if (o.select !== "last" && savedBest) {
+      try {
+        const selected = await loadCheckpoint(join(o.resume, "..", "selected"));
+        if (selected.manifest.iteration === savedBest.iteration) {
+          const values = new Map<string, Float32Array>();
+          for (const [name, v] of selected.values) values.set(name.replace(/^model\//, ""), v.data);
+          best = { iteration: savedBest.iteration, value: savedBest.value, values };
+        }
+      } catch (error) {
+        if (!(error instanceof Error && error.message.includes("missing"))) throw error;
+      }
+    }
   }
 
   // Pre-allocated batch buffers: data preparation stays a handful of typed-array copies.
@@ -614,6 +653,9 @@ export async function trainDetector(
   const visionBuf = new Float32Array(2 * b * c * s * d);
   const textBuf = textDim > 0 ? new Float32Array(2 * b * s * textDim) : undefined;
   const labels = tf.tensor1d(Array.from({ length: 2 * b }, (_, i) => (i < b ? 0 : 1)));
+  const microBatches = o.microBatches === "auto"
+    ? autoMicroBatches(detector, { videos: 2 * b, crops: c, segments: s, dim: d }, backend.name, o.microBatchMemoryMiB)
+    : o.microBatches;
   const stepContext: TrainStepContext = {
     detector,
     optimizer,
@@ -627,6 +669,31 @@ export async function trainDetector(
     promptBank: textBank,
   };
 
+  const saveSelected = async () => {
+    if (!ckptDir || best === undefined) return;
+    const tensors = new Map<string, tf.Tensor>();
+    const made: tf.Tensor[] = [];
+    for (const { name, tensor } of detector.namedTensors()) {
+      const values = best.values.get(name)!;
+      const t = tf.tensor(values, tensor.shape);
+      made.push(t);
+      tensors.set(`model/${name}`, t);
+    }
+    try {
+      await saveCheckpoint(join(ckptDir, "selected"), best.iteration, tensors, {
+        preset: o.preset,
+        model: detector.options,
+        loss: lossOptions,
+        backend: backend.name,
+        seed: o.seed,
+        selection: o.select,
+        value: best.value,
+      });
+    } finally {
+      tf.dispose(made);
+    }
+  };
+
   const evaluate = async (iteration: number) => {
     const record: { iteration: number; valAuc?: number; testAuc?: number } = { iteration };
     if (o.select === "val") {
@@ -636,6 +703,7 @@ export async function trainDetector(
       record.valAuc = rocAuc(vl, vs);
       if (best === undefined || record.valAuc > best.value) {
         best = { iteration, value: record.valAuc, values: await snapshot(detector) };
+        await saveSelected();
       }
     } else if (o.select === "best-on-test" && testVideos.length > 0) {
       const scores = await scoreAll(detector, testVideos);
@@ -647,6 +715,7 @@ export async function trainDetector(
       record.testAuc = m.auc;
       if (best === undefined || m.auc > best.value) {
         best = { iteration, value: m.auc, values: await snapshot(detector) };
+        await saveSelected();
       }
     }
     evaluations.push(record);
@@ -665,16 +734,21 @@ export async function trainDetector(
         sources[j] = v.record.source === "synthetic" ? 1 : 0;
       });
       const log = iteration % logEvery === 0 || iteration === o.iterations;
-      const { loss: value, terms: kept } = trainStep(stepContext, {
-        vision: visionBuf,
-        text: textBuf,
-        sources,
-        videos: 2 * b,
-        crops: c,
-        segments: s,
-        dim: d,
-        textDim,
-      }, log);
+      const { loss: value, terms: kept } = trainStep(
+        stepContext,
+        {
+          vision: visionBuf,
+          text: textBuf,
+          sources,
+          videos: 2 * b,
+          crops: c,
+          segments: s,
+          dim: d,
+          textDim,
+        },
+        log,
+        microBatches,
+      );
       let loss: number | undefined;
       const lambdaValue = await currentLambda();
       if (log) {
@@ -713,19 +787,6 @@ export async function trainDetector(
       restore(detector, best.values);
       selectedIteration = best.iteration;
       selectedValue = best.value;
-      if (ckptDir) {
-        const tensors = new Map<string, tf.Tensor>();
-        for (const { name, tensor } of detector.namedTensors()) tensors.set(`model/${name}`, tensor);
-        await saveCheckpoint(join(ckptDir, "selected"), selectedIteration, tensors, {
-          preset: o.preset,
-          model: detector.options,
-          loss: lossOptions,
-          backend: backend.name,
-          seed: o.seed,
-          selection: o.select,
-          value: selectedValue,
-        });
-      }
     }
     const label = selectionLabel(o.select, selectedIteration);
     const scores = await scoreAll(detector, testVideos);

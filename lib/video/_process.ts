@@ -77,3 +77,58 @@ export function spawnError(tool: string, error: unknown): Error {
   }
   return error instanceof Error ? error : new Error(String(error));
 }
+
+/** Options of {@link runFfmpegToFile}. */
+export interface RunFfmpegToFileOptions {
+  /** The ffmpeg executable. */
+  ffmpegPath: string;
+  /** What the caller does, for the error message, e.g. `"render video"`. */
+  action: string;
+  /** The file named in the error message (e.g. the input). @default {the output path} */
+  subject?: string;
+  /** Abort signal (kills ffmpeg). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Run ffmpeg with `buildArgs(tmp)` writing a temporary sibling of `path`, then rename it over `path`; on any failure
+ * (spawn, non-zero exit, abort, rename) the temporary file is removed and the error rethrown, so `path` is either
+ * complete or untouched.
+ */
+export async function runFfmpegToFile(
+  buildArgs: (tmp: string) => string[],
+  path: string,
+  options: RunFfmpegToFileOptions,
+): Promise<void> {
+  const tmp = `${path}.${Deno.pid}-${crypto.randomUUID()}.tmp`;
+  const args = buildArgs(tmp);
+  try {
+    let output: Deno.CommandOutput;
+    try {
+      output = await new Deno.Command(options.ffmpegPath, {
+        args,
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+        signal: options.signal,
+      }).output();
+    } catch (error) {
+      throw spawnError(options.ffmpegPath, error);
+    }
+    if (!output.success) {
+      options.signal?.throwIfAborted();
+      const stderr = new TextDecoder().decode(output.stderr);
+      throw new Error(
+        `Cannot ${options.action} as ffmpeg failed: current value is ${options.subject ?? path} (ffmpeg: ${
+          lastLines(stderr)
+        })`,
+      );
+    }
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    await Deno.remove(tmp).catch((cleanupError) => {
+      if (!(cleanupError instanceof Deno.errors.NotFound)) throw new AggregateError([error, cleanupError]);
+    });
+    throw error;
+  }
+}

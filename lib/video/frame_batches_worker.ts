@@ -63,7 +63,7 @@ export async function* frameBatchesInWorker(
         return;
       }
       if (message.type === "fatal") {
-        done = true;
+        // Not done yet: `finally` waits for the worker's "done", sent once its ffmpeg is stopped.
         throw new Error(
           `Cannot decode videos as the frame worker failed: current value is ${message.name}: ${message.message}`,
         );

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { assertReadableFile, lastLines, spawnError } from "./_process.ts";
+import { assertReadableFile, runFfmpegToFile } from "./_process.ts";
 
 /** Kinds of planted events. */
 export type PlantedEventKind = "box" | "invert";
@@ -170,27 +170,10 @@ export function cutAndPlantArgs(source: string, out: string, options: CutAndPlan
 export async function cutAndPlant(source: string, out: string, options: CutAndPlantOptions = {}): Promise<void> {
   await assertReadableFile(source, "cut video");
   const o = { ...DEFAULT_CUT_AND_PLANT_OPTIONS, ...options };
-  const tmp = `${out}.${Deno.pid}.tmp`;
-  const args = cutAndPlantArgs(source, tmp, o);
-  let output: Deno.CommandOutput;
-  try {
-    output = await new Deno.Command(o.ffmpegPath, {
-      args,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-      signal: options.signal,
-    }).output();
-  } catch (error) {
-    throw spawnError(o.ffmpegPath, error);
-  }
-  if (!output.success) {
-    await Deno.remove(tmp).catch((error) => {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    });
-    options.signal?.throwIfAborted();
-    const stderr = new TextDecoder().decode(output.stderr);
-    throw new Error(`Cannot cut video as ffmpeg failed: current value is ${source} (ffmpeg: ${lastLines(stderr)})`);
-  }
-  await Deno.rename(tmp, out);
+  await runFfmpegToFile((tmp) => cutAndPlantArgs(source, tmp, o), out, {
+    ffmpegPath: o.ffmpegPath,
+    action: "cut video",
+    subject: source,
+    signal: options.signal,
+  });
 }

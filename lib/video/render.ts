@@ -5,7 +5,7 @@
  * kept here because only lib/video spawns ffmpeg.
  * @module
  */
-import { lastLines, spawnError } from "./_process.ts";
+import { runFfmpegToFile } from "./_process.ts";
 
 /** A moving rectangle. Positions in pixels, velocities in pixels per second; x wraps around the frame. */
 export interface ProceduralShape {
@@ -154,31 +154,9 @@ export async function renderProceduralVideo(
   options: RenderOptions = {},
 ): Promise<void> {
   const o = { ...DEFAULT_RENDER_OPTIONS, ...options };
-  const tmp = `${path}.${Deno.pid}-${crypto.randomUUID()}.tmp`;
-  const args = proceduralFfmpegArgs(scene, tmp, o);
-  let output: Deno.CommandOutput;
-  try {
-    try {
-      output = await new Deno.Command(o.ffmpegPath, {
-        args,
-        stdin: "null",
-        stdout: "null",
-        stderr: "piped",
-        signal: options.signal,
-      }).output();
-    } catch (error) {
-      throw spawnError(o.ffmpegPath, error);
-    }
-    if (!output.success) {
-      options.signal?.throwIfAborted();
-      const stderr = new TextDecoder().decode(output.stderr);
-      throw new Error(`Cannot render video as ffmpeg failed: current value is ${path} (ffmpeg: ${lastLines(stderr)})`);
-    }
-    await Deno.rename(tmp, path);
-  } catch (error) {
-    await Deno.remove(tmp).catch((cleanupError) => {
-      if (!(cleanupError instanceof Deno.errors.NotFound)) throw new AggregateError([error, cleanupError]);
-    });
-    throw error;
-  }
+  await runFfmpegToFile((tmp) => proceduralFfmpegArgs(scene, tmp, o), path, {
+    ffmpegPath: o.ffmpegPath,
+    action: "render video",
+    signal: options.signal,
+  });
 }

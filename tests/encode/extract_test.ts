@@ -191,3 +191,31 @@ Deno.test("extractFeatures() rejects a model with a wrong input shape naming the
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("extractFeatures() resumes only from the same, unchanged source video", async (t) => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const car = join(dir, "car.mp4");
+    const person = join(dir, "person.mp4");
+    await Deno.copyFile(join(VIDEOS, "car-3s.mp4"), car);
+    await Deno.copyFile(join(VIDEOS, "person-3s.mp4"), person);
+    const options = { model: MODEL, outDir: join(dir, "out"), threads: 1, pooling: "center", workers: 0 };
+    strictEqual((await extractFeatures([record("clip", car)], options)).extracted, 1);
+    await t.step("same id, another video file", async () => {
+      const result = await extractFeatures([record("clip", person)], options);
+      deepStrictEqual([result.extracted, result.skipped, result.records[0].frames], [1, 0, 30]);
+    });
+    await t.step("same path, the file replaced", async () => {
+      await Deno.copyFile(join(VIDEOS, "car-3s.mp4"), person);
+      await Deno.utime(person, new Date(), new Date(Date.UTC(2020, 0, 1)));
+      const result = await extractFeatures([record("clip", person)], options);
+      deepStrictEqual([result.extracted, result.skipped, result.records[0].frames], [1, 0, 37]);
+    });
+    await t.step("unchanged", async () => {
+      const result = await extractFeatures([record("clip", person)], options);
+      deepStrictEqual([result.extracted, result.skipped], [0, 1]);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -5,36 +5,7 @@
  */
 import { join } from "node:path";
 import type { VideoRecord } from "../../lib/io/mod.ts";
-
-async function ffmpeg(args: string[]): Promise<void> {
-  const out = await new Deno.Command("ffmpeg", {
-    args: ["-hide_banner", "-nostdin", "-v", "error", "-y", ...args],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(`ffmpeg failed: ${new TextDecoder().decode(out.stderr)}`);
-}
-
-/** Encode `frames` frames of the lavfi `source` as H.264 into `path`; returns `path`. */
-export async function lavfi(path: string, source: string, frames = 48): Promise<string> {
-  await ffmpeg([
-    "-f",
-    "lavfi",
-    "-i",
-    source,
-    "-frames:v",
-    String(frames),
-    "-c:v",
-    "libx264",
-    "-preset",
-    "ultrafast",
-    "-pix_fmt",
-    "yuv420p",
-    path,
-  ]);
-  return path;
-}
+import { lavfi } from "../_helpers/videos.ts";
 
 /** Paths of the generated videos by name. */
 export interface TestVideos {
@@ -59,7 +30,7 @@ export async function makeTestVideos(dir: string): Promise<TestVideos> {
     lavfi(p("mandelbrot"), "mandelbrot=s=160x120:r=12"),
     lavfi(p("frozen"), "smptebars=s=160x120:r=12"),
     lavfi(p("black"), "color=c=black:s=160x120:r=12"),
-    lavfi(p("short"), "testsrc2=s=160x120:r=12", 20),
+    lavfi(p("short"), "testsrc2=s=160x120:r=12", { frames: 20 }),
     lavfi(p("small"), "testsrc2=s=64x48:r=12"),
   ]);
   const bytes = await Deno.readFile(moving);

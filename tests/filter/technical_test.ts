@@ -1,7 +1,7 @@
 import { deepStrictEqual, ok, strictEqual } from "@std/assert";
 import { join } from "node:path";
 import { measureTechnical } from "../../lib/filter/mod.ts";
-import { lavfi } from "./_videos.ts";
+import { lavfi } from "../_helpers/videos.ts";
 
 Deno.test("measureTechnical() measures luma, motion and a fingerprint, and reports undecodable files", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "filter_technical_" });
@@ -10,9 +10,9 @@ Deno.test("measureTechnical() measures luma, motion and a fingerprint, and repor
     const black = join(dir, "black.mp4");
     const frozen = join(dir, "frozen.mp4");
     await Promise.all([
-      lavfi(moving, "testsrc2=s=160x120:r=12", 24),
-      lavfi(black, "color=c=black:s=160x120:r=12", 24),
-      lavfi(frozen, "smptebars=s=160x120:r=12", 24),
+      lavfi(moving, "testsrc2=s=160x120:r=12", { frames: 24 }),
+      lavfi(black, "color=c=black:s=160x120:r=12", { frames: 24 }),
+      lavfi(frozen, "smptebars=s=160x120:r=12", { frames: 24 }),
     ]);
     await t.step("a moving pattern has motion and a unit fingerprint", async () => {
       const m = await measureTechnical(moving);

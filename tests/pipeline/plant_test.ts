@@ -67,3 +67,25 @@ Deno.test("cutAndPlantArgs() validates its options and names the constraint", as
     await rejects(cutAndPlant("/nonexistent/clip.mp4", "/tmp/x.mp4"), /does not exist: current value is \/nonexistent/);
   });
 });
+
+Deno.test("cutAndPlant() leaves no temporary or partial file when ffmpeg cannot start or fails", async (t) => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = join(dir, "a.mp4");
+    await t.step("ffmpeg missing", async () => {
+      await rejects(cutAndPlant(CLIP, out, { ffmpegPath: join(dir, "no-ffmpeg") }), /not installed or not on PATH/);
+      deepStrictEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+    });
+    await t.step("ffmpeg fails on a non-video source", async () => {
+      const bad = join(dir, "bad.mp4");
+      await Deno.writeTextFile(bad, "not a video");
+      await rejects(
+        cutAndPlant(bad, out, { frames: 4, width: 32, height: 32 }),
+        /ffmpeg failed: current value is .*bad\.mp4/,
+      );
+      deepStrictEqual((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name), ["bad.mp4"]);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -33,7 +33,17 @@ Deno.test("runStage() skips a done stage, reruns on changed inputs or missing ou
       runStage(dir, { name: "s", inputs: { a: 3 }, run: body }, { failStage: "s" }),
       /stage s failed: .*fault was injected/,
     );
-    strictEqual((await readStageRecord(dir, "s"))?.hash, missing.record.hash);
+    // The failed attempt may have rewritten the outputs: the old record is kept (executions) but no longer done.
+    const stale = await readStageRecord(dir, "s");
+    strictEqual(stale?.executions, missing.record.executions);
+    ok(stale?.hash !== missing.record.hash);
+    const events: string[] = [];
+    const redo = await runStage(dir, { name: "s", inputs: { a: 2 }, run: body }, {
+      onEvent: (e) => e.type === "start" && events.push(e.reason),
+    });
+    strictEqual(redo.skipped, false);
+    deepStrictEqual(events, ["an earlier attempt did not finish"]);
+    strictEqual(redo.record.executions, missing.record.executions + 1);
     // A failing body.
     await rejects(
       runStage(dir, { name: "t", inputs: {}, run: () => Promise.reject(new RangeError("boom")) }),
@@ -41,7 +51,7 @@ Deno.test("runStage() skips a done stage, reruns on changed inputs or missing ou
         error instanceof Error && /stage t failed: boom/.test(error.message) && error.cause instanceof RangeError,
     );
     strictEqual(await readStageRecord(dir, "t"), undefined);
-    ok(runs === 4);
+    strictEqual(runs, 5);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -140,3 +140,20 @@ for (const backend of ["cpu", "wasm"] as const) {
     }
   });
 }
+
+Deno.test("Detector fuses a caption-text branch of another dimension (gvvad) and scores clips", async () => {
+  await activateBackend("cpu");
+  const detector = new Detector({ featureDim: 16, textDim: 8, hidden: [8, 4] }, 0);
+  try {
+    const out = tf.tidy(() => {
+      const o = detector.forward({ vision: tf.ones([4, 5, 16]), text: tf.ones([2, 5, 8]), videos: 2, crops: 2 }, false);
+      return [o.clipScores, o.features];
+    });
+    strictEqual(JSON.stringify(out[0].shape), JSON.stringify([2, 5]));
+    strictEqual(JSON.stringify(out[1].shape), JSON.stringify([2, 2, 5, 24]));
+    ok(Array.from(await out[0].data()).every((s) => s > 0 && s < 1));
+    tf.dispose(out);
+  } finally {
+    detector.dispose();
+  }
+});

@@ -220,3 +220,42 @@ Deno.test("trainSeeds() reports mean and std of every metric over seeds", async 
     ok((await Deno.stat(join(out, "summary.json"))).isFile);
   });
 });
+
+Deno.test("trainDetector() resumes val selection from the sibling selected checkpoint", async () => {
+  await withData(async (dir, train, test) => {
+    const options: Partial<TrainOptions> = { ...BASE, preset: "mil", select: "val", evalEvery: 3, logEvery: 3 };
+    const full = await trainDetector(train, test, { ...options, iterations: 6 });
+    full.detector.dispose();
+    const out = join(dir, "val");
+    const first = await trainDetector(train, test, { ...options, iterations: 3, outDir: out });
+    first.detector.dispose();
+    ok((await Deno.stat(join(out, "checkpoints", "selected", "checkpoint.json"))).isFile);
+    const resumed = await trainDetector(train, test, {
+      ...options,
+      iterations: 6,
+      resume: join(out, "checkpoints", "last"),
+    });
+    resumed.detector.dispose();
+    deepStrictEqual(resumed.selection, full.selection);
+    deepStrictEqual(Array.from(resumed.testScores[1].clipScores), Array.from(full.testScores[1].clipScores));
+  });
+});
+
+Deno.test("trainDetector() with micro-batches equals the full batch when nothing couples the groups (mil, no dropout)", async () => {
+  await withData(async (_dir, train, test) => {
+    const curve = async (microBatches: number) => {
+      const r = await trainDetector(train, test, {
+        ...BASE,
+        preset: "mil",
+        iterations: 3,
+        microBatches,
+        model: { dropout: 0 },
+      });
+      r.detector.dispose();
+      return r.history.map((h) => h.loss);
+    };
+    const full = await curve(1);
+    const split = await curve(2);
+    full.forEach((loss, i) => ok(Math.abs(loss - split[i]) < 1e-5, `${loss} vs ${split[i]}`));
+  });
+});

@@ -1,17 +1,8 @@
 /** Builds damaged and unusual video files for error tests (ffmpeg from PATH). */
 import { join } from "node:path";
+import { runFfmpeg as ffmpeg } from "../_helpers/videos.ts";
 
 const CAR = new URL("../../fixtures/videos/car-3s.mp4", import.meta.url).pathname;
-
-async function ffmpeg(args: string[]): Promise<void> {
-  const { success, stderr } = await new Deno.Command("ffmpeg", {
-    args: ["-v", "error", "-y", ...args],
-    stdout: "null",
-    stderr: "piped",
-  })
-    .output();
-  if (!success) throw new Error(`ffmpeg ${args.join(" ")} failed: ${new TextDecoder().decode(stderr)}`);
-}
 
 /** Paths of generated bad inputs inside `dir`. */
 export interface BadVideos {

@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, rejects, strictEqual } from "@std/assert";
 import { frameBatches, frameBatchesInWorker, type FrameEvent } from "../../lib/video/mod.ts";
 
 const VIDEOS = new URL("../../fixtures/videos/", import.meta.url).pathname;
@@ -58,4 +58,15 @@ Deno.test("frameBatchesInWorker() stops the worker and ffmpeg when the consumer 
     if (e.type === "batch" && ++batches === 2) break;
   }
   strictEqual(batches, 2);
+});
+
+Deno.test("frameBatchesInWorker() reports a failure inside the worker and shuts it down", async () => {
+  await rejects(
+    async () => {
+      for await (const _ of frameBatchesInWorker(INPUT, { batchSize: 0 })) {
+        // no event comes before the failure
+      }
+    },
+    /frame worker failed: current value is RangeError: Cannot batch frames as batchSize must be a positive integer/,
+  );
 });

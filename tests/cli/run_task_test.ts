@@ -1,0 +1,33 @@
+import { deepStrictEqual, strictEqual } from "@std/assert";
+import { type FlagSpec, runTask } from "../../lib/cli/flags.ts";
+
+const FLAGS: FlagSpec = { out: { type: "string", description: "output file" } };
+
+Deno.test("runTask() prints usage on --help, runs the body otherwise, and turns errors into exit code 1", async (t) => {
+  const printed: string[] = [];
+  const errors: string[] = [];
+  const run = (args: string[]) =>
+    runTask(args, {
+      flags: FLAGS,
+      usage: "deno task demo --out <file>",
+      print: (text) => printed.push(text),
+      run: ({ values }) => {
+        if (values.out === "bad") throw new RangeError("Cannot demo as out is bad: current value is bad");
+        return Promise.resolve(values.out === undefined ? 2 : 0);
+      },
+    }, { writeError: (text) => errors.push(text) });
+  await t.step("--help", async () => {
+    strictEqual(await run(["--help"]), 0);
+    strictEqual(printed.length, 1);
+    strictEqual(printed[0].startsWith("deno task demo --out <file>\n\nOptions:\n"), true);
+  });
+  await t.step("body exit code", async () => {
+    strictEqual(await run(["--out", "x"]), 0);
+    strictEqual(await run([]), 2);
+  });
+  await t.step("unknown flag and thrown error", async () => {
+    strictEqual(await run(["--nope"]), 1);
+    strictEqual(await run(["--out", "bad"]), 1);
+    deepStrictEqual(errors.map((e) => e.split(" as ")[0]), ["error: Cannot parse flags", "error: Cannot demo"]);
+  });
+});
