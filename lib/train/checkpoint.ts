@@ -22,11 +22,16 @@ export interface CheckpointManifest {
   tensors: { name: string; file: string; shape: number[] }[];
 }
 
-function fileName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]/g, "_") + ".npy";
+function fileName(name: string, generation: string): string {
+  return `${name.replace(/[^A-Za-z0-9._-]/g, "_")}.${generation}.npy`;
 }
 
-/** Write a checkpoint folder (tensors first, then the manifest, so a complete manifest means a complete folder). */
+/**
+ * Write a checkpoint folder atomically, also when it overwrites an earlier checkpoint in the same folder: the
+ * tensors go to files new to this save, then `checkpoint.json` is renamed into place (the commit point), then the
+ * files of the previous checkpoint are removed. A run killed at any moment leaves one complete, consistent
+ * checkpoint (the old one or the new one), never a mix.
+ */
 export async function saveCheckpoint(
   dir: string,
   iteration: number,
@@ -34,15 +39,22 @@ export async function saveCheckpoint(
   state: Record<string, unknown>,
 ): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
+  const generation = `${iteration}-${crypto.randomUUID().slice(0, 8)}`;
   const entries: CheckpointManifest["tensors"] = [];
   for (const [name, tensor] of tensors) {
-    const file = fileName(name);
+    const file = fileName(name, generation);
     const data = (await tensor.data()) as Float32Array;
     await writeNpy(join(dir, file), { data: new Float32Array(data), shape: [...tensor.shape], dtype: "float32" });
     entries.push({ name, file, shape: [...tensor.shape] });
   }
   const manifest: CheckpointManifest = { format: CHECKPOINT_FORMAT, iteration, state, tensors: entries };
   await writeJsonAtomic(join(dir, "checkpoint.json"), manifest);
+  const current = new Set(entries.map((e) => e.file));
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isFile && entry.name.endsWith(".npy") && !current.has(entry.name)) {
+      await Deno.remove(join(dir, entry.name));
+    }
+  }
 }
 
 /** Read a checkpoint folder: its manifest and tensor values (as Float32Array with shapes). */
@@ -61,14 +73,28 @@ export async function loadCheckpoint(
     }
     throw new SyntaxError(`Cannot load checkpoint as ${path} is not valid JSON: ${error}`, { cause: error });
   }
-  if (manifest.format !== CHECKPOINT_FORMAT) {
+  if (manifest === null || typeof manifest !== "object" || manifest.format !== CHECKPOINT_FORMAT) {
     throw new TypeError(
-      `Cannot load checkpoint ${path} as its format must be ${CHECKPOINT_FORMAT}: current value is ${manifest.format}`,
+      `Cannot load checkpoint ${path} as its format must be ${CHECKPOINT_FORMAT}: current value is ${manifest?.format}`,
+    );
+  }
+  if (!Array.isArray(manifest.tensors) || !Number.isInteger(manifest.iteration)) {
+    throw new TypeError(
+      `Cannot load checkpoint ${path} as it needs an integer iteration and a tensors list: current value is ${
+        JSON.stringify({ iteration: manifest.iteration, tensors: typeof manifest.tensors })
+      }`,
     );
   }
   const values = new Map<string, { data: Float32Array; shape: number[] }>();
   for (const entry of manifest.tensors) {
     const array = await readNpy(join(dir, entry.file));
+    if (array.shape.join(",") !== entry.shape.join(",")) {
+      throw new RangeError(
+        `Cannot load checkpoint tensor ${entry.name} from ${
+          join(dir, entry.file)
+        } as its shape must be [${entry.shape}]: current value is [${array.shape}]`,
+      );
+    }
     values.set(entry.name, { data: new Float32Array(array.data as Float32Array), shape: array.shape });
   }
   return { manifest, values };

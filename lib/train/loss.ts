@@ -31,6 +31,15 @@ export interface LossOptions {
   tripletWeight: number;
   /** Triplet margin. @default {1} */
   tripletMargin: number;
+  /**
+   * Clips averaged into each triplet embedding (anchor, positive, negative). Like the detector's `topK`, the
+   * reference keeps 3 (RTFM's 32 // 10) also with 64 segments. @default {3}
+   */
+  tripletTopK: number;
+  /** Added to a pseudo-labelled clip's score when choosing the triplet's suspected anomalies. @default {2} */
+  pseudoLabelBonus: number;
+  /** Added under square roots of norms and distances (finite gradient at 0). @default {1e-12} */
+  normEpsilon: number;
   /** Lower clamp of log-probabilities in BCE (PyTorch's BCELoss uses −100). @default {-100} */
   logClamp: number;
 }
@@ -46,6 +55,9 @@ export const DEFAULT_LOSS_OPTIONS: LossOptions = {
   palWeight: 1e-3,
   tripletWeight: 0.01,
   tripletMargin: 1,
+  tripletTopK: 3,
+  pseudoLabelBonus: 2,
+  normEpsilon: 1e-12,
   logClamp: -100,
 };
 
@@ -140,7 +152,7 @@ export function detectorLoss(out: ForwardOutput, targets: LossTargets, options: 
     // mean selected feature per crop, then its norm: [V, C]
     const sel = tf.reshape(tf.tile(tf.expandDims(out.selection, 1), [1, c, 1, 1]), [v * c, -1, t]);
     const chosen = tf.mean(tf.matMul(sel, tf.reshape(out.features, [v * c, t, f])), 1);
-    const norms = tf.reshape(tf.sqrt(tf.add(tf.sum(tf.square(chosen), 1), 1e-12)), [v, c]);
+    const norms = tf.reshape(tf.sqrt(tf.add(tf.sum(tf.square(chosen), 1), o.normEpsilon)), [v, c]);
     const m = magnitudeTerms(tf.slice(norms, [0, 0], [b, c]), tf.slice(norms, [b, 0], [b, c]), o.magnitudeMargin);
     add("magnitude", o.magnitudeWeight, weightedMean(m, wPair));
   }
@@ -162,16 +174,16 @@ export function detectorLoss(out: ForwardOutput, targets: LossTargets, options: 
       add("pal", o.palWeight, weightedMean(tf.mean(pal, 1), wAnomalous));
     }
     if (o.tripletWeight !== 0) {
-      const k = Math.min(3, t);
+      const k = Math.min(o.tripletTopK, t);
       const feats = tf.mean(out.features, 1); // [V, T, F] crop mean
       const normalFeats = tf.slice(feats, [0, 0, 0], [b, t, f]);
       const anomalousFeats = tf.slice(feats, [b, 0, 0], [b, t, f]);
       const normalScores = tf.slice(out.clipScores, [0, 0], [b, t]);
       const anchor = meanRows(oneHotTopK(tf.neg(normalScores), k), normalFeats);
       const positive = meanRows(oneHotTopK(tf.neg(anomalousScores), k), anomalousFeats);
-      const suspect = tf.add(anomalousScores, tf.mul(tf.slice(pseudo, [b, 0], [b, t]), 2));
+      const suspect = tf.add(anomalousScores, tf.mul(tf.slice(pseudo, [b, 0], [b, t]), o.pseudoLabelBonus));
       const negative = meanRows(oneHotTopK(suspect, k), anomalousFeats);
-      const dist = (x: tf.Tensor, y: tf.Tensor) => tf.sqrt(tf.add(tf.sum(tf.square(tf.sub(x, y)), 1), 1e-12));
+      const dist = (x: tf.Tensor, y: tf.Tensor) => tf.sqrt(tf.add(tf.sum(tf.square(tf.sub(x, y)), 1), o.normEpsilon));
       const trip = tf.relu(tf.add(tf.sub(dist(anchor, positive), dist(anchor, negative)), o.tripletMargin));
       add("triplet", o.tripletWeight, weightedMean(trip, wPair));
     }

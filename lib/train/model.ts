@@ -38,7 +38,10 @@ export interface DetectorOptions {
   featureDropout: number;
   /** Clip selection for the video score. @default {"magnitude"} */
   selection: TopKSelection;
-  /** Clips per video in the top-k mean. @default {3} */
+  /**
+   * Clips per video in the top-k mean: the reference's 32 // 10, kept at 3 also with 64 segments (see `PRESETS`).
+   * @default {3}
+   */
   topK: number;
   /** Dropout on the magnitudes before top-k selection in training. @default {0.7} */
   magnitudeDropout: number;

@@ -25,7 +25,10 @@ export interface PresetValues {
  * - `rtfm`: Aggregate + D→512→128→1 (dropout 0.7), magnitude top-3 with a 0.7 dropout mask, BCE + 1e-4·RTFM +
  *   8e-3·sparsity + 8e-4·smoothness.
  * - `gvvad`: `rtfm` plus a caption-text Aggregate branch fused before the head (2D→512→128→1), pseudo anomaly
- *   labels from the prompt bank, 1e-3·PAL + 0.01·triplet; without text it is `rtfm`.
+ *   labels from the prompt bank, 1e-3·PAL + 0.01·triplet (`tripletTopK` 3, margin 1); without text it is `rtfm`.
+ *
+ * All three keep `topK` = 3, the reference's 32 // 10 for RTFM's 32 segments, also at GV-VAD's 64 segments (where
+ * 3 clips are ~5 % of a video, not 10 %); override `model.topK` / `loss.tripletTopK` for a proportional k.
  */
 export const PRESETS: Readonly<Record<DetectorPreset, PresetValues>> = {
   mil: {

@@ -2,6 +2,12 @@
  * Seeded pseudo-random numbers for initialisation, dropout and shuffling. The state is one 32-bit integer, so it
  * serialises into checkpoints and resumes exactly.
  *
+ * Why not `createRandom` from `lib/io/random.ts`: the algorithm is the same (mulberry32, so
+ * `new SeededRandom(seed, stream)` yields exactly the numbers of `createRandom(mixSeed(seed, stream) >>> 0)`, which a
+ * test pins), but `createRandom` keeps its state in a closure. Exact resume needs to read and restore the state
+ * (`state`), and the trainer needs independent per-purpose streams (init 1, dropout 2, sampler 3, hold-out 4) from one
+ * seed (`mixSeed`). `fillDropoutMask` inlines the step for speed (millions of values per iteration).
+ *
  * @module
  */
 
@@ -10,7 +16,7 @@ export class SeededRandom {
   /** The 32-bit state; save and restore it for an exact resume. */
   state: number;
 
-  /** Create a generator; `seed` is mixed so that nearby seeds give unrelated streams. */
+  /** Create a generator for stream `stream` of `seed` (mixed so that nearby seeds give unrelated streams). */
   constructor(seed: number, stream = 0) {
     this.state = mixSeed(seed, stream);
   }

@@ -16,8 +16,9 @@ import { scoreFeatures } from "./train.ts";
 async function isFile(path: string): Promise<boolean> {
   try {
     return (await Deno.stat(path)).isFile;
-  } catch {
-    return false;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
   }
 }
 
@@ -106,6 +107,13 @@ export async function scoreVideo(
     }
     const { data, crops } = selectCrops(features, options.crops ?? "all", "the video");
     const textDim = model.options.textDim;
+    if (options.text !== undefined && options.text.length !== clips * textDim) {
+      throw new RangeError(
+        `Cannot score a video as its caption-text features must hold clips × ${textDim} = ${
+          clips * textDim
+        } values: current value is ${options.text.length}`,
+      );
+    }
     return scoreFeatures(model, {
       record: { id: "video", path: "", label: "normal", source: "real" },
       data,

@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
 import { appendJsonLine } from "../io/jsonl.ts";
+import { withDefaults } from "../io/options.ts";
 import type { FeatureLayout } from "../io/features.ts";
 import type { VideoRecord } from "../io/manifest.ts";
 import { writeNpy } from "../io/npy.ts";
@@ -223,8 +224,7 @@ function check(
 
 /** Resolve and validate options (defaults, preset). */
 export function resolveTrainOptions(options: Partial<TrainOptions> = {}): TrainOptions {
-  const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS };
-  for (const [k, v] of Object.entries(options)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+  const o: TrainOptions = withDefaults(DEFAULT_TRAIN_OPTIONS, options);
   check(DETECTOR_PRESETS.includes(o.preset), "preset", o.preset, `must be one of ${DETECTOR_PRESETS.join(", ")}`);
   check(SSLS_MODES.includes(o.ssls), "ssls", o.ssls, `must be one of ${SSLS_MODES.join(", ")}`);
   check(SELECT_POLICIES.includes(o.select), "select", o.select, `must be one of ${SELECT_POLICIES.join(", ")}`);
@@ -272,6 +272,21 @@ export function resolveTrainOptions(options: Partial<TrainOptions> = {}): TrainO
   );
   return o;
 }
+
+/** Options that must be equal between a checkpoint and the run resuming from it. */
+const RESUME_KEYS = [
+  "preset",
+  "batchSize",
+  "segments",
+  "crops",
+  "seed",
+  "ssls",
+  "lambda",
+  "learnableLambda",
+  "lambdaMax",
+  "select",
+  "valFraction",
+] as const;
 
 /** Options as plain JSON (callbacks and arrays of data removed). */
 function optionsRecord(o: TrainOptions): Record<string, unknown> {
@@ -397,7 +412,18 @@ export async function trainDetector(
 ): Promise<TrainResult> {
   const o = resolveTrainOptions(options);
   const preset = PRESETS[o.preset];
-  const lossOptions: LossOptions = { ...preset.loss, ...o.loss };
+  const lossOptions: LossOptions = withDefaults(preset.loss, o.loss);
+  for (const [name, value] of Object.entries(lossOptions)) {
+    check(typeof value === "number" && Number.isFinite(value), `loss.${name}`, value, "must be a finite number");
+  }
+  for (const name of ["smoothnessLag", "tripletTopK"] as const) {
+    check(
+      Number.isInteger(lossOptions[name]) && lossOptions[name] >= 1,
+      `loss.${name}`,
+      lossOptions[name],
+      "must be an integer >= 1",
+    );
+  }
   if (train.length === 0) {
     throw new RangeError("Cannot train as the training set must not be empty: current value is 0 videos");
   }
@@ -430,6 +456,14 @@ export async function trainDetector(
   }
   // gvvad without captions runs vision-only, as GV-VAD(RTFM) did.
   const textDim = withText ? shape.textDim : 0;
+  const testTextDim = testVideos.length > 0 ? testVideos[0].textDim : textDim;
+  if (textDim > 0 && testTextDim !== textDim) {
+    throw new RangeError(
+      `Cannot score the test set with a caption-text model as its text features must have the training dimension ${textDim}: current value is ${testTextDim} (video ${
+        testVideos[0].record.id
+      }, field ${o.textField})`,
+    );
+  }
   let trainIdx = trainVideos.map((_, i) => i);
   let valIdx: number[] = [];
   if (o.select === "val") {
@@ -449,6 +483,14 @@ export async function trainDetector(
     );
   }
 
+  if (o.promptBank !== undefined && textDim > 0) {
+    const [prompts, dim] = o.promptBank.shape;
+    if (dim !== textDim || !(prompts >= 1) || o.promptBank.data.length !== prompts * dim) {
+      throw new RangeError(
+        `Cannot use the prompt bank as it must be [P >= 1, ${textDim}] (the text features' dimension) with P·${textDim} values: current value is [${o.promptBank.shape}] with ${o.promptBank.data.length} values`,
+      );
+    }
+  }
   const modelOptions: Partial<DetectorOptions> = { ...preset.model, ...o.model, featureDim: shape.dim, textDim };
   // `auto` times one forward + backward pass of this very model (batch capped at probeBatch per class).
   const probe = async () => {
@@ -539,14 +581,14 @@ export async function trainDetector(
   const textBank = o.promptBank !== undefined && textDim > 0
     ? tf.tensor(o.promptBank.data, o.promptBank.shape)
     : undefined;
-  if (textBank !== undefined && o.promptBank!.shape[1] !== textDim) {
-    textBank.dispose();
-    throw new RangeError(
-      `Cannot use the prompt bank as its dimension must equal the text features' ${textDim}: current value is ${
-        o.promptBank!.shape[1]
-      }`,
-    );
-  }
+
+  /** Frees everything the run allocated besides the detector (which the caller owns on success). */
+  const release = () => {
+    optimizer.dispose();
+    lambdaOptimizer.dispose();
+    lambdaTheta?.dispose();
+    textBank?.dispose();
+  };
 
   const currentLambda = async (): Promise<number> =>
     lambdaTheta ? o.lambdaMax / (1 + Math.exp(-(await lambdaTheta.data())[0])) : o.lambda;
@@ -583,65 +625,83 @@ export async function trainDetector(
   };
 
   if (o.resume !== undefined) {
-    const { manifest, values } = await loadCheckpoint(o.resume);
-    const state = manifest.state as Record<string, unknown>;
-    if (JSON.stringify(state.model) !== JSON.stringify(detector.options)) {
-      detector.dispose();
-      throw new RangeError(
-        `Cannot resume from ${o.resume} as its model options must match the current ones: current value is ${
-          JSON.stringify(state.model)
-        }`,
-      );
-    }
-    restore(detector, values, "model/");
-    for (const [name, param] of detector.params) {
-      const m = values.get(`adam.m/${name}`);
-      const v = values.get(`adam.v/${name}`);
-      if (m && v) {
-        optimizer.m.set(
-          name,
-          tf.tidy(() => tf.variable(tf.tensor(m.data, param.shape), false, `resumeM${runCount++}`)),
-        );
-        optimizer.v.set(
-          name,
-          tf.tidy(() => tf.variable(tf.tensor(v.data, param.shape), false, `resumeV${runCount++}`)),
+    try {
+      const { manifest, values } = await loadCheckpoint(o.resume);
+      const state = manifest.state as Record<string, unknown>;
+      if (JSON.stringify(state.model) !== JSON.stringify(detector.options)) {
+        throw new RangeError(
+          `Cannot resume from ${o.resume} as its model options must match the current ones: current value is ${
+            JSON.stringify(state.model)
+          }`,
         );
       }
-    }
-    const theta = values.get("lambda.theta");
-    if (lambdaTheta && theta) {
-      tf.tidy(() => lambdaTheta.assign(tf.scalar(theta.data[0])));
-      const m = values.get("lambda.adam.m");
-      const v = values.get("lambda.adam.v");
-      if (m && v) {
-        lambdaOptimizer.m.set(
-          "theta",
-          tf.tidy(() => tf.variable(tf.scalar(m.data[0]), false, `resumeLambdaM${runCount++}`)),
-        );
-        lambdaOptimizer.v.set(
-          "theta",
-          tf.tidy(() => tf.variable(tf.scalar(v.data[0]), false, `resumeLambdaV${runCount++}`)),
-        );
-      }
-      lambdaOptimizer.step = (state.lambdaAdamStep as number) ?? 0;
-    }
-    optimizer.step = state.adamStep as number;
-    sampler.setState(state.sampler as BatchSamplerState);
-    dropout.random.state = state.dropoutRandom as number;
-    startIteration = manifest.iteration;
-    // The best model so far (val / best-on-test) lives in the sibling `selected` checkpoint.
-    const savedBest = state.best as { iteration: number; value: number } | null;
-    if (o.select !== "last" && savedBest) {
-      try {
-        const selected = await loadCheckpoint(join(o.resume, "..", "selected"));
-        if (selected.manifest.iteration === savedBest.iteration) {
-          const values = new Map<string, Float32Array>();
-          for (const [name, v] of selected.values) values.set(name.replace(/^model\//, ""), v.data);
-          best = { iteration: savedBest.iteration, value: savedBest.value, values };
+      // Exact resume continues the same run: the options that shape the batches, the loss and the RNG streams must match.
+      const saved = (state.options ?? {}) as Record<string, unknown>;
+      for (const key of RESUME_KEYS) {
+        const now = JSON.stringify((resolvedRecord as Record<string, unknown>)[key]);
+        if (key in saved && JSON.stringify(saved[key]) !== now) {
+          throw new RangeError(
+            `Cannot resume from ${o.resume} as its ${key} must match the current value ${now}: current value is ${
+              JSON.stringify(saved[key])
+            }`,
+          );
         }
-      } catch (error) {
-        if (!(error instanceof Error && error.message.includes("missing"))) throw error;
       }
+      restore(detector, values, "model/");
+      for (const [name, param] of detector.params) {
+        const m = values.get(`adam.m/${name}`);
+        const v = values.get(`adam.v/${name}`);
+        if (m && v) {
+          optimizer.m.set(
+            name,
+            tf.tidy(() => tf.variable(tf.tensor(m.data, param.shape), false, `resumeM${runCount++}`)),
+          );
+          optimizer.v.set(
+            name,
+            tf.tidy(() => tf.variable(tf.tensor(v.data, param.shape), false, `resumeV${runCount++}`)),
+          );
+        }
+      }
+      const theta = values.get("lambda.theta");
+      if (lambdaTheta && theta) {
+        tf.tidy(() => lambdaTheta.assign(tf.scalar(theta.data[0])));
+        const m = values.get("lambda.adam.m");
+        const v = values.get("lambda.adam.v");
+        if (m && v) {
+          lambdaOptimizer.m.set(
+            "theta",
+            tf.tidy(() => tf.variable(tf.scalar(m.data[0]), false, `resumeLambdaM${runCount++}`)),
+          );
+          lambdaOptimizer.v.set(
+            "theta",
+            tf.tidy(() => tf.variable(tf.scalar(v.data[0]), false, `resumeLambdaV${runCount++}`)),
+          );
+        }
+        lambdaOptimizer.step = (state.lambdaAdamStep as number) ?? 0;
+      }
+      optimizer.step = state.adamStep as number;
+      sampler.setState(state.sampler as BatchSamplerState);
+      dropout.random.state = state.dropoutRandom as number;
+      startIteration = manifest.iteration;
+      // The best model so far (val / best-on-test) lives in the sibling `selected` checkpoint.
+      const savedBest = state.best as { iteration: number; value: number } | null;
+      if (o.select !== "last" && savedBest) {
+        try {
+          const selected = await loadCheckpoint(join(o.resume, "..", "selected"));
+          if (selected.manifest.iteration === savedBest.iteration) {
+            const values = new Map<string, Float32Array>();
+            for (const [name, v] of selected.values) values.set(name.replace(/^model\//, ""), v.data);
+            best = { iteration: savedBest.iteration, value: savedBest.value, values };
+          }
+        } catch (error) {
+          // No `selected` checkpoint yet: selection restarts from the resumed iteration.
+          if (!(error instanceof Error && error.cause instanceof Deno.errors.NotFound)) throw error;
+        }
+      }
+    } catch (error) {
+      detector.dispose();
+      release();
+      throw error;
     }
   }
 
@@ -652,7 +712,6 @@ export async function trainDetector(
   const d = shape.dim;
   const visionBuf = new Float32Array(2 * b * c * s * d);
   const textBuf = textDim > 0 ? new Float32Array(2 * b * s * textDim) : undefined;
-  const labels = tf.tensor1d(Array.from({ length: 2 * b }, (_, i) => (i < b ? 0 : 1)));
   const microBatches = o.microBatches === "auto"
     ? autoMicroBatches(detector, { videos: 2 * b, crops: c, segments: s, dim: d }, backend.name, o.microBatchMemoryMiB)
     : o.microBatches;
@@ -752,10 +811,13 @@ export async function trainDetector(
       let loss: number | undefined;
       const lambdaValue = await currentLambda();
       if (log) {
-        loss = (await value.data())[0];
         const terms: Record<string, number> = {};
-        for (const [k, v] of Object.entries(kept)) terms[k] = (await v.data())[0];
-        tf.dispose(Object.values(kept));
+        try {
+          loss = (await value.data())[0];
+          for (const [k, v] of Object.entries(kept)) terms[k] = (await v.data())[0];
+        } finally {
+          tf.dispose([value, ...Object.values(kept)]);
+        }
         if (!Number.isFinite(loss)) {
           throw new RangeError(
             `Cannot continue training as the loss is not finite at iteration ${iteration}: current value is ${loss}`,
@@ -766,7 +828,7 @@ export async function trainDetector(
         history.push(entry);
         if (metricsPath) await appendJsonLine(metricsPath, { type: "step", ...entry, backend: backend.name });
       }
-      value.dispose();
+      if (!log) value.dispose();
       o.onStep?.({ iteration, iterations: o.iterations, loss, lambda: lambdaValue, ms: performance.now() - started });
       if (o.select !== "last" && (iteration % o.evalEvery === 0 || iteration === o.iterations)) {
         await evaluate(iteration);
@@ -840,10 +902,6 @@ export async function trainDetector(
     detector.dispose();
     throw error;
   } finally {
-    optimizer.dispose();
-    lambdaOptimizer.dispose();
-    lambdaTheta?.dispose();
-    labels.dispose();
-    textBank?.dispose();
+    release();
   }
 }

@@ -79,6 +79,25 @@ Deno.test("trainDetector() rejects bad input with errors naming the video", asyn
     await t.step("invalid options", async () => {
       await rejects(() => trainDetector(train, test, { ...BASE, ssls: "sometimes" as "off" }), RangeError);
       await rejects(() => trainDetector(train, test, { ...BASE, learnableLambda: true, lambda: 1 }), RangeError);
+      await rejects(
+        () => trainDetector(train, test, { ...BASE, loss: { tripletTopK: 0 } }),
+        (e: Error) => e instanceof RangeError && e.message.includes("loss.tripletTopK"),
+      );
+    });
+    await t.step("prompt bank of another dimension than the captions, before any output", async () => {
+      const textTrain = await writeSyntheticSet(dir, { prefix: "txt", normal: 3, anomalous: 3, text: true });
+      const out = join(dir, "bank-run");
+      await rejects(
+        () =>
+          trainDetector(textTrain, [], {
+            ...BASE,
+            preset: "gvvad",
+            outDir: out,
+            promptBank: { data: new Float32Array(2 * 5), shape: [2, 5] },
+          }),
+        (e: Error) => e instanceof RangeError && e.message.includes("prompt bank"),
+      );
+      await rejects(() => Deno.stat(out), Deno.errors.NotFound);
     });
   });
 });

@@ -46,11 +46,28 @@ Deno.test("tasks/train.ts main() trains, scores and evaluates from manifests; re
       ok((await Deno.stat(join(out, "summary.json"))).isFile);
       ok((await Deno.stat(join(out, "seed-1", "metrics.json"))).isFile);
     });
-    await t.step("unknown flags and bad values fail", async () => {
-      // runMain prints `error: …` to stderr and returns 1
-      ok(await main([...base, "--nope"]) !== 0);
-      ok(await main([...base, "--crops", "middle"]) !== 0);
-      ok(await main([...base, "--ssls", "sometimes"]) !== 0);
+    await t.step("unknown flags and bad values fail naming the flag and value", async () => {
+      const cases: [string[], string][] = [
+        [["--nope"], "nope"],
+        [["--crops", "middle"], "middle"],
+        [["--ssls", "sometimes"], "sometimes"],
+        [["--triplet-top-k", "0"], "triplet-top-k"],
+      ];
+      for (const [args, needle] of cases) {
+        let message = "";
+        strictEqual(await main([...base, ...args], { writeError: (text) => (message += text) }), 1);
+        ok(message.startsWith("error: ") && message.includes(needle), message);
+      }
+    });
+    await t.step("--help prints the usage with the top-k flags and returns 0", async () => {
+      let printed = "";
+      console.log = (text: string) => (printed += text);
+      try {
+        strictEqual(await main(["--help"]), 0);
+      } finally {
+        console.log = () => {};
+      }
+      ok(printed.includes("--top-k") && printed.includes("--triplet-top-k"), printed);
     });
   } finally {
     console.log = log;

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { deepStrictEqual, ok, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, rejects, strictEqual } from "@std/assert";
 import { join } from "node:path";
 import { readFeatures } from "../../lib/io/features.ts";
 import { readNpy } from "../../lib/io/npy.ts";
@@ -173,6 +173,18 @@ Deno.test("trainDetector() resumes exactly from a checkpoint", async () => {
     );
     deepStrictEqual(Array.from(resumed.testScores[0].clipScores), Array.from(full.testScores[0].clipScores));
     ok(full.history.every((h) => h.lambda > 0 && h.lambda < 1));
+    await rejects(
+      () =>
+        trainDetector(train, test, {
+          ...BASE,
+          preset: "rtfm",
+          iterations: 6,
+          learnableLambda: true,
+          batchSize: 3,
+          resume: join(out, "checkpoints", "last"),
+        }),
+      (e: Error) => e instanceof RangeError && e.message.includes("batchSize"),
+    );
   });
 });
 
