@@ -3,7 +3,7 @@
  * 16·ceil(frames/16) frames each, interval end inclusive) with random clip scores repeated ×16, beside
  * scikit-learn's `roc_auc_score` + `average_precision_score` on the same data in the same run.
  *
- * Ground truth source, first found: `fixtures/ucf-crime/ucf-crime-test-gt.json`, `/work/shared/data/ucf-crime/…`,
+ * Ground truth source, first found: `fixtures/ucf-crime/ucf-crime-test-gt.json`, `../shared/data/ucf-crime/…` beside the repository,
  * else a synthetic ground truth of the same shape (290 videos, same total). The reference runs in `/usr/bin/python3`
  * (apt python3-sklearn) and is skipped with a note when it is not available.
  *
@@ -14,6 +14,7 @@
  */
 
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { writeNpy } from "../lib/io/npy.ts";
 import { averagePrecision, rocAuc, rocAucAndAp } from "../lib/eval/metrics.ts";
 import { evaluateVideos, mulberry32, type VideoScores } from "../lib/eval/evaluate.ts";
@@ -32,7 +33,7 @@ interface GroundTruthJson {
 async function loadGroundTruth(): Promise<{ source: string; gt: GroundTruthJson | null }> {
   const candidates = [
     new URL("../fixtures/ucf-crime/ucf-crime-test-gt.json", import.meta.url).pathname,
-    "/work/shared/data/ucf-crime/ucf-crime-test-gt.json",
+    fileURLToPath(new URL("../../shared/data/ucf-crime/ucf-crime-test-gt.json", import.meta.url)),
   ];
   for (const path of candidates) {
     try {

@@ -9,13 +9,14 @@
  * @module
  */
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createImageEncoder, extractFeatures } from "../lib/encode/mod.ts";
 import { decodeFrames, frameBatches, probeVideo } from "../lib/video/mod.ts";
 import { lavfi } from "../tests/_helpers/videos.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const MODEL = new URL("fixtures/models/tiny_image_encoder.onnx", ROOT).pathname;
-const SHARED = "/work/shared/data/videos";
+const SHARED = fileURLToPath(new URL("../../shared/data/videos", import.meta.url)); // `../shared` beside the repo
 const QUICK = Deno.args.includes("--quick");
 const THREADS = 2;
 const BATCH = 32;
