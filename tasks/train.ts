@@ -27,7 +27,7 @@ import {
   runTask,
 } from "../lib/cli/mod.ts";
 import { FEATURE_LAYOUTS, type FeatureLayout } from "../lib/io/features.ts";
-import { readManifest } from "../lib/io/manifest.ts";
+import { readManifest, type VideoRecord } from "../lib/io/manifest.ts";
 import { readNpy } from "../lib/io/npy.ts";
 import { createRunDir, writeRunConfig } from "../lib/io/run_dir.ts";
 import { ALIGNMENT_POLICIES } from "../lib/eval/mod.ts";
@@ -50,8 +50,12 @@ const D = DEFAULT_TRAIN_OPTIONS;
 const USAGE = "deno task train --train <manifest.jsonl> --test <manifest.jsonl> --preset mil|rtfm|gvvad [options]";
 
 const SPEC: FlagSpec = {
-  train: { type: "string", description: "training manifest (JSON Lines)" },
-  test: { type: "string", description: "test manifest (JSON Lines); scored and evaluated" },
+  train: { type: "string", multiple: true, description: "training manifest (JSON Lines); repeat to join several" },
+  test: {
+    type: "string",
+    multiple: true,
+    description: "test manifest (JSON Lines); scored and evaluated; repeat to join several",
+  },
   preset: { type: "string", default: D.preset, description: `detector preset: ${DETECTOR_PRESETS.join(", ")}` },
   out: { type: "string", description: "output folder (default runs/train/<timestamp>)" },
   backend: { type: "string", default: D.backend, description: `backend: ${TRAIN_BACKENDS.join(", ")}` },
@@ -164,13 +168,34 @@ export function main(args: string[], options: RunMainOptions = {}): Promise<numb
   );
 }
 
+function manifestPaths(value: unknown, flag: string): string[] {
+  const paths = Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+  if (paths.length === 0) throw new TypeError(`Cannot train as --${flag} is required: current value is undefined`);
+  return paths;
+}
+
+/** Reads several manifests (each path resolved against its own folder) and rejects ids that occur in two of them. */
+async function readManifests(paths: string[]): Promise<VideoRecord[]> {
+  const records: VideoRecord[] = [];
+  const seen = new Map<string, string>();
+  for (const path of paths) {
+    for (const record of await readManifest(path)) {
+      const first = seen.get(record.id);
+      if (first !== undefined) {
+        throw new SyntaxError(
+          `Cannot join manifests as video ids must be unique: current value is "${record.id}" in ${first} and ${path}`,
+        );
+      }
+      seen.set(record.id, path);
+      records.push(record);
+    }
+  }
+  return records;
+}
+
 async function train(values: ParsedFlags["values"], args: string[]): Promise<number> {
-  if (typeof values.train !== "string") {
-    throw new TypeError("Cannot train as --train is required: current value is undefined");
-  }
-  if (typeof values.test !== "string") {
-    throw new TypeError("Cannot train as --test is required: current value is undefined");
-  }
+  const trainPaths = manifestPaths(values.train, "train");
+  const testPaths = manifestPaths(values.test, "test");
   const num = (name: string, o: { integer?: boolean; min?: number; max?: number } = {}) => numberFlag(values, name, o);
   const loss: Partial<LossOptions> = {};
   const lossFlags: [string, keyof LossOptions][] = [
@@ -232,10 +257,10 @@ async function train(values: ParsedFlags["values"], args: string[]): Promise<num
     resume: typeof values.resume === "string" ? values.resume : undefined,
     loss,
     model: topK !== undefined ? { topK } : {},
-    configExtra: { manifests: { train: values.train, test: values.test }, args },
+    configExtra: { manifests: { train: trainPaths, test: testPaths }, args },
   };
-  const train = await readManifest(values.train);
-  const test = await readManifest(values.test);
+  const train = await readManifests(trainPaths);
+  const test = await readManifests(testPaths);
   const out = typeof values.out === "string" ? values.out : await createRunDir("runs", "train");
   const iterations = options.iterations ?? D.iterations;
   const seeds = typeof values.seeds === "string" ? parseSeeds(values.seeds) : undefined;
@@ -251,7 +276,7 @@ async function train(values: ParsedFlags["values"], args: string[]): Promise<num
   };
   if (seeds !== undefined) {
     await Deno.mkdir(out, { recursive: true });
-    await writeRunConfig(out, { task: "train", seeds, manifests: { train: values.train, test: values.test }, args });
+    await writeRunConfig(out, { task: "train", seeds, manifests: { train: trainPaths, test: testPaths }, args });
     const summary = await trainSeeds(train, test, seeds, { ...options, outDir: out });
     bar?.done();
     for (const key of ["auc", "ap", "aucAnomalous"]) {

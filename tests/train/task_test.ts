@@ -46,6 +46,23 @@ Deno.test("tasks/train.ts main() trains, scores and evaluates from manifests; re
       ok((await Deno.stat(join(out, "summary.json"))).isFile);
       ok((await Deno.stat(join(out, "seed-1", "metrics.json"))).isFile);
     });
+    await t.step("repeated --train joins manifests and rejects an id found in two of them", async () => {
+      const extraDir = join(dir, "extra");
+      await Deno.mkdir(extraDir);
+      await writeManifest(
+        join(extraDir, "more.jsonl"),
+        await writeSyntheticSet(extraDir, { prefix: "mo", seed: 3, normal: 2, anomalous: 2 }),
+      );
+      const out = join(dir, "joined");
+      const joined = [...base, "--train", join(extraDir, "more.jsonl"), "--preset", "mil", "--iterations", "2"];
+      strictEqual(await main([...joined, "--out", out]), 0);
+      const config = JSON.parse(await Deno.readTextFile(join(out, "config.json")));
+      strictEqual(JSON.stringify(config).includes("more.jsonl"), true);
+      let message = "";
+      const twice = [...base, "--train", join(dir, "train.jsonl"), "--preset", "mil", "--out", join(dir, "twice")];
+      strictEqual(await main(twice, { writeError: (text) => (message += text) }), 1);
+      ok(message.includes("unique") && message.includes("train.jsonl"), message);
+    });
     await t.step("unknown flags and bad values fail naming the flag and value", async () => {
       const cases: [string[], string][] = [
         [["--nope"], "nope"],
