@@ -119,6 +119,11 @@ export function main(args: string[]): Promise<number> {
       }
       const str = (name: string) => (typeof values[name] === "string" ? String(values[name]) : undefined);
       const videos = await readManifest(String(values.videos), { checkFiles: false });
+      if (videos.length === 0) {
+        throw new RangeError(
+          `Cannot filter videos as the manifest ${values.videos} must hold at least one video: current value is 0 videos`,
+        );
+      }
       const descriptions = str("descriptions");
       const pairs = descriptions === undefined ? undefined : await readPairs(descriptions);
       const options: FilterOptions = {

@@ -1,28 +1,32 @@
 /**
- * `deno task infer` — anomaly scores for a raw video: clip features with an ONNX image encoder, scores from a trained
+ * `deno task infer` — anomaly scores for a raw video (or every video of a folder): clip features with an ONNX image encoder, scores from a trained
  * detector checkpoint, per-frame scores with timestamps (CSV and JSON), an SVG score curve, and the intervals whose
  * score is at or above `--threshold`.
  *
  * Permissions: `--allow-read --allow-write` (video, model, checkpoint, output folder), `--allow-run=ffmpeg,ffprobe`,
  * `--allow-ffi --allow-env --allow-sys` (ONNX Runtime, TensorFlow.js backends).
  *
- * Inputs: a video file; `--checkpoint` (a checkpoint folder or a training run folder, e.g. a pipeline run's
+ * Inputs: a video file or a folder of videos (`--recursive` to descend); `--checkpoint` (a checkpoint folder or a training run folder, e.g. a pipeline run's
  * `train/<variant>/seed-<s>`); `--model` (the encoder the detector was trained on).
  * Outputs in `--out`: `scores.csv` (`frame,seconds,clip,score,anomalous`), `scores.json`, `intervals.json`,
- * `scores.svg`, `features/`.
+ * `scores.svg`, `features/`. For a folder: those files in `--out/<video id>/` per video, plus `summary.json` and
+ * `summary.csv` (each video's status, max score and anomalous intervals); a failed video is recorded there and the
+ * others continue, and the exit status is 1 when any video failed.
  *
  * @example
  * ```sh
  * deno task infer fixtures/videos/car-3s.mp4 --checkpoint runs/pipeline/latest/train/with-synthetic-ssls/seed-0 \
  *   --model fixtures/models/tiny_image_encoder.onnx --resize-engine ffmpeg --out runs/infer/car
+ * deno task infer fixtures/videos --checkpoint runs/pipeline/latest/train/with-synthetic-ssls/seed-0 \
+ *   --model fixtures/models/tiny_image_encoder.onnx --resize-engine ffmpeg --out runs/infer/fixtures
  * ```
  * @module
  */
 import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/mod.ts";
 import { TRAIN_BACKENDS } from "../lib/train/mod.ts";
-import { DEFAULT_INFER_OPTIONS, inferVideo } from "../lib/pipeline/mod.ts";
+import { DEFAULT_INFER_OPTIONS, inferVideo, inferVideoFolder, type InferOptions } from "../lib/pipeline/mod.ts";
 
-const USAGE = "deno task infer <video> --checkpoint <dir> --model <encoder.onnx> --out <dir> [options]";
+const USAGE = "deno task infer <video|folder> --checkpoint <dir> --model <encoder.onnx> --out <dir> [options]";
 
 const SPEC: FlagSpec = {
   checkpoint: { type: "string", description: "checkpoint folder or training run folder" },
@@ -40,6 +44,7 @@ const SPEC: FlagSpec = {
   },
   device: { type: "string", default: "cpu", description: "ONNX device: cpu, webgpu, cuda, auto" },
   backend: { type: "string", default: "cpu", description: `detector backend: ${TRAIN_BACKENDS.join(", ")}` },
+  recursive: { type: "boolean", default: false, description: "with a folder: also the videos of its sub-folders" },
 };
 
 /** Entry point; returns the exit code. */
@@ -51,7 +56,7 @@ export function main(args: string[]): Promise<number> {
     run: async ({ values, positionals }) => {
       if (positionals.length !== 1) {
         throw new TypeError(
-          `Cannot infer as exactly one video must be given: current value is ${positionals.length} (${USAGE})`,
+          `Cannot infer as exactly one video or folder must be given: current value is ${positionals.length} (${USAGE})`,
         );
       }
       for (const name of ["checkpoint", "model", "out"]) {
@@ -59,7 +64,7 @@ export function main(args: string[]): Promise<number> {
           throw new TypeError(`Cannot infer as --${name} is required: current value is undefined`);
         }
       }
-      const result = await inferVideo(positionals[0], {
+      const options: InferOptions = {
         checkpoint: values.checkpoint as string,
         model: values.model as string,
         outDir: values.out as string,
@@ -71,7 +76,34 @@ export function main(args: string[]): Promise<number> {
         resizeEngine: enumFlag(values, "resize-engine", ["pil", "ffmpeg"] as const),
         device: enumFlag(values, "device", ["cpu", "webgpu", "cuda", "auto"] as const),
         backend: enumFlag(values, "backend", TRAIN_BACKENDS),
-      });
+      };
+      let isFolder = false;
+      try {
+        isFolder = (await Deno.stat(positionals[0])).isDirectory;
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
+      if (isFolder) {
+        const summary = await inferVideoFolder(positionals[0], {
+          ...options,
+          recursive: values.recursive === true,
+          onVideo: (v, i, total) => {
+            const what = v.status === "ok"
+              ? `max score ${v.maxScore!.toFixed(3)}, ${v.intervals.length} interval(s)`
+              : `FAILED: ${v.error}`;
+            console.log(`[${i + 1}/${total}] ${v.id}: ${what}`);
+          },
+        });
+        console.log(
+          `${summary.videos.length - summary.failed} of ${summary.videos.length} videos scored, ${summary.failed} failed`,
+        );
+        console.log(`wrote ${summary.files.csv}, ${summary.files.json}`);
+        return summary.failed > 0 ? 1 : 0;
+      }
+      if (values.recursive === true) {
+        throw new TypeError(`Cannot infer as --recursive needs a folder: current value is ${positionals[0]}`);
+      }
+      const result = await inferVideo(positionals[0], options);
       console.log(
         `${result.video}: ${result.frames} frames at ${result.fps} fps, ${result.clipScores.length} clips; ` +
           `max score ${Math.max(...result.clipScores).toFixed(3)}`,

@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 
 /** Declaration of the flags a task accepts. */
 export interface FlagSpec {
+  /** Flag name (without `--`) and its declaration. */
   [name: string]: {
     /** Value kind. */
     type: "string" | "boolean";

@@ -84,6 +84,7 @@ export class ProgressBar {
   #lastDecile = 0;
   #finished = false;
 
+  /** Creates a bar labelled `label` that counts to `total` (a non-negative number, else `RangeError`). */
   constructor(label: string, total: number, options: ProgressBarOptions = {}) {
     if (!Number.isFinite(total) || total < 0) {
       throw new RangeError(

@@ -129,7 +129,23 @@ export interface ExtractOptions {
 }
 
 /** Defaults of {@link ExtractOptions}. */
-export const DEFAULT_EXTRACT_OPTIONS = Object.freeze({
+export const DEFAULT_EXTRACT_OPTIONS: Readonly<{
+  device: Device;
+  threads: number;
+  batchSize: number;
+  framesPerClip: number;
+  tail: TailPolicy;
+  pooling: string;
+  normalize: NormalizeMode;
+  crops: CropMode;
+  resize: number;
+  cropSize: number;
+  resizeEngine: ResizeEngine;
+  strictDecode: boolean;
+  resume: boolean;
+  workers: number;
+  prefetch: number;
+}> = Object.freeze({
   device: "cpu" as Device,
   threads: 0,
   batchSize: 32,
@@ -161,7 +177,9 @@ export type ExtractProgress =
 
 /** What {@link extractFeatures} did. */
 export interface ExtractResult {
+  /** Absolute output folder. */
   outDir: string;
+  /** Path of the manifest written in `outDir`. */
   manifestPath: string;
   /** Every record written to the manifest, in input order (`status` `ok` or `failed`). */
   records: VideoRecord[];
@@ -177,21 +195,31 @@ export interface ExtractResult {
   skippedProviders: { provider: ExecutionProvider; reason: string }[];
   /** Embedding dimension D (undefined when nothing needed encoding and no output existed). */
   dim?: number;
+  /** SHA-256 (hex) of the image encoder file. */
   modelSha256: string;
   /** Frames decoded in this run. */
   frames: number;
+  /** Wall-clock duration of the run, in seconds. */
   seconds: number;
 }
 
 /** The recipe recorded with each output (and hashed to recognise finished outputs). */
 export interface ExtractRecipe {
+  /** Frames per clip (one feature row). */
   framesPerClip: number;
+  /** What happened to the last incomplete clip. */
   tail: TailPolicy;
+  /** Frame rate frames were resampled to; `null` = the native rate. */
   fps: number | null;
+  /** Frame pooling per clip, in its text form (e.g. `mean`). */
   pooling: string;
+  /** Embedding normalisation. */
   normalize: NormalizeMode;
+  /** Crops per clip (`center` or `ten`). */
   crops: CropMode;
+  /** Layout of the written array (`TD` for center, `CTD` for ten crops). */
   layout: FeatureLayout;
+  /** Frame decoding and image preprocessing, described for reproducibility. */
   preprocessing: {
     decoder: string;
     resize: number;
@@ -204,7 +232,9 @@ export interface ExtractRecipe {
     std: readonly number[];
     channels: string;
   };
+  /** File name of the image encoder. */
   model: string;
+  /** SHA-256 (hex) of the image encoder file. */
   modelSha256: string;
 }
 

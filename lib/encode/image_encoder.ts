@@ -22,8 +22,11 @@ export const DEFAULT_IMAGE_ENCODER_OPTIONS: Readonly<{ imageSize: number }> = Ob
 
 /** What {@link inspectImageModel} finds out about an image encoder. */
 export interface ImageModelInfo {
+  /** Path of the ONNX file. */
   modelPath: string;
+  /** Name of the pixel input. */
   inputName: string;
+  /** Name of the embedding output. */
   outputName: string;
   /** Declared input shape, e.g. `["batch", 3, 224, 224]`. */
   inputShape: (number | string)[];
@@ -33,7 +36,9 @@ export interface ImageModelInfo {
   dim: number;
   /** Fixed batch size when the model's first dimension is a number (runs are split to it). */
   fixedBatch?: number;
+  /** All inputs the model declares. */
   inputs: TensorInfo[];
+  /** All outputs the model declares. */
   outputs: TensorInfo[];
 }
 

@@ -68,8 +68,11 @@ export const DEFAULT_ONNX_SESSION_OPTIONS: Readonly<Required<OnnxSessionOptions>
 
 /** A model input or output as the model declares it; symbolic dimensions are strings. */
 export interface TensorInfo {
+  /** Input or output name. */
   name: string;
+  /** Element type, e.g. `float32` or `int64`. */
   type: string;
+  /** Declared dimensions; strings are symbolic (e.g. `batch`). */
   shape: (number | string)[];
 }
 

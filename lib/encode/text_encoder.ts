@@ -35,12 +35,17 @@ export interface ClipTextEncoder {
   dim: number;
   /** Context length the model takes (77 for CLIP). */
   contextLength: number;
+  /** Name of the token-id input. */
   inputName: string;
+  /** Name of the embedding output. */
   outputName: string;
+  /** The underlying ONNX Runtime session. */
   session: OnnxSession;
+  /** Tokenizer that turns texts into token ids. */
   tokenizer: ClipTokenizer;
   /** Encodes texts; returns `texts.length * D` floats, one row per text, in order. */
   encodeTexts(texts: readonly string[]): Promise<Float32Array>;
+  /** Releases the session. */
   close(): Promise<void>;
 }
 

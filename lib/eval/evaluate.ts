@@ -78,7 +78,7 @@ export const DEFAULT_EVALUATE_OPTIONS: Readonly<Required<EvaluateOptions>> = Obj
 export const AP_DEFINITION = "average precision (step-wise, sklearn)";
 
 /** Labelled definitions of the per-class metrics. */
-export const PER_CLASS_DEFINITIONS = Object.freeze({
+export const PER_CLASS_DEFINITIONS: Readonly<{ anomalousOnly: string; withNormal: string }> = Object.freeze({
   anomalousOnly: "frames of this class's anomalous videos only (the reference repositories' per-class AUC)",
   withNormal: "frames of this class's anomalous videos plus the frames of all normal videos",
 });

@@ -57,9 +57,9 @@ export interface ReferenceLine {
 
 /** Options of {@linkcode lineChartSvg}. */
 export interface LineChartOptions {
-  /** @default {640} */
+  /** Width of the SVG, in pixels. @default {640} */
   width?: number;
-  /** @default {400} */
+  /** Height of the SVG, in pixels. @default {400} */
   height?: number;
   /** Chart title. @default {""} */
   title?: string;
@@ -428,9 +428,9 @@ export interface ChartPanel {
 export interface SmallMultiplesOptions {
   /** Panels per row. @default {4} */
   columns?: number;
-  /** @default {300} */
+  /** Width of one panel, in pixels. @default {300} */
   panelWidth?: number;
-  /** @default {180} */
+  /** Height of one panel, in pixels. @default {180} */
   panelHeight?: number;
   /** Title over the grid. @default {""} */
   title?: string;

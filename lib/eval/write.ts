@@ -41,7 +41,16 @@ export const DEFAULT_WRITE_EVALUATION_OPTIONS: Readonly<Required<WriteEvaluation
 });
 
 /** Files written by {@linkcode writeEvaluation}, relative to its directory. */
-export const EVALUATION_FILES = Object.freeze({
+export const EVALUATION_FILES: Readonly<{
+  metrics: string;
+  roc: string;
+  pr: string;
+  videos: string;
+  scores: string;
+  rocPlot: string;
+  prPlot: string;
+  scoresPlot: string;
+}> = Object.freeze({
   metrics: "metrics.json",
   roc: "roc.csv",
   pr: "pr.csv",

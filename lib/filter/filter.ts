@@ -22,9 +22,13 @@ export const FILTER_CACHE_VERSION = 1;
 
 /** A pair of descriptions of the same scene (the prompts stage's pairs file). */
 export interface PairDescriptions {
+  /** Id shared by the two videos generated from this pair. */
   pairId: string;
+  /** Description of the anomalous video. */
   anomalous: string;
+  /** Description of the normal video. */
   normal: string;
+  /** Other fields of the pairs file, ignored. */
   [extra: string]: unknown;
 }
 
@@ -219,13 +223,21 @@ export type ResolvedFilterOptions = typeof DEFAULT_FILTER_OPTIONS & FilterOption
 
 /** Scores behind a decision (absent when not measured). */
 export interface FilterScores {
+  /** Frames decoded. */
   frames?: number;
+  /** Frame width, in pixels. */
   width?: number;
+  /** Frame height, in pixels. */
   height?: number;
+  /** Frames per second. */
   fps?: number;
+  /** Mean luma (BT.601, 0–255) over all frames and pixels. */
   meanLuma?: number;
+  /** Standard deviation of luma over all frames and pixels. */
   lumaStd?: number;
+  /** Mean absolute luma difference between consecutive frames (0–255). */
   motion?: number;
+  /** Median of the per-pair absolute luma differences. */
   motionMedian?: number;
   /** CLIP cosine between the video and its own description. */
   ownSimilarity?: number;
@@ -242,12 +254,15 @@ export type CheckStatus = "pass" | "fail" | "skipped" | "not-run";
 
 /** The `filter` field of every output record. */
 export interface FilterDecision {
+  /** Whether the record passed every check that ran. */
   kept: boolean;
   /** Why it was rejected, `"<code>: <detail>"` with codes from `FILTER_REASONS`; empty when kept. */
   reasons: string[];
   /** Things a reader must know (a check skipped for this record, and why). */
   notices: string[];
+  /** Measurements the checks used. */
   scores: FilterScores;
+  /** Outcome of each check. */
   checks: { technical: CheckStatus; semantic: CheckStatus; duplicate: CheckStatus };
   /** Id of the kept clip this one duplicates. */
   duplicateOf?: string;
@@ -258,36 +273,53 @@ export type FilteredRecord = VideoRecord & { filter: FilterDecision };
 
 /** Whether the semantic check ran, and why not. */
 export interface SemanticStatus {
+  /** Whether the semantic check ran. */
   status: "applied" | "skipped";
+  /** Why it was skipped. */
   notice?: string;
 }
 
 /** Measurements computed and reused. */
 export interface FilterCounts {
+  /** Technical measurements computed in this run. */
   technicalComputed: number;
+  /** Technical measurements read from the cache. */
   technicalCached: number;
+  /** Video CLIP embeddings computed in this run. */
   imageComputed: number;
+  /** Video CLIP embeddings read from the cache. */
   imageCached: number;
+  /** Description CLIP embeddings computed in this run. */
   textComputed: number;
+  /** Description CLIP embeddings read from the cache. */
   textCached: number;
 }
 
 /** Result of {@link filterVideos}. */
 export interface FilterResult {
+  /** Output folder. */
   outDir: string;
+  /** `filtered.jsonl`: every record with its decision. */
   filteredPath: string;
+  /** `kept.jsonl`: the kept records. */
   keptPath: string;
+  /** `summary.json`. */
   summaryPath: string;
+  /** `cache.jsonl`: measurements reused by later runs. */
   cachePath: string;
   /** Every input record with its `filter` decision, in input order. */
   records: FilteredRecord[];
   /** The kept records (with their `filter` decision), in input order. */
   kept: FilteredRecord[];
+  /** Kept fractions and reason counts. */
   summary: FilterSummary;
+  /** Whether the semantic check ran. */
   semantic: SemanticStatus;
   /** What the near-duplicate check compared. */
   duplicateMethod: "clip" | "fingerprint";
+  /** Measurements computed and reused. */
   counts: FilterCounts;
+  /** The resolved options of the run. */
   options: ResolvedFilterOptions;
 }
 
@@ -386,6 +418,11 @@ export function recordDescriptions(
  */
 export async function filterVideos(records: readonly VideoRecord[], options: FilterOptions): Promise<FilterResult> {
   const o = resolveFilterOptions(options);
+  // An empty input is a mistake upstream (an empty manifest, a generation that produced nothing), never a run
+  // that "kept 0 of 0": it fails before anything is written.
+  if (records.length === 0) {
+    throw new RangeError("Cannot filter videos as the input must hold at least one video: current value is 0 videos");
+  }
   const outDir = resolve(o.outDir);
   await Deno.mkdir(outDir, { recursive: true });
   const seen = new Set<string>();

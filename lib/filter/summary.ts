@@ -6,7 +6,16 @@
 import type { VideoRecord } from "../io/mod.ts";
 
 /** Reason codes, in the order the checks run. A reason string is `"<code>: <detail>"`. */
-export const FILTER_REASONS = Object.freeze(
+export const FILTER_REASONS: readonly [
+  "missing",
+  "undecodable",
+  "too-few-frames",
+  "low-resolution",
+  "black",
+  "frozen",
+  "semantic",
+  "near-duplicate",
+] = Object.freeze(
   [
     "missing",
     "undecodable",
@@ -23,7 +32,9 @@ export type FilterReason = typeof FILTER_REASONS[number];
 
 /** Counts of one group (a label or a class). */
 export interface KeptCount {
+  /** Records in the group. */
   total: number;
+  /** Records of the group that were kept. */
   kept: number;
   /** kept / total (0 when total is 0). */
   fraction: number;
@@ -46,9 +57,13 @@ export const PAPER_FILTER_REFERENCE: Readonly<{
 
 /** Summary of one filtering run. */
 export interface FilterSummary {
+  /** Records filtered. */
   total: number;
+  /** Records kept. */
   kept: number;
+  /** Records rejected. */
   rejected: number;
+  /** kept / total (0 when total is 0). */
   keptFraction: number;
   /** Per label (`anomalous`, `normal`). */
   byLabel: Record<string, KeptCount>;

@@ -17,7 +17,9 @@ export const GENERATE_BACKENDS: readonly GenerateBackend[] = ["zhipu", "openai-v
 export interface VideoJobRequest {
   /** Stable job id, `<pairId>-<label>`. */
   jobId: string;
+  /** Id of the prompt pair the video belongs to. */
   pairId: string;
+  /** Whether the video shows the anomalous or the normal description. */
   label: VideoLabel;
   /** The description sent as prompt. */
   prompt: string;
@@ -37,7 +39,9 @@ export type ProviderStatus =
 
 /** Result of a submission. */
 export interface SubmitResult {
+  /** The provider's job id, used to poll. */
   providerId: string;
+  /** The provider's request id of the submission, when sent. */
   requestId?: string;
 }
 

@@ -9,18 +9,23 @@
 export interface GenerationErrorInit {
   /** Backend name, e.g. `"zhipu"`. */
   provider?: string;
+  /** HTTP status, when the service answered. */
   status?: number;
+  /** The service's request id, when it sent one. */
   requestId?: string;
+  /** The underlying error. */
   cause?: unknown;
 }
 
 /** Root of every error raised at the generation boundary. */
 export class GenerationError extends Error {
+  /** Backend name, e.g. `"zhipu"`. */
   readonly provider: string | undefined;
   /** HTTP status, when the service answered. */
   readonly status: number | undefined;
   /** The service's request id, when it sent one. */
   readonly requestId: string | undefined;
+  /** Creates the error with its structured fields. */
   constructor(message: string, init: GenerationErrorInit = {}) {
     super(message, { cause: init.cause });
     this.name = new.target.name;
@@ -43,7 +48,9 @@ export class GenerationConflictError extends GenerationApiError {}
 
 /** HTTP 429: rate limited; `retryAfterMs` from `Retry-After`/`retry-after-ms` when sent. */
 export class GenerationRateLimitError extends GenerationApiError {
+  /** Milliseconds the service asked to wait, when it said. */
   readonly retryAfterMs: number | undefined;
+  /** Creates the error with its structured fields and `retryAfterMs`. */
   constructor(message: string, init: GenerationErrorInit & { retryAfterMs?: number } = {}) {
     super(message, init);
     this.retryAfterMs = init.retryAfterMs;
@@ -52,7 +59,9 @@ export class GenerationRateLimitError extends GenerationApiError {
 
 /** HTTP 5xx (and 408): a transient server failure; `retryAfterMs` when the server sent `Retry-After`. */
 export class GenerationServerError extends GenerationApiError {
+  /** Milliseconds the service asked to wait, when it said. */
   readonly retryAfterMs: number | undefined;
+  /** Creates the error with its structured fields and `retryAfterMs`. */
   constructor(message: string, init: GenerationErrorInit & { retryAfterMs?: number } = {}) {
     super(message, init);
     this.retryAfterMs = init.retryAfterMs;

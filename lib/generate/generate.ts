@@ -139,14 +139,19 @@ export const DEFAULT_GENERATE_VIDEOS_OPTIONS = {
 export interface GenerateCounts {
   /** Jobs for the given pairs. */
   jobs: number;
+  /** Jobs done (over all runs). */
   done: number;
+  /** Jobs failed (over all runs). */
   failed: number;
+  /** Jobs not yet submitted. */
   pending: number;
+  /** Jobs submitted and not finished. */
   submitted: number;
   /** Submissions made in this run (planned ones for a dry run). */
   submittedThisRun: number;
   /** Jobs finished (downloaded and validated) in this run. */
   doneThisRun: number;
+  /** Jobs failed in this run. */
   failedThisRun: number;
   /** Jobs left pending because the budget was spent. */
   budgetSkipped: number;
@@ -156,15 +161,23 @@ export interface GenerateCounts {
 
 /** Result of {@link generateVideos}. */
 export interface GenerateResult {
+  /** Output folder. */
   outDir: string;
+  /** `jobs.jsonl`: the job manifest. */
   jobsPath: string;
+  /** `manifest.jsonl`: the dataset records of finished videos. */
   manifestPath: string;
+  /** Whether nothing was submitted (planning only). */
   dryRun: boolean;
+  /** Generation backend. */
   backend: string;
+  /** Model name sent to the backend. */
   model: string;
+  /** Every job for the given pairs, with its state. */
   jobs: GenerationJob[];
   /** Dataset records of finished videos (label, source "synthetic", class). */
   records: VideoRecord[];
+  /** Counts of the run. */
   counts: GenerateCounts;
 }
 

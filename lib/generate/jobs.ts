@@ -19,15 +19,23 @@ export type JobFailure = "submit" | "poll" | "provider" | "timeout" | "download"
 
 /** One line of the job manifest. */
 export interface GenerationJob {
+  /** Stable job id, `<pairId>-<label>`. */
   jobId: string;
+  /** Id of the prompt pair. */
   pairId: string;
+  /** Which description of the pair the video shows. */
   label: VideoLabel;
+  /** The pair's class. */
   class: string;
+  /** The description sent as prompt. */
   prompt: string;
   /** sha256 of the prompt (resume refuses a changed prompt under the same job id). */
   promptSha256: string;
+  /** Generation backend. */
   backend: string;
+  /** Model name sent to the backend. */
   model: string;
+  /** Where the job is. */
   state: JobState;
   /** The provider's job id once submitted. */
   providerId?: string;
@@ -35,25 +43,35 @@ export interface GenerationJob {
   requestId?: string;
   /** Submissions made for this job (over all runs). */
   submissions: number;
+  /** ISO time of the last submission. */
   submittedAt?: string;
+  /** ISO time the job became done or failed. */
   finishedAt?: string;
   /** Video path relative to the output folder (done). */
   path?: string;
+  /** SHA-256 (hex) of the video file (done). */
   sha256?: string;
+  /** Size of the video file, in bytes (done). */
   bytes?: number;
+  /** Frames of the video (done). */
   frames?: number;
+  /** Frames per second of the video (done). */
   fps?: number;
+  /** Frame width, in pixels (done). */
   width?: number;
+  /** Frame height, in pixels (done). */
   height?: number;
   /** Last progress reported by the provider (0..100). */
   progress?: number;
   /** Why the job failed. */
   reason?: string;
+  /** Where the job failed. */
   failure?: JobFailure;
 }
 
 /** An in-memory view of `jobs.jsonl` that persists every change atomically, coalescing concurrent saves. */
 export class JobStore {
+  /** Path of `jobs.jsonl`. */
   readonly path: string;
   #jobs = new Map<string, GenerationJob>();
   #version = 0;

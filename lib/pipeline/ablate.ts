@@ -28,15 +28,21 @@ export const ABLATION_TABLES: readonly AblationTable[] = Object.freeze(["compone
 
 /** One row of a table: what is trained. */
 export interface AblationRow {
+  /** Table the row belongs to. */
   table: AblationTable;
   /** Row id (stage names, JSON keys). */
   id: string;
   /** Row label as in the paper's tables. */
   label: string;
+  /** Train with the synthetic videos besides the real ones. */
   synthetic: boolean;
+  /** Use only the synthetic videos the filter kept. */
   filtered: boolean;
+  /** Synthetic sample loss scaling mode. */
   ssls: SslsMode;
+  /** λ scaling the synthetic videos' loss terms (1 = no scaling). */
   lambda: number;
+  /** Learn λ instead of fixing it. */
   learnableLambda: boolean;
 }
 
@@ -79,7 +85,21 @@ export interface AblationOptions {
 }
 
 /** Defaults of {@linkcode AblationOptions}. */
-export const DEFAULT_ABLATION_OPTIONS = Object.freeze({
+export const DEFAULT_ABLATION_OPTIONS: Readonly<{
+  tables: AblationTable[];
+  seeds: number[];
+  lambdas: number[];
+  learnable: boolean;
+  lambda: number;
+  preset: DetectorPreset;
+  backend: TrainBackend;
+  iterations: number;
+  batchSize: number;
+  segments: number;
+  crops: "all";
+  select: SelectPolicy;
+  framesPerClip: number;
+}> = Object.freeze({
   tables: ["components", "lambda"] as AblationTable[],
   seeds: [0, 228, 3407],
   lambdas: [0.1, 0.25, 0.5, 1, 2],
@@ -96,19 +116,27 @@ export const DEFAULT_ABLATION_OPTIONS = Object.freeze({
 });
 
 /** Metrics in every table, in column order. */
-export const ABLATION_METRICS = Object.freeze(["auc", "ap", "aucAnomalous", "far.allFrames"] as const);
+export const ABLATION_METRICS: readonly ["auc", "ap", "aucAnomalous", "far.allFrames"] = Object.freeze(
+  ["auc", "ap", "aucAnomalous", "far.allFrames"] as const,
+);
 
 /** One finished row. */
 export interface AblationRowResult extends AblationRow {
+  /** Training videos by source. */
   trainVideos: { real: number; synthetic: number };
+  /** Per metric: mean ± std over seeds and the per-seed values. */
   metrics: Record<string, { mean: number; std: number; values: number[] }>;
 }
 
 /** What {@linkcode runAblation} returns (also `ablation.json`). */
 export interface AblationResult {
+  /** Training seeds of every row. */
   seeds: number[];
+  /** Model-selection policy used. */
   selection: SelectPolicy;
+  /** Finished rows, in table order. */
   rows: AblationRowResult[];
+  /** Paths of `ablation.md` and `ablation.json`. */
   files: { markdown: string; json: string };
 }
 

@@ -26,6 +26,7 @@ export interface PipelineConfig {
   profile: string;
   /** Training seeds; every metric is reported as mean ± std over them. */
   seeds: number[];
+  /** Real training and test videos. */
   real: {
     /** `demo`: cut from `clips` and plant events; `videos`: video manifests; `features`: feature manifests/lists. */
     source: RealSource;
@@ -58,6 +59,7 @@ export interface PipelineConfig {
     /** features: layout of the feature files. */
     layout: "TD" | "TCD" | "CTD";
   };
+  /** Prompt-pair synthesis stage. */
   prompts: {
     backend: "template" | "openai";
     count: number;
@@ -67,6 +69,7 @@ export interface PipelineConfig {
     /** Restrict to these classes (empty = all). */
     classes: string[];
   };
+  /** Video generation stage. */
   generate: {
     backend: "procedural" | "zhipu" | "openai-videos";
     baseUrl: string | null;
@@ -81,6 +84,7 @@ export interface PipelineConfig {
     fps: number;
     frames: number;
   };
+  /** Filtering stage of the generated videos. */
   filter: {
     /** Run the filtering stage (false = keep every generated video, recorded as such). */
     enabled: boolean;
@@ -100,6 +104,7 @@ export interface PipelineConfig {
     /** Cosine at or above which a kept clip is a near-duplicate of an earlier one. */
     duplicateThreshold: number;
   };
+  /** Feature extraction stage. */
   extract: {
     /** Image encoder ONNX file. */
     model: string;
@@ -112,6 +117,7 @@ export interface PipelineConfig {
     tail: "drop" | "pad";
     threads: number;
   };
+  /** Detector training stage. */
   train: {
     preset: "mil" | "rtfm" | "gvvad";
     backend: "auto" | "webgpu" | "tensorflow" | "wasm" | "cpu";
@@ -129,11 +135,13 @@ export interface PipelineConfig {
     evalEvery: number;
     logEvery: number;
   };
+  /** Evaluation stage. */
   evaluate: {
     threshold: number;
     bootstrapSamples: number;
     alignment: "none" | "cut-or-pad-labels" | "cut-or-pad-scores";
   };
+  /** Report stage. */
   report: {
     title: string;
     /** Test videos whose score curves are drawn. */
@@ -234,7 +242,8 @@ export const DEFAULT_PIPELINE_CONFIG: Readonly<PipelineConfig> = Object.freeze({
   report: { title: "GV-VAD offline demonstration", sampleVideos: 4 },
 } as PipelineConfig);
 
-type FieldSpec =
+/** Validation rule of one configuration field in {@linkcode PIPELINE_CONFIG_SCHEMA}. */
+export type FieldSpec =
   | { type: "integer"; min?: number; max?: number }
   | { type: "number"; min?: number; max?: number; exclusiveMin?: boolean }
   | { type: "boolean" }
@@ -242,7 +251,8 @@ type FieldSpec =
   | { type: "integer-list"; min?: number; nonEmpty?: boolean }
   | { type: "string-list"; allowed?: readonly string[]; nonEmpty?: boolean; path?: boolean };
 
-type SectionSpec = Record<string, FieldSpec>;
+/** Validation rules of one configuration section: field name → rule. */
+export type SectionSpec = Record<string, FieldSpec>;
 
 /** The validation schema (exported for docs: every key and its allowed values). */
 export const PIPELINE_CONFIG_SCHEMA: Readonly<Record<string, FieldSpec | SectionSpec>> = Object.freeze({

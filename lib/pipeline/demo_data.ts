@@ -34,7 +34,17 @@ export interface DemoRealSetOptions {
 }
 
 /** Defaults of {@linkcode DemoRealSetOptions}. */
-export const DEFAULT_DEMO_REAL_SET_OPTIONS = Object.freeze({
+export const DEFAULT_DEMO_REAL_SET_OPTIONS: Readonly<{
+  videosPerGroup: number;
+  framesPerVideo: number;
+  eventFrames: number;
+  event: PlantedEventKind;
+  boxSize: number;
+  width: number;
+  height: number;
+  fps: number;
+  seed: number;
+}> = Object.freeze({
   videosPerGroup: 3,
   framesPerVideo: 64,
   eventFrames: 24,
@@ -48,9 +58,13 @@ export const DEFAULT_DEMO_REAL_SET_OPTIONS = Object.freeze({
 
 /** What {@linkcode buildDemoRealSet} wrote. */
 export interface DemoRealSet {
+  /** Training records. */
   train: VideoRecord[];
+  /** Test records (with `frames` and `intervals`). */
   test: VideoRecord[];
+  /** Path of `train.jsonl`. */
   trainManifest: string;
+  /** Path of `test.jsonl`. */
   testManifest: string;
 }
 

@@ -12,14 +12,23 @@ import type { PipelineConfig } from "./config.ts";
 
 /** What the filter stage records (and the report shows). */
 export interface FilterStageSummary {
+  /** Whether filtering ran (false = every generated video kept). */
   enabled: boolean;
+  /** Generated videos. */
   total: number;
+  /** Videos kept. */
   kept: number;
+  /** Videos rejected. */
   rejected: number;
+  /** Kept counts per label. */
   byLabel: Record<string, { total: number; kept: number; fraction: number }>;
+  /** Kept counts per class. */
   byClass: Record<string, { total: number; kept: number; fraction: number }>;
+  /** Rejections per reason code. */
   byReason: Record<string, number>;
+  /** Whether the semantic check ran, and why not. */
   semantic: string;
+  /** What the near-duplicate check compared. */
   duplicateMethod: string;
 }
 
@@ -52,6 +61,14 @@ export async function filterGenerated(
   const f = config.filter;
   const manifestPath = join(outDir, "filtered.jsonl");
   const keptPath = join(outDir, "kept.jsonl");
+  // The generate stage already fails when no video finished; this guards callers of the library function too.
+  // Chosen: fail naming the stage rather than skip it, since training "with synthetic videos" on none would
+  // silently become the real-only baseline.
+  if (generated.length === 0) {
+    throw new RangeError(
+      "Cannot run the pipeline's filter stage as the generate stage must produce at least one video: current value is 0 videos",
+    );
+  }
   if (!f.enabled) {
     const records = generated.map((r) => ({
       ...r,

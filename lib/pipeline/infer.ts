@@ -7,7 +7,7 @@
  */
 import { basename, extname, join, resolve } from "node:path";
 import { stringify } from "csv-stringify";
-import { readFeatures, sha256File, writeFileAtomic, writeJsonAtomic } from "../io/mod.ts";
+import { readFeatures, sha256File, type VideoRecord, writeFileAtomic, writeJsonAtomic } from "../io/mod.ts";
 import { extractFeatures } from "../encode/mod.ts";
 import { resolveCheckpointDir, scoreVideo, type TrainBackend } from "../train/mod.ts";
 import { lineChartSvg } from "../eval/mod.ts";
@@ -39,7 +39,16 @@ export interface InferOptions {
 }
 
 /** Defaults of {@linkcode InferOptions}. */
-export const DEFAULT_INFER_OPTIONS = Object.freeze({
+export const DEFAULT_INFER_OPTIONS: Readonly<{
+  threshold: number;
+  minIntervalFrames: number;
+  framesPerClip: number;
+  crops: "center";
+  pooling: string;
+  resizeEngine: "pil";
+  device: "cpu";
+  backend: TrainBackend;
+}> = Object.freeze({
   threshold: 0.5,
   minIntervalFrames: 1,
   framesPerClip: 16,
@@ -52,28 +61,45 @@ export const DEFAULT_INFER_OPTIONS = Object.freeze({
 
 /** An anomalous interval (frames inclusive). */
 export interface AnomalousInterval {
+  /** First frame. */
   startFrame: number;
+  /** Last frame (inclusive). */
   endFrame: number;
+  /** Start time, in seconds. */
   startSeconds: number;
+  /** End time (end of the last frame), in seconds. */
   endSeconds: number;
+  /** Highest frame score in the interval. */
   peakScore: number;
+  /** Mean frame score in the interval. */
   meanScore: number;
 }
 
 /** What {@linkcode inferVideo} returns (also written as `scores.json`). */
 export interface InferResult {
+  /** Absolute path of the video. */
   video: string;
+  /** SHA-256 (hex) of the video file. */
   videoSha256: string;
+  /** Checkpoint folder used. */
   checkpoint: string;
+  /** Absolute path of the image encoder. */
   model: string;
+  /** Frames per second of the video. */
   fps: number;
+  /** Frames of the video. */
   frames: number;
+  /** Frames per clip. */
   framesPerClip: number;
+  /** Frames whose score is >= this are anomalous. */
   threshold: number;
+  /** Anomaly score per clip. */
   clipScores: number[];
   /** Per frame: score (the score of the clip holding the frame; the padded last clip covers the tail). */
   frameScores: number[];
+  /** Anomalous intervals. */
   intervals: AnomalousInterval[];
+  /** Paths of `scores.csv`, `scores.json`, `scores.svg` and `intervals.json`. */
   files: { csv: string; json: string; svg: string; intervals: string };
 }
 
@@ -152,6 +178,53 @@ function round(v: number, digits = 6): number {
  * ```
  */
 export async function inferVideo(video: string, options: InferOptions): Promise<InferResult> {
+  const o = resolveInferOptions(options);
+  const checkpoint = await resolveCheckpointDir(resolve(o.checkpoint));
+  const outDir = resolve(o.outDir);
+  const path = resolve(video);
+  const id = basename(path, extname(path)) || "video";
+  let extracted: Awaited<ReturnType<typeof extractFeatures>>;
+  try {
+    extracted = await extractFeatures([{ id, path, label: "normal", source: "real" }], {
+      model: o.model,
+      outDir: join(outDir, "features"),
+      device: o.device,
+      crops: o.crops,
+      pooling: o.pooling,
+      resizeEngine: o.resizeEngine,
+      framesPerClip: o.framesPerClip,
+      tail: "pad",
+    });
+  } catch (error) {
+    throw new Error(`Cannot infer video ${path} as its feature extraction failed: current value is ${error}`, {
+      cause: error,
+    });
+  }
+  if (extracted.failed.length > 0) {
+    // lib/encode records a failed video as data (error name and message, from the decoder stream), not as an
+    // object: the cause is rebuilt from that record, with the built-in class it names.
+    const failed = extracted.failed[0];
+    const message = String(failed.error);
+    const cause = failed.errorName === "RangeError"
+      ? new RangeError(message)
+      : failed.errorName === "TypeError"
+      ? new TypeError(message)
+      : failed.errorName === "SyntaxError"
+      ? new SyntaxError(message)
+      : Object.assign(new Error(message), { name: String(failed.errorName ?? "Error") });
+    throw new Error(`Cannot infer video ${path} as its feature extraction failed: current value is ${message}`, {
+      cause,
+    });
+  }
+  const record = extracted.records[0];
+  return await scoreExtracted(path, record, checkpoint, o);
+}
+
+/** {@linkcode InferOptions} with every default applied. */
+export type ResolvedInferOptions = Required<InferOptions>;
+
+/** Defaults applied and values checked; throws before any work. */
+export function resolveInferOptions(options: InferOptions): ResolvedInferOptions {
   const o = { ...DEFAULT_INFER_OPTIONS, ...options };
   if (!Number.isFinite(o.threshold)) {
     throw new RangeError(`Cannot infer as threshold must be a finite number: current value is ${o.threshold}`);
@@ -161,24 +234,16 @@ export async function inferVideo(video: string, options: InferOptions): Promise<
       `Cannot infer as minIntervalFrames must be an integer >= 1: current value is ${o.minIntervalFrames}`,
     );
   }
-  const checkpoint = await resolveCheckpointDir(resolve(o.checkpoint));
+  return o;
+}
+
+async function scoreExtracted(
+  path: string,
+  record: VideoRecord,
+  checkpoint: string,
+  o: ResolvedInferOptions,
+): Promise<InferResult> {
   const outDir = resolve(o.outDir);
-  const path = resolve(video);
-  const id = basename(path, extname(path)) || "video";
-  const extracted = await extractFeatures([{ id, path, label: "normal", source: "real" }], {
-    model: o.model,
-    outDir: join(outDir, "features"),
-    device: o.device,
-    crops: o.crops,
-    pooling: o.pooling,
-    resizeEngine: o.resizeEngine,
-    framesPerClip: o.framesPerClip,
-    tail: "pad",
-  });
-  if (extracted.failed.length > 0) {
-    throw new Error(`Cannot infer as feature extraction failed for ${path}: ${extracted.failed[0].error}`);
-  }
-  const record = extracted.records[0];
   const features = await readFeatures(record.path, record.layout ?? (o.crops === "ten" ? "CTD" : "TD"));
   const clipScores = Array.from(await scoreVideo(checkpoint, features, { backend: o.backend }), (v) => round(v));
   const frames = record.frames as number;

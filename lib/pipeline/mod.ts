@@ -8,6 +8,7 @@
 export {
   checkPipelineInputs,
   DEFAULT_PIPELINE_CONFIG,
+  type FieldSpec,
   PIPELINE_CONFIG_SCHEMA,
   type PipelineConfig,
   type PipelineConfigInput,
@@ -17,6 +18,7 @@ export {
   repositoryRoot,
   resolvePipelineConfig,
   type ResolvePipelineConfigOptions,
+  type SectionSpec,
   TRAIN_VARIANTS,
   type TrainVariant,
   validatePipelineConfig,
@@ -62,7 +64,16 @@ export {
   type InferOptions,
   type InferResult,
   inferVideo,
+  type ResolvedInferOptions,
+  resolveInferOptions,
 } from "./infer.ts";
+export {
+  INFER_SUMMARY_COLUMNS,
+  type InferFolderOptions,
+  type InferFolderResult,
+  type InferFolderVideo,
+  inferVideoFolder,
+} from "./infer_folder.ts";
 export {
   ABLATION_METRICS,
   ABLATION_TABLES,

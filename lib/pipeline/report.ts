@@ -18,7 +18,9 @@ import { readStageRecord, type StageRecord } from "./stages.ts";
 
 /** What {@linkcode writeReport} needs besides the run folder. */
 export interface ReportInput {
+  /** Resolved configuration of the run. */
   config: PipelineConfig;
+  /** Contents of `results.json`. */
   results: PipelineResults;
   /** sha256 of each input file. */
   inputHashes: Record<string, string>;

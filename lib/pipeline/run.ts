@@ -68,15 +68,23 @@ export interface RunPipelineOptions {
 }
 
 /** Metrics reported per variant, in table order. */
-export const REPORTED_METRICS = Object.freeze(["auc", "ap", "aucAnomalous", "far.allFrames"] as const);
+export const REPORTED_METRICS: readonly ["auc", "ap", "aucAnomalous", "far.allFrames"] = Object.freeze(
+  ["auc", "ap", "aucAnomalous", "far.allFrames"] as const,
+);
 
 /** One variant's aggregated metrics. */
 export interface VariantResult {
+  /** Training variant. */
   variant: TrainVariant;
+  /** What the variant trains on (report text). */
   description: string;
+  /** Training videos by source. */
   trainVideos: { real: number; synthetic: number };
+  /** Model selection of the runs (label). */
   selection: string;
+  /** TensorFlow.js backend that trained. */
   backend: string;
+  /** Training seeds. */
   seeds: number[];
   /** mean ± std (sample std, n − 1) over seeds of each reported metric; per-seed values kept. */
   metrics: Record<string, { mean: number; std: number; values: (number | null)[] }>;
@@ -86,16 +94,23 @@ export interface VariantResult {
 
 /** What the evaluate stage writes to `results.json`. */
 export interface PipelineResults {
+  /** One entry per training variant. */
   variants: VariantResult[];
+  /** Evaluation protocol. */
   protocol: EvaluationResult["protocol"];
+  /** Test videos evaluated. */
   testVideos: number;
 }
 
 /** What {@linkcode runPipeline} returns. */
 export interface PipelineRunResult {
+  /** Run folder. */
   runDir: string;
+  /** Each stage: whether it was skipped, seconds and executions. */
   stages: { stage: string; skipped: boolean; seconds: number; executions: number }[];
+  /** Contents of `results.json`. */
   results: PipelineResults;
+  /** Paths of the Markdown and HTML reports. */
   report: { markdown: string; html: string };
 }
 
@@ -594,8 +609,12 @@ export async function runPipeline(
 
 /** What a training stage records. */
 export interface TrainStageResult {
+  /** Selected checkpoint (label). */
   selection: string;
+  /** TensorFlow.js backend that trained. */
   backend: string;
+  /** Test ROC-AUC of the selected model; `null` when not evaluated. */
   auc: number | null;
+  /** Training videos by source. */
   trainVideos: { real: number; synthetic: number };
 }

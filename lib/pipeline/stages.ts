@@ -10,9 +10,11 @@ import { sha256Hex, writeJsonAtomic } from "../io/mod.ts";
 
 /** The completion record of a stage. */
 export interface StageRecord {
+  /** Stage name. */
   stage: string;
   /** sha256 of the canonical JSON of the stage's inputs (options, upstream hashes, input file hashes). */
   hash: string;
+  /** ISO time of completion. */
   completedAt: string;
   /** Seconds the stage ran (in the run that completed it). */
   seconds: number;
@@ -33,6 +35,7 @@ export type StageEvent =
 
 /** What a stage body returns. */
 export interface StageOutput<T> {
+  /** Summary recorded in the stage record. */
   result: T;
   /** Absolute or run-relative paths of the stage's outputs. */
   files: string[];
@@ -115,7 +118,9 @@ async function missingFiles(runDir: string, files: string[]): Promise<string[]> 
 
 /** The outcome of {@linkcode runStage}. */
 export interface StageOutcome<T> {
+  /** The completion record. */
   record: StageRecord;
+  /** The stage's result (recorded, when skipped). */
   result: T;
   /** True when the stage was done and valid, so nothing ran. */
   skipped: boolean;

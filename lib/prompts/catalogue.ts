@@ -18,6 +18,7 @@ export const SUBJECT_KINDS: readonly SubjectKind[] = ["person", "vehicle"];
 
 /** Camera viewpoint. */
 export interface Viewpoint {
+  /** Stable id. */
   id: string;
   /** Sentence opener, e.g. "From a ceiling-mounted security camera". */
   text: string;
@@ -29,9 +30,11 @@ export interface Viewpoint {
 
 /** Location (the scene). */
 export interface Location {
+  /** Stable id. */
   id: string;
   /** Prepositional phrase, e.g. "in a small convenience store". */
   in: string;
+  /** Tags that viewpoints, subjects and events match against. */
   tags: string[];
   /** Words a description of this location should mention (any one). */
   keywords: string[];
@@ -43,10 +46,13 @@ export interface Location {
 
 /** Main subject of the scene. */
 export interface Subject {
+  /** Stable id. */
   id: string;
+  /** Noun phrase introducing the subject, e.g. "a man in a dark hoodie". */
   text: string;
   /** How later clauses refer to the subject, e.g. "the man". */
   ref: string;
+  /** Person or vehicle. */
   kind: SubjectKind;
   /** Compatible location tags ("*" = any). */
   locations: string[];
@@ -54,14 +60,17 @@ export interface Subject {
 
 /** Anomalous event. */
 export interface AnomalyEvent {
+  /** Stable id. */
   id: string;
   /** UCF-Crime class name (or an extra class when `ucfCrime` is false). */
   class: string;
+  /** Whether `class` is one of the UCF-Crime classes. */
   ucfCrime: boolean;
   /** Third-person clause about the subject's ref. */
   action: string;
   /** Compatible location tags ("*" = any). */
   locations: string[];
+  /** Subject kinds that can carry out the event. */
   subjectKinds: SubjectKind[];
   /** Words an anomalous description should contain (any one) and a normal one should not. */
   keywords: string[];
@@ -69,9 +78,13 @@ export interface AnomalyEvent {
 
 /** All catalogues. */
 export interface Catalogue {
+  /** Camera viewpoints. */
   viewpoints: Viewpoint[];
+  /** Locations. */
   locations: Location[];
+  /** Main subjects. */
   subjects: Subject[];
+  /** Anomalous events. */
   events: AnomalyEvent[];
 }
 
@@ -94,9 +107,13 @@ export const UCF_CRIME_CLASSES: readonly string[] = [
 
 /** One sampled combination of element ids. */
 export interface PromptElements {
+  /** Viewpoint id. */
   viewpoint: string;
+  /** Location id. */
   location: string;
+  /** Subject id. */
   subject: string;
+  /** Anomalous event id. */
   event: string;
 }
 
@@ -128,9 +145,13 @@ export function isCompatible(catalogue: Catalogue, elements: PromptElements): bo
 
 /** The resolved elements of a pair. */
 export interface ResolvedElements {
+  /** Camera viewpoint. */
   viewpoint: Viewpoint;
+  /** Location. */
   location: Location;
+  /** Main subject. */
   subject: Subject;
+  /** Anomalous event. */
   event: AnomalyEvent;
 }
 

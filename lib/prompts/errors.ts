@@ -7,8 +7,11 @@
 
 /** Structured fields of an LLM error. */
 export interface LlmErrorInit {
+  /** HTTP status, when the endpoint answered. */
   status?: number;
+  /** The endpoint's request id, when it sent one. */
   requestId?: string;
+  /** The underlying error. */
   cause?: unknown;
 }
 
@@ -18,6 +21,7 @@ export class LlmError extends Error {
   readonly status: number | undefined;
   /** The endpoint's request id (`x-request-id`), when it sent one. */
   readonly requestId: string | undefined;
+  /** Creates the error with its structured fields. */
   constructor(message: string, init: LlmErrorInit = {}) {
     super(message, { cause: init.cause });
     this.name = new.target.name;
@@ -50,6 +54,7 @@ export class LlmAnswerError extends LlmError {
   readonly kind: InvalidAnswerKind;
   /** One reason per attempt. */
   readonly reasons: string[];
+  /** Creates the error with the last rejection's kind and every attempt's reason. */
   constructor(message: string, kind: InvalidAnswerKind, reasons: string[], init: LlmErrorInit = {}) {
     super(message, init);
     this.kind = kind;

@@ -98,8 +98,11 @@ export const DEFAULT_REQUEST_LLM_PAIR_OPTIONS = { model: "gpt-4o", temperature: 
 
 /** A validated pair from the LLM and the number of requests it took. */
 export interface LlmPair {
+  /** Description with the anomalous event. */
   anomalous: string;
+  /** Description of the same scene without it. */
   normal: string;
+  /** Requests made, the accepted one included. */
   attempts: number;
   /** Reasons of the rejected attempts, in order. */
   rejected: { kind: InvalidAnswerKind; reason: string }[];

@@ -27,12 +27,17 @@ export const PROMPT_BACKENDS: readonly PromptBackend[] = ["template", "openai"];
 
 /** One description pair: the same scene, anomalous and normal. */
 export interface PromptPair {
+  /** Stable id, `pair-<nnnn>`. */
   pairId: string;
+  /** Element ids of the scene. */
   elements: PromptElements;
+  /** Description with the anomalous event. */
   anomalous: string;
+  /** Description of the same scene without it. */
   normal: string;
   /** The event's class (UCF-Crime name or an extra class). */
   class: string;
+  /** Backend that wrote the descriptions. */
   backend: PromptBackend;
   /** LLM model name; null for the template backend. */
   model: string | null;
@@ -40,6 +45,7 @@ export interface PromptPair {
   temperature: number | null;
   /** Sampling seed of the run. */
   seed: number;
+  /** Template version used. */
   promptVersion: string;
   /** sha256 of `{elements, anomalous, normal, promptVersion}`. */
   hash: string;
@@ -131,6 +137,7 @@ export const DEFAULT_SYNTHESIZE_PROMPTS_OPTIONS = {
 
 /** Result of {@link synthesizePrompts}. */
 export interface SynthesisResult {
+  /** Kept pairs, in order. */
   pairs: PromptPair[];
   /** Candidates dropped as near-duplicates of a kept pair. */
   duplicatesRemoved: number;

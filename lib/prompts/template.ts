@@ -11,8 +11,11 @@ import { pick } from "./_random.ts";
 
 /** A parsed template file. */
 export interface PromptTemplate {
+  /** Template version, e.g. `v1`. */
   version: string;
+  /** Chat messages for LLM backends (`{placeholders}` filled from the elements). */
   llm: { system: string; user: string };
+  /** Sentence patterns of the offline template backend. */
   template: { anomalous: string[]; normal: string[] };
 }
 

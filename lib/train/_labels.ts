@@ -4,8 +4,10 @@
  * @module
  */
 
-/** How an interval's end frame counts. */
-export type IntervalEnd = "inclusive" | "exclusive";
+import type { IntervalEnd } from "../gt/labels.ts";
+
+/** How an interval's end frame counts (lib/gt's type, so the public API has one). */
+export type { IntervalEnd };
 
 /** 0/1 labels of length `frames`; intervals clipped to the video. Throws `RangeError` naming the video. */
 export function recordFrameLabels(

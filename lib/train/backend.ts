@@ -20,7 +20,7 @@ export const TRAIN_BACKENDS: readonly TrainBackend[] = ["auto", "webgpu", "tenso
 export const CONCRETE_BACKENDS: readonly Exclude<TrainBackend, "auto">[] = ["tensorflow", "webgpu", "wasm", "cpu"];
 
 /** How to install the optional native backend. */
-export const TENSORFLOW_INSTALL_HINT =
+export const TENSORFLOW_INSTALL_HINT: string =
   "install it next to this project with `deno add npm:@tensorflow/tfjs-node@4.22.0` (or `npm:@tensorflow/tfjs-node-gpu@4.22.0` " +
   "for CUDA) on a machine whose install script can download libtensorflow, and allow its script (`allowScripts` in deno.json)";
 

@@ -14,7 +14,9 @@ export const CHECKPOINT_FORMAT = "gvvad-train-checkpoint/1";
 
 /** The JSON part of a checkpoint. */
 export interface CheckpointManifest {
+  /** Format tag, {@linkcode CHECKPOINT_FORMAT}. */
   format: typeof CHECKPOINT_FORMAT;
+  /** Training iteration the checkpoint was taken at. */
   iteration: number;
   /** Free-form state (options, preset, backend, RNG and sampler state, optimizer step, λ…). */
   state: Record<string, unknown>;

@@ -45,14 +45,19 @@ export const DEFAULT_LOAD_FEATURES_OPTIONS: LoadFeaturesOptions = {
 
 /** One video's features in memory. */
 export interface VideoFeatures {
+  /** The manifest record. */
   record: VideoRecord;
   /** `[crops, clips, dim]` values. */
   data: Float32Array;
+  /** Crops C. */
   crops: number;
+  /** Clips (or segments, when resampled) T. */
   clips: number;
+  /** Feature dimension D. */
   dim: number;
   /** `[clips, textDim]` caption-text features, when loaded. */
   text?: Float32Array;
+  /** Caption-text feature dimension (0 when not loaded). */
   textDim: number;
 }
 
@@ -203,18 +208,24 @@ export function checkConsistent(
 
 /** Serializable state of a {@linkcode BatchSampler}. */
 export interface BatchSamplerState {
+  /** State of the seeded random generator. */
   random: number;
+  /** Shuffled order of the normal videos and the position in it. */
   normal: { order: number[]; position: number };
+  /** Shuffled order of the anomalous videos and the position in it. */
   anomalous: { order: number[]; position: number };
 }
 
 /** Seeded sampler of B normal + B anomalous video indices (normal first), reshuffled at each pass over a class. */
 export class BatchSampler {
+  /** Indices of the normal videos. */
   readonly normal: number[];
+  /** Indices of the anomalous videos. */
   readonly anomalous: number[];
   #random: SeededRandom;
   #state: { normal: { order: number[]; position: number }; anomalous: { order: number[]; position: number } };
 
+  /** Splits `videos` by label; throws `RangeError` unless both labels are present. */
   constructor(videos: { record: VideoRecord }[], seed: number) {
     this.normal = [];
     this.anomalous = [];

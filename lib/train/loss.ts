@@ -73,7 +73,9 @@ export interface LossTargets {
 
 /** The total loss and its (unweighted-by-option, SSLS-weighted) terms. */
 export interface LossResult {
+  /** Weighted sum of the terms. */
   total: tf.Scalar;
+  /** Each term by name. */
   terms: Record<string, tf.Scalar>;
 }
 

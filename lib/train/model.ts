@@ -71,7 +71,9 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
 
 /** A named parameter or buffer. */
 export interface NamedTensor {
+  /** Parameter or buffer name. */
   name: string;
+  /** Its variable. */
   tensor: tf.Variable;
 }
 
@@ -83,9 +85,13 @@ export interface DropoutSource {
 
 /** Forward-pass inputs: `vision` `[V·C, T, D]` (crops consecutive per video), optional `text` `[V, T, Dt]`. */
 export interface ForwardInput {
+  /** `[V·C, T, D]` visual features, crops consecutive per video. */
   vision: tf.Tensor;
+  /** `[V, T, Dt]` caption-text features. */
   text?: tf.Tensor;
+  /** Videos V. */
   videos: number;
+  /** Crops per video C. */
   crops: number;
 }
 
@@ -105,8 +111,11 @@ let detectorCount = 0;
 
 /** A detector: its options, trainable parameters and buffers (BatchNorm running statistics). */
 export class Detector {
+  /** Resolved architecture options. */
   readonly options: DetectorOptions;
+  /** Trainable parameters by name. */
   readonly params: Map<string, tf.Variable> = new Map();
+  /** BatchNorm running statistics by name. */
   readonly buffers: Map<string, tf.Variable> = new Map();
   /** Batch statistics of the last training forward pass, applied by {@linkcode Detector.updateBuffers}. */
   #pendingStats: [string, tf.Tensor, tf.Tensor, number][] = [];

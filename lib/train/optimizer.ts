@@ -33,13 +33,17 @@ let optimizerCount = 0;
 
 /** Adam over named variables; `decay` names the variables that receive weight decay. */
 export class AdamL2 {
+  /** Resolved options. */
   readonly options: AdamOptions;
   /** Steps taken. */
   step = 0;
+  /** First-moment estimates by variable name. */
   readonly m: Map<string, tf.Variable> = new Map();
+  /** Second-moment estimates by variable name. */
   readonly v: Map<string, tf.Variable> = new Map();
   readonly #uid = `adam${optimizerCount++}`;
 
+  /** Creates the optimizer; missing options take {@linkcode DEFAULT_ADAM_OPTIONS}. */
   constructor(options: Partial<AdamOptions> = {}) {
     this.options = { ...DEFAULT_ADAM_OPTIONS, ...options };
   }

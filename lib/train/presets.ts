@@ -13,7 +13,9 @@ export const DETECTOR_PRESETS: readonly DetectorPreset[] = ["mil", "rtfm", "gvva
 
 /** A preset: architecture overrides and loss weights. */
 export interface PresetValues {
+  /** Architecture overrides. */
   model: Partial<DetectorOptions>;
+  /** Loss weights. */
   loss: LossOptions;
   /** Whether the preset uses caption-text features and the prompt bank when given. */
   usesText: boolean;

@@ -10,18 +10,23 @@ import { trainDetector, type TrainOptions, type TrainResult } from "./train.ts";
 
 /** Mean and sample standard deviation of one metric over seeds. */
 export interface SeedStatistic {
+  /** Mean over seeds. */
   mean: number;
+  /** Sample standard deviation (n − 1) over seeds. */
   std: number;
+  /** Per-seed values, in seed order. */
   values: number[];
 }
 
 /** What {@linkcode trainSeeds} returns (detectors are disposed). */
 export interface SeedsSummary {
+  /** Training seeds, in order. */
   seeds: number[];
   /** Per seed: its folder, selection label, and flattened numeric metrics. */
   runs: { seed: number; outDir?: string; selection: string; backend: string; metrics: Record<string, number> }[];
   /** mean ± std per flattened metric name (e.g. `auc`, `ap`, `far.allFrames`). */
   statistics: Record<string, SeedStatistic>;
+  /** Model-selection policy of the runs. */
   selection: string;
 }
 

@@ -14,15 +14,21 @@ export type StepSslsMode = "per-sample" | "batch-fraction" | "off";
 
 /** Everything a step needs besides the batch. */
 export interface TrainStepContext {
+  /** Detector being trained. */
   detector: Detector;
+  /** Optimizer of the detector's parameters. */
   optimizer: AdamL2;
+  /** Source of dropout masks. */
   dropout: DropoutSource;
+  /** Loss weights. */
   loss: LossOptions;
+  /** Synthetic sample loss scaling mode. */
   ssls: StepSslsMode;
   /** Fixed λ (ignored when `lambdaTheta` is given). */
   lambda: number;
   /** Learnable λ = lambdaMax·sigmoid(θ). */
   lambdaTheta?: tf.Variable;
+  /** Upper bound of the learnable λ. */
   lambdaMax: number;
   /** Optimizer of θ (no weight decay). */
   lambdaOptimizer?: AdamL2;
@@ -38,16 +44,23 @@ export interface TrainBatch {
   text?: Float32Array;
   /** `[2B]` 1 for synthetic videos. */
   sources: Float32Array;
+  /** Videos in the batch (2B). */
   videos: number;
+  /** Crops per video C. */
   crops: number;
+  /** Segments per video S. */
   segments: number;
+  /** Feature dimension D. */
   dim: number;
+  /** Caption-text feature dimension Dt (0 without text). */
   textDim: number;
 }
 
 /** The step's loss (owned by the caller) and, when asked, its terms (owned by the caller). */
 export interface TrainStepResult {
+  /** Total loss. */
   loss: tf.Scalar;
+  /** Loss terms by name (empty unless asked). */
   terms: Record<string, tf.Scalar>;
 }
 

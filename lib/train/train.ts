@@ -24,6 +24,7 @@ import {
 import { type IntervalEnd, recordFrameLabels } from "./_labels.ts";
 import { type BackendChoice, selectBackend, type TrainBackend } from "./backend.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { truncateMetricsLog } from "./_metrics_log.ts";
 import {
   BatchSampler,
   type BatchSamplerState,
@@ -51,13 +52,17 @@ export const SELECT_POLICIES: readonly SelectPolicy[] = ["last", "val", "best-on
 
 /** A prompt bank of anomaly-prompt text embeddings `[P, Dt]`. */
 export interface PromptBank {
+  /** Row-major embedding values. */
   data: Float32Array;
+  /** `[P, Dt]`: prompts and text dimension. */
   shape: [number, number];
 }
 
 /** Progress event passed to `onStep`. */
 export interface StepEvent {
+  /** Iteration just finished (1-based). */
   iteration: number;
+  /** Iterations of the run. */
   iterations: number;
   /** Total loss when read at this step (every `logEvery` steps). */
   loss?: number;
@@ -184,31 +189,45 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
 
 /** One logged training step. */
 export interface StepLog {
+  /** Iteration (1-based). */
   iteration: number;
+  /** Total loss. */
   loss: number;
+  /** Loss terms by name. */
   terms: Record<string, number>;
+  /** λ at this step. */
   lambda: number;
+  /** Duration of the step, in milliseconds. */
   ms: number;
 }
 
 /** Per-video clip scores of a test video. */
 export interface TestScores {
+  /** Video id. */
   id: string;
+  /** Anomaly score per clip. */
   clipScores: Float32Array;
 }
 
 /** What {@linkcode trainDetector} returns. The caller owns `detector` (call `detector.dispose()`). */
 export interface TrainResult {
+  /** TensorFlow.js backend that trained, and why. */
   backend: BackendChoice;
   /** Selection policy, the chosen iteration, and the label printed with every metric. */
   selection: { policy: SelectPolicy; iteration: number; label: string; value: number | null };
+  /** Logged steps (every `logEvery` iterations). */
   history: StepLog[];
+  /** Periodic evaluations: validation and test AUC per iteration. */
   evaluations: { iteration: number; valAuc?: number; testAuc?: number }[];
+  /** Test evaluation of the selected model; `null` without test videos. */
   metrics: EvaluationResult | null;
+  /** Clip scores of the selected model on each test video. */
   testScores: TestScores[];
+  /** The selected detector. */
   detector: Detector;
   /** Resolved options (without callbacks). */
   options: Record<string, unknown>;
+  /** Run folder, when one was written. */
   outDir?: string;
 }
 
@@ -572,6 +591,14 @@ export async function trainDetector(
   const lambdaOptimizer = new AdamL2({ learningRate: o.learningRate, weightDecay: 0 });
   // A learnable λ is read and logged at every step.
   const logEvery = lambdaTheta ? 1 : o.logEvery;
+  // A non-finite loss stops training at the step it happens, without a per-step device sync. On the CPU backends
+  // (`cpu`, `wasm`) kernels run synchronously, so the loss is already on the host: reading it every step is a
+  // 4-byte copy, not a sync. On GPU backends (`webgpu`, `tensorflow`) a per-step read would stall the device queue,
+  // so the first iteration whose loss is not finite is kept in a device-side scalar (never read per step); it is read
+  // on logging steps and before every evaluation and checkpoint, so the error still names the exact iteration and no
+  // checkpoint or selected model with non-finite weights is ever written. (A learnable λ logs every step anyway.)
+  const lossOnHost = backend.name === "cpu" || backend.name === "wasm";
+  let firstNonFinite: tf.Scalar | undefined;
   const history: StepLog[] = [];
   const evaluations: TrainResult["evaluations"] = [];
   let startIteration = 0;
@@ -588,6 +615,20 @@ export async function trainDetector(
     lambdaOptimizer.dispose();
     lambdaTheta?.dispose();
     textBank?.dispose();
+    firstNonFinite?.dispose();
+  };
+
+  const nonFiniteLoss = (iteration: number, value: number | string) =>
+    new RangeError(
+      `Cannot continue training as the loss is not finite at iteration ${iteration}: current value is ${value}`,
+    );
+  /** Throws when the device-side flag recorded a non-finite loss (one read; see `lossOnHost`). */
+  const checkNonFinite = async () => {
+    if (!firstNonFinite) return;
+    const at = (await firstNonFinite.data())[0];
+    firstNonFinite.dispose();
+    firstNonFinite = undefined;
+    if (Number.isFinite(at)) throw nonFiniteLoss(at, "NaN or ±Infinity");
   };
 
   const currentLambda = async (): Promise<number> =>
@@ -698,6 +739,9 @@ export async function trainDetector(
           if (!(error instanceof Error && error.cause instanceof Deno.errors.NotFound)) throw error;
         }
       }
+      // The killed run may have logged steps after this checkpoint; they are about to be redone, so the log is cut
+      // back to the checkpoint (atomically) before anything is appended: each step appears once.
+      if (metricsPath) await truncateMetricsLog(metricsPath, startIteration);
     } catch (error) {
       detector.dispose();
       release();
@@ -818,26 +862,38 @@ export async function trainDetector(
         } finally {
           tf.dispose([value, ...Object.values(kept)]);
         }
-        if (!Number.isFinite(loss)) {
-          throw new RangeError(
-            `Cannot continue training as the loss is not finite at iteration ${iteration}: current value is ${loss}`,
-          );
-        }
+        await checkNonFinite();
+        if (!Number.isFinite(loss)) throw nonFiniteLoss(iteration, loss);
         const ms = performance.now() - started;
         const entry: StepLog = { iteration, loss, terms, lambda: lambdaValue, ms: Math.round(ms * 10) / 10 };
         history.push(entry);
         if (metricsPath) await appendJsonLine(metricsPath, { type: "step", ...entry, backend: backend.name });
       }
-      if (!log) value.dispose();
+      if (!log && lossOnHost) {
+        const hostLoss = value.dataSync()[0];
+        value.dispose();
+        if (!Number.isFinite(hostLoss)) throw nonFiniteLoss(iteration, hostLoss);
+      } else if (!log) {
+        const previous = firstNonFinite;
+        firstNonFinite = tf.tidy(() => {
+          const here = tf.where(tf.isFinite(value), tf.scalar(Infinity), tf.scalar(iteration)) as tf.Scalar;
+          return previous ? tf.minimum(previous, here) : here;
+        });
+        previous?.dispose();
+        value.dispose();
+      }
       o.onStep?.({ iteration, iterations: o.iterations, loss, lambda: lambdaValue, ms: performance.now() - started });
       if (o.select !== "last" && (iteration % o.evalEvery === 0 || iteration === o.iterations)) {
+        await checkNonFinite();
         await evaluate(iteration);
       }
       if (ckptDir && o.checkpointEvery > 0 && iteration % o.checkpointEvery === 0 && iteration !== o.iterations) {
+        await checkNonFinite();
         const [tensors, state] = checkpointState(iteration);
         await saveCheckpoint(join(ckptDir, "last"), iteration, tensors, state);
       }
     }
+    await checkNonFinite();
     const lastIteration = Math.max(o.iterations, startIteration);
     if (ckptDir) {
       const [tensors, state] = checkpointState(lastIteration);

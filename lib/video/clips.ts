@@ -14,6 +14,7 @@ export const TAIL_POLICIES: readonly TailPolicy[] = Object.freeze(["drop", "pad"
  * (index `floor(framesPerClip / 2)`), or the mean over every k-th frame (`stride`, frames 0, k, 2k, …).
  */
 export interface Pooling {
+  /** Mean of all frames, the center frame, or the mean of every k-th frame. */
   kind: "mean" | "center" | "stride";
   /** k for `stride`. */
   stride?: number;

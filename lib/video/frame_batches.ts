@@ -98,6 +98,7 @@ export const DEFAULT_FRAME_BATCH_OPTIONS: Readonly<
 
 /** A video to decode: its path and an index the events refer to. */
 export interface FrameBatchVideo {
+  /** Path of the video file. */
   path: string;
   /** Caller's index of this video (echoed in every event). */
   video: number;
@@ -105,10 +106,15 @@ export interface FrameBatchVideo {
 
 /** A video started: its probe and preprocessing sizes. */
 export interface VideoStartEvent {
+  /** Event tag. */
   type: "start";
+  /** Caller's index of the video. */
   video: number;
+  /** What ffprobe reported. */
   probe: VideoProbe;
+  /** Frame width after the shorter-side resize, in pixels. */
   resizedWidth: number;
+  /** Frame height after the shorter-side resize, in pixels. */
   resizedHeight: number;
 }
 
@@ -118,13 +124,21 @@ export interface VideoStartEvent {
  * frame stands for: 1, or more for the pad frame).
  */
 export interface FrameBatchEvent {
+  /** Event tag. */
   type: "batch";
+  /** Images in the batch. */
   count: number;
+  /** Floats per image (`3 · cropSize²`). */
   imageSize: number;
+  /** The images, CHW float32, one after the other. */
   pixels: Float32Array;
+  /** Caller's video index per image. */
   videos: Int32Array;
+  /** Clip index per image. */
   clips: Int32Array;
+  /** Crop index per image. */
   crops: Int32Array;
+  /** Clip positions each image stands for (1, more for the pad frame). */
   weights: Float32Array;
   /** Frames decoded so far of the batch's last video (for progress). */
   decodedFrames: number;
@@ -132,17 +146,25 @@ export interface FrameBatchEvent {
 
 /** A video's frames are all decoded; `images` images of it were (or will be, in the pending batch) emitted. */
 export interface VideoEndEvent {
+  /** Event tag. */
   type: "end";
+  /** Caller's index of the video. */
   video: number;
+  /** Frames decoded. */
   frames: number;
+  /** Images emitted for the video. */
   images: number;
 }
 
 /** A video failed (probe or decode); images of it already emitted must be ignored. */
 export interface VideoErrorEvent {
+  /** Event tag. */
   type: "error";
+  /** Caller's index of the video. */
   video: number;
+  /** Name of the error, e.g. `RangeError`. */
   name: string;
+  /** Message of the error. */
   message: string;
 }
 

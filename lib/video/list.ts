@@ -117,7 +117,9 @@ function fnv1a(text: string): number {
 
 /** A shard: `index` in `[0, count)`. */
 export interface Shard {
+  /** This shard, 0-based. */
   index: number;
+  /** Number of shards. */
   count: number;
 }
 

@@ -15,6 +15,7 @@ export const PLANTED_EVENT_KINDS: readonly PlantedEventKind[] = Object.freeze(["
 
 /** A planted event over the output frames `start..end` (both inclusive, 0-based). */
 export interface PlantedEvent {
+  /** A flashing bright box or a colour inversion. */
   kind: PlantedEventKind;
   /** First output frame of the event (0-based, inclusive). */
   start: number;
@@ -53,7 +54,16 @@ export interface CutAndPlantOptions {
 }
 
 /** Defaults of {@link CutAndPlantOptions}. */
-export const DEFAULT_CUT_AND_PLANT_OPTIONS = Object.freeze({
+export const DEFAULT_CUT_AND_PLANT_OPTIONS: Readonly<{
+  startFrame: number;
+  frames: number;
+  fps: number;
+  width: number;
+  height: number;
+  hflip: boolean;
+  crf: number;
+  ffmpegPath: string;
+}> = Object.freeze({
   startFrame: 0,
   frames: 64,
   fps: 12,

@@ -19,8 +19,11 @@ export const CROP_MODES: readonly CropMode[] = Object.freeze(["center", "ten"]);
 
 /** One crop: top-left corner in the resized image, and whether it is mirrored horizontally. */
 export interface CropBox {
+  /** Left edge in the resized image, in pixels. */
   x: number;
+  /** Top edge in the resized image, in pixels. */
   y: number;
+  /** Mirrored horizontally. */
   flip: boolean;
   /** Name for the recipe: `center`, `top_left`, `top_right`, `bottom_left`, `bottom_right`, `*_flip`. */
   name: string;
@@ -116,9 +119,11 @@ export function cropBoxes(width: number, height: number, cropSize: number, crops
 export interface ClipPreprocessor {
   /** Input frame size. */
   inWidth: number;
+  /** Input frame height, in pixels. */
   inHeight: number;
   /** Size after the shorter-side resize. */
   resizedWidth: number;
+  /** Height after the shorter-side resize, in pixels. */
   resizedHeight: number;
   /** Crop side. */
   cropSize: number;

@@ -11,20 +11,27 @@ import { runFfmpegToFile } from "./_process.ts";
 export interface ProceduralShape {
   /** ffmpeg colour, e.g. `"0xff3300"`. */
   color: string;
+  /** Width, in pixels. */
   width: number;
+  /** Height, in pixels. */
   height: number;
+  /** Initial left edge, in pixels. */
   x: number;
+  /** Top edge (before bobbing), in pixels. */
   y: number;
+  /** Horizontal velocity, in pixels per second. */
   vx: number;
   /** Vertical bobbing amplitude in pixels. */
   bob: number;
   /** From `dashAt` seconds on, the shape moves at `dashVx` (an abrupt change of motion). */
   dashAt?: number;
+  /** Horizontal velocity from `dashAt` on, in pixels per second. */
   dashVx?: number;
 }
 
 /** An abrupt event drawn over the scene. */
 export interface ProceduralEvent {
+  /** A full-frame flash, or flickering rectangles (`boxes`). */
   kind: "flash" | "burst";
   /** Start time in seconds. */
   start: number;
@@ -40,9 +47,13 @@ export interface ProceduralEvent {
 
 /** A complete scene description. */
 export interface ProceduralScene {
+  /** Frame width, in pixels. */
   width: number;
+  /** Frame height, in pixels. */
   height: number;
+  /** Frames per second. */
   fps: number;
+  /** Frames of the video. */
   frames: number;
   /** Background colour, e.g. `"0x8899aa"`. */
   background: string;
@@ -50,7 +61,9 @@ export interface ProceduralScene {
   noise: number;
   /** Noise seed (determinism). */
   seed: number;
+  /** Moving rectangles, drawn in order. */
   shapes: ProceduralShape[];
+  /** Abrupt events drawn over the scene. */
   events: ProceduralEvent[];
 }
 

@@ -73,17 +73,25 @@ function clip8(value: number): number {
 
 /** A rectangle in output pixels. */
 export interface PixelRegion {
+  /** Left edge, in output pixels. */
   x: number;
+  /** Top edge, in output pixels. */
   y: number;
+  /** Width, in output pixels. */
   width: number;
+  /** Height, in output pixels. */
   height: number;
 }
 
 /** A reusable resizer for one input size and one output size (coefficients computed once). */
 export interface BicubicResizer {
+  /** Input width, in pixels. */
   inWidth: number;
+  /** Input height, in pixels. */
   inHeight: number;
+  /** Output width, in pixels. */
   outWidth: number;
+  /** Output height, in pixels. */
   outHeight: number;
   /**
    * Resizes packed RGB `src` (`inWidth * inHeight * 3`) and returns the pixels of `region` of the resized image

@@ -1,4 +1,4 @@
-import { ok, strictEqual } from "@std/assert";
+import { ok, rejects, strictEqual } from "@std/assert";
 import { join } from "node:path";
 import { readManifest, writeManifest } from "../../lib/io/mod.ts";
 import { main } from "../../tasks/filter.ts";
@@ -70,6 +70,22 @@ Deno.test("filter task: filters a generated manifest, prints the table and the s
     const bad = await run(["--videos", manifest, "--out", out, "--min-motion=-1"]);
     strictEqual(bad.code, 1);
     strictEqual((await run(["--videos", manifest, "--out", out, "--nope"])).code, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("filter task: an empty manifest is an error naming the file, and nothing is written", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "filter_task_" });
+  try {
+    const manifest = join(dir, "empty.jsonl");
+    await Deno.writeTextFile(manifest, "");
+    const out = join(dir, "out");
+    // runTask prints the error (naming the manifest) on stderr directly; the exit status and the absent folder
+    // are what a caller sees here.
+    const { code } = await run(["--videos", manifest, "--out", out]);
+    strictEqual(code, 1);
+    await rejects(() => Deno.stat(out), Deno.errors.NotFound);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

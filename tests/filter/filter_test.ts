@@ -198,3 +198,17 @@ Deno.test("filterVideos() decides, explains and resumes on generated test videos
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("filterVideos() rejects an empty list before writing anything", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "filter-empty-" });
+  try {
+    const out = join(dir, "out");
+    await rejects(
+      () => filterVideos([], { outDir: out }),
+      (e: Error) => e instanceof RangeError && e.message.includes("at least one video"),
+    );
+    await rejects(() => Deno.stat(out), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { deepStrictEqual, ok, rejects, strictEqual } from "@std/assert";
 import { join } from "node:path";
 import { readFeatures } from "../../lib/io/features.ts";
-import { readNpy } from "../../lib/io/npy.ts";
+import { readNpy, writeNpy } from "../../lib/io/npy.ts";
 import { readJsonLines } from "../../lib/io/jsonl.ts";
 import { scoreVideo } from "../../lib/train/score.ts";
 import { trainSeeds } from "../../lib/train/seeds.ts";
@@ -269,5 +269,64 @@ Deno.test("trainDetector() with micro-batches equals the full batch when nothing
     const full = await curve(1);
     const split = await curve(2);
     full.forEach((loss, i) => ok(Math.abs(loss - split[i]) < 1e-5, `${loss} vs ${split[i]}`));
+  });
+});
+
+Deno.test("trainDetector() keeps each step once in metrics.jsonl after a kill and a resume", async () => {
+  await withData(async (dir, train, test) => {
+    const out = join(dir, "killed");
+    const options = { ...BASE, preset: "mil" as const, iterations: 8, checkpointEvery: 3, outDir: out };
+    // Killed at iteration 8, after logging it: the last checkpoint is iteration 6, steps 7 and 8 are in the log.
+    await rejects(
+      () =>
+        trainDetector(train, test, {
+          ...options,
+          onStep: ({ iteration }) => {
+            if (iteration === 8) throw new Error("killed");
+          },
+        }),
+      /killed/,
+    );
+    // The kill also tore the line being written.
+    await Deno.writeTextFile(join(out, "metrics.jsonl"), '{"type":"step","iter', { append: true });
+    const resumed = await trainDetector(train, test, { ...options, resume: join(out, "checkpoints", "last") });
+    resumed.detector.dispose();
+    const lines = await readJsonLines<{ type: string; iteration?: number }>(join(out, "metrics.jsonl"));
+    deepStrictEqual(lines.filter((l) => l.type === "step").map((l) => l.iteration), [1, 2, 3, 4, 5, 6, 7, 8]);
+    strictEqual(lines.filter((l) => l.type === "final").length, 1);
+    strictEqual(lines[lines.length - 1].type, "final");
+  });
+});
+
+Deno.test("trainDetector() stops at the step whose loss is not finite, not at the next logging step", async () => {
+  await withData(async (_dir, train, test) => {
+    // One training video with huge (finite) features: the RTFM feature magnitudes overflow when it is sampled.
+    const huge = await readNpy(train[3].path);
+    const values = huge.data as Float32Array;
+    for (let i = 0; i < values.length; i++) values[i] *= 1e37;
+    await writeNpy(train[3].path, huge);
+    const stopsAt = async (logEvery: number) => {
+      const seen: number[] = [];
+      let message = "";
+      await rejects(
+        () =>
+          trainDetector(train, test, {
+            ...BASE,
+            preset: "rtfm",
+            iterations: 40,
+            logEvery,
+            onStep: ({ iteration }) => seen.push(iteration),
+          }),
+        (e: Error) => {
+          message = e.message;
+          return e instanceof RangeError && e.message.includes("loss is not finite");
+        },
+      );
+      return { last: seen.length > 0 ? seen[seen.length - 1] : 0, message };
+    };
+    const everyStep = await stopsAt(1);
+    const rarely = await stopsAt(1000);
+    ok(everyStep.last < 39, `diverged at ${everyStep.last + 1}`);
+    deepStrictEqual(rarely, everyStep);
   });
 });
