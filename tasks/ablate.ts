@@ -26,6 +26,7 @@ import {
   ablationRows,
   type AblationTable,
   DEFAULT_ABLATION_OPTIONS,
+  planAblation,
   runAblation,
 } from "../lib/pipeline/mod.ts";
 
@@ -102,10 +103,7 @@ export function main(args: string[]): Promise<number> {
       const crops: "all" | "mean" | number = values.crops === "all" || values.crops === "mean"
         ? values.crops
         : numberFlag(values, "crops", { integer: true, min: 0 })!;
-      const out = typeof values.out === "string" ? values.out : await createRunDir("runs", "ablate");
-      await Deno.mkdir(out, { recursive: true });
-      const options = {
-        outDir: out,
+      const resolved = {
         tables,
         seeds: numberList(values.seeds as string, "seeds", true),
         lambdas,
@@ -121,6 +119,11 @@ export function main(args: string[]): Promise<number> {
         crops,
         select: enumFlag(values, "select", SELECT_POLICIES)!,
       };
+      // Everything is checked before the run folder exists: a typo leaves nothing behind.
+      const planned = planAblation(train, resolved);
+      const out = typeof values.out === "string" ? values.out : await createRunDir("runs", "ablate");
+      await Deno.mkdir(out, { recursive: true });
+      const options = { outDir: out, ...resolved };
       await writeRunConfig(out, {
         task: "ablate",
         train: trainPaths,
@@ -128,8 +131,7 @@ export function main(args: string[]): Promise<number> {
         filtered: values.filtered ?? null,
         options,
       });
-      const rows = options.rows?.length ?? ablationRows(options).length;
-      console.log(`ablate: ${rows} rows × ${options.seeds.length} seeds into ${out}`);
+      console.log(`ablate: ${planned.length} rows × ${options.seeds.length} seeds into ${out}`);
       const result = await runAblation(train, test, {
         ...options,
         onEvent: (e) => {

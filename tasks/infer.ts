@@ -24,7 +24,7 @@
  */
 import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/mod.ts";
 import { TRAIN_BACKENDS } from "../lib/train/mod.ts";
-import { DEFAULT_INFER_OPTIONS, inferVideo, inferVideoFolder, type InferOptions } from "../lib/pipeline/mod.ts";
+import { DEFAULT_INFER_OPTIONS, type InferOptions, inferVideo, inferVideoFolder } from "../lib/pipeline/mod.ts";
 
 const USAGE = "deno task infer <video|folder> --checkpoint <dir> --model <encoder.onnx> --out <dir> [options]";
 
@@ -95,7 +95,9 @@ export function main(args: string[]): Promise<number> {
           },
         });
         console.log(
-          `${summary.videos.length - summary.failed} of ${summary.videos.length} videos scored, ${summary.failed} failed`,
+          `${
+            summary.videos.length - summary.failed
+          } of ${summary.videos.length} videos scored, ${summary.failed} failed`,
         );
         console.log(`wrote ${summary.files.csv}, ${summary.files.json}`);
         return summary.failed > 0 ? 1 : 0;

@@ -21,6 +21,7 @@ import { assertNetPermission } from "../lib/generate/permissions.ts";
 import {
   DEFAULT_SYNTHESIZE_PROMPTS_OPTIONS,
   PROMPT_BACKENDS,
+  resolveSynthesizePromptsOptions,
   synthesizePrompts,
   type SynthesizePromptsOptions,
 } from "../lib/prompts/synthesize.ts";
@@ -99,6 +100,8 @@ export function main(args: string[]): Promise<number> {
           concurrency: numberFlag(values, "concurrency", { integer: true, min: 1 }),
         });
       }
+      // Resolved fully (catalogue, template and classes checked) before any folder or file exists.
+      const resolved = await resolveSynthesizePromptsOptions(options);
       let out = values.out as string | undefined;
       if (out === undefined) out = resolve(await createRunDir("runs", "prompts"), "pairs.jsonl");
       out = resolve(out);
@@ -106,11 +109,12 @@ export function main(args: string[]): Promise<number> {
       const onSignal = () => controller.abort(new DOMException("interrupted", "AbortError"));
       Deno.addSignalListener("SIGINT", onSignal);
       try {
-        const { apiKey: _secret, ...recorded } = options;
+        const { apiKey: _secret, catalogue: _catalogue, template, ...recorded } = resolved;
         await Deno.mkdir(dirname(out), { recursive: true });
-        await writeRunConfig(dirname(out), { task: "prompts", ...recorded, out });
+        // The run's first output: the resolved configuration (the key never; the template by version and folder).
+        await writeRunConfig(dirname(out), { task: "prompts", ...recorded, promptVersion: template.version, out });
         const result = await synthesizePrompts({
-          ...options,
+          ...resolved,
           out,
           signal: controller.signal,
           onEvent: values.quiet ? undefined : (event) => {

@@ -231,21 +231,16 @@ function pm(m: { mean: number; std: number } | undefined): string {
 }
 
 /**
- * Run the ablation grid: `train` holds real and synthetic feature records (by `source`), `test` the test videos
- * with `frames` and `intervals`. Writes `<outDir>/ablation.md`, `<outDir>/ablation.json` and stage records
- * (`<outDir>/stages/<row>-seed-<s>.json`; a rerun skips finished cells).
+ * Check the ablation's options against the training records and return the rows it will run; throws what
+ * {@linkcode runAblation} would throw, before any file is written (a task calls it before creating its run folder).
  *
  * @example
  * ```ts ignore
- * import { runAblation } from "./ablate.ts";
- * const r = await runAblation(train, test, { outDir: "runs/ablate/x", seeds: [0, 1], iterations: 200 });
+ * import { planAblation } from "./ablate.ts";
+ * planAblation(train, { rows: ["real-only"] }).map((r) => r.id); // ["real-only"]
  * ```
  */
-export async function runAblation(
-  train: VideoRecord[],
-  test: VideoRecord[],
-  options: AblationOptions,
-): Promise<AblationResult> {
+export function planAblation(train: VideoRecord[], options: Omit<AblationOptions, "outDir">): AblationRow[] {
   const o = { ...DEFAULT_ABLATION_OPTIONS, ...options };
   for (const t of o.tables) {
     if (!ABLATION_TABLES.includes(t)) {
@@ -275,10 +270,8 @@ export async function runAblation(
     }
     rows = rows.filter((r) => o.rows!.includes(r.id));
   }
-  const real = train.filter((r) => r.source === "real");
   const synthetic = train.filter((r) => r.source === "synthetic");
   const keptIds = o.keptIds ? new Set(o.keptIds) : undefined;
-  const filteredSynthetic = synthetic.filter((r) => keptByFilter(r, keptIds) === true);
   if (rows.some((r) => r.synthetic) && synthetic.length === 0) {
     throw new RangeError(
       "Cannot run the ablation rows with synthetic videos as the training manifest has no record with source synthetic: current value is 0",
@@ -294,6 +287,31 @@ export async function runAblation(
       );
     }
   }
+  return rows;
+}
+
+/**
+ * Run the ablation grid: `train` holds real and synthetic feature records (by `source`), `test` the test videos
+ * with `frames` and `intervals`. Writes `<outDir>/ablation.md`, `<outDir>/ablation.json` and stage records
+ * (`<outDir>/stages/<row>-seed-<s>.json`; a rerun skips finished cells).
+ *
+ * @example
+ * ```ts ignore
+ * import { runAblation } from "./ablate.ts";
+ * const r = await runAblation(train, test, { outDir: "runs/ablate/x", seeds: [0, 1], iterations: 200 });
+ * ```
+ */
+export async function runAblation(
+  train: VideoRecord[],
+  test: VideoRecord[],
+  options: AblationOptions,
+): Promise<AblationResult> {
+  const o = { ...DEFAULT_ABLATION_OPTIONS, ...options };
+  const rows = planAblation(train, options);
+  const real = train.filter((r) => r.source === "real");
+  const synthetic = train.filter((r) => r.source === "synthetic");
+  const keptIds = o.keptIds ? new Set(o.keptIds) : undefined;
+  const filteredSynthetic = synthetic.filter((r) => keptByFilter(r, keptIds) === true);
   const results: AblationRowResult[] = [];
   for (const row of rows) {
     const set = row.synthetic ? [...real, ...(row.filtered ? filteredSynthetic : synthetic)] : real;

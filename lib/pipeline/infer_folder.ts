@@ -10,7 +10,7 @@ import { stringify } from "csv-stringify";
 import { writeFileAtomic, writeJsonAtomic } from "../io/mod.ts";
 import { resolveCheckpointDir } from "../train/mod.ts";
 import { listVideoFolder } from "../video/mod.ts";
-import { type AnomalousInterval, inferVideo, type InferOptions, resolveInferOptions } from "./infer.ts";
+import { type AnomalousInterval, type InferOptions, inferVideo, resolveInferOptions } from "./infer.ts";
 
 /** Options of {@linkcode inferVideoFolder}: those of {@linkcode inferVideo} plus folder listing and progress. */
 export interface InferFolderOptions extends InferOptions {

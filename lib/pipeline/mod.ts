@@ -84,5 +84,6 @@ export {
   ablationRows,
   type AblationTable,
   DEFAULT_ABLATION_OPTIONS,
+  planAblation,
   runAblation,
 } from "./ablate.ts";

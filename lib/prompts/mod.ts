@@ -78,6 +78,8 @@ export {
   PROMPT_BACKENDS,
   type PromptBackend,
   type PromptPair,
+  type ResolvedSynthesizePromptsOptions,
+  resolveSynthesizePromptsOptions,
   type SynthesisResult,
   type SynthesizeEvent,
   synthesizePrompts,

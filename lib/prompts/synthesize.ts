@@ -174,18 +174,28 @@ export function pairHash(
   }));
 }
 
+/** {@link SynthesizePromptsOptions} with defaults applied and the catalogue and template loaded. */
+export type ResolvedSynthesizePromptsOptions =
+  & typeof DEFAULT_SYNTHESIZE_PROMPTS_OPTIONS
+  & SynthesizePromptsOptions
+  & { catalogue: Catalogue; template: PromptTemplate };
+
 /**
- * Synthesize `count` description pairs. The template backend is offline and deterministic for a seed; the openai
- * backend calls a chat-completions endpoint with a JSON-schema response format and validates every answer.
- * Fewer than `count` pairs are returned when the candidate budget (`candidateFactor × count`) runs out.
+ * Resolve {@link SynthesizePromptsOptions} fully before any output exists: defaults applied, numbers, backend and
+ * classes checked, the catalogue and the template loaded (a bad `promptsDir`, version or class throws here). A task
+ * calls it before creating its run folder, then passes the result to {@link synthesizePrompts}, which resolves again
+ * (cheaply: the catalogue and template are already loaded).
  *
  * @example
  * ```ts ignore
- * import { synthesizePrompts } from "./synthesize.ts";
- * const { pairs, duplicatesRemoved } = await synthesizePrompts({ count: 26, seed: 1, out: "runs/p/pairs.jsonl" });
+ * import { resolveSynthesizePromptsOptions } from "./synthesize.ts";
+ * const resolved = await resolveSynthesizePromptsOptions({ count: 4, classes: ["Arson"] });
+ * resolved.template.version; // "v1"
  * ```
  */
-export async function synthesizePrompts(options: SynthesizePromptsOptions = {}): Promise<SynthesisResult> {
+export async function resolveSynthesizePromptsOptions(
+  options: SynthesizePromptsOptions = {},
+): Promise<ResolvedSynthesizePromptsOptions> {
   const o = withDefaults(DEFAULT_SYNTHESIZE_PROMPTS_OPTIONS, options);
   checkInteger("count", o.count, 0);
   checkInteger("seed", o.seed, 0);
@@ -205,6 +215,25 @@ export async function synthesizePrompts(options: SynthesizePromptsOptions = {}):
   }
   const catalogue = o.catalogue ?? await loadCatalogue(o.promptsDir);
   const template = o.template ?? await loadPromptTemplate(o.promptVersion, o.promptsDir);
+  // Checks the class names against the catalogue (no sampling work: count 0).
+  sampleElements(catalogue, 0, { seed: o.seed, classes: o.classes });
+  return { ...o, catalogue, template };
+}
+
+/**
+ * Synthesize `count` description pairs. The template backend is offline and deterministic for a seed; the openai
+ * backend calls a chat-completions endpoint with a JSON-schema response format and validates every answer.
+ * Fewer than `count` pairs are returned when the candidate budget (`candidateFactor × count`) runs out.
+ *
+ * @example
+ * ```ts ignore
+ * import { synthesizePrompts } from "./synthesize.ts";
+ * const { pairs, duplicatesRemoved } = await synthesizePrompts({ count: 26, seed: 1, out: "runs/p/pairs.jsonl" });
+ * ```
+ */
+export async function synthesizePrompts(options: SynthesizePromptsOptions = {}): Promise<SynthesisResult> {
+  const o = await resolveSynthesizePromptsOptions(options);
+  const { catalogue, template } = o;
   const promptVersion = template.version;
   const candidates = sampleElements(catalogue, o.count * o.candidateFactor, { seed: o.seed, classes: o.classes });
   const client = o.backend === "openai"

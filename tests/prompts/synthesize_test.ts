@@ -194,3 +194,23 @@ Deno.test("deno task prompts writes pairs, CSV and config without the key", asyn
     await server.close();
   }
 });
+
+Deno.test("prompts task rejects bad options before creating its folder or config", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "prompts-task-" });
+  try {
+    const cases: [string, string[]][] = [
+      ["an unknown class", ["--classes", "Arsonn"]],
+      ["an unknown template version", ["--version", "v999"]],
+      ["a missing prompts folder", ["--prompts-dir", `${dir}/nowhere`]],
+    ];
+    for (const [name, extra] of cases) {
+      await t.step(name, async () => {
+        const out = `${dir}/run`;
+        strictEqual(await main(["--count", "2", "--out", `${out}/pairs.jsonl`, ...extra]), 1);
+        await rejects(() => Deno.stat(out), Deno.errors.NotFound);
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
