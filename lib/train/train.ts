@@ -455,6 +455,14 @@ export async function trainDetector(
       `Cannot train as the training set needs normal and anomalous videos: current value is ${counts.normal} normal, ${counts.anomalous} anomalous`,
     );
   }
+  // Frame-level evaluation needs the anomalous frames of every anomalous test video: check before any work.
+  const unannotated = test.filter((r) => r.label === "anomalous" && !(r.intervals && r.intervals.length > 0));
+  if (unannotated.length > 0) {
+    const ids = unannotated.slice(0, 5).map((r) => r.id).join(", ") + (unannotated.length > 5 ? ", …" : "");
+    throw new RangeError(
+      `Cannot evaluate the test set as every anomalous test video needs frame intervals: current value is none for ${unannotated.length} video(s) (${ids})`,
+    );
+  }
   // Data first (fails fast on bad input, before any output).
   const withText = preset.usesText;
   const loadOptions = { layout: o.layout, crops: o.crops, textField: o.textField, withText };

@@ -41,6 +41,14 @@ Deno.test("trainDetector() rejects bad input with errors naming the video", asyn
         );
       }
     });
+    await t.step("anomalous test videos without intervals", async () => {
+      const unannotated = test.map((r) => r.label === "anomalous" ? { ...r, intervals: undefined } : r);
+      const ids = unannotated.filter((r) => r.label === "anomalous").map((r) => r.id);
+      await rejects(
+        () => trainDetector(train, unannotated, BASE),
+        (e: Error) => e instanceof RangeError && ids.every((id) => e.message.includes(id)),
+      );
+    });
     await t.step("empty and one-class training sets", async () => {
       await rejects(() => trainDetector([], test, BASE), RangeError);
       await rejects(
