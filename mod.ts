@@ -658,6 +658,7 @@ export {
   runStage,
   type RunStageOptions,
   type SectionSpec,
+  type StageContext,
   type StageDefinition,
   type StageEvent,
   stageHash,

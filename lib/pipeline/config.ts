@@ -134,6 +134,8 @@ export interface PipelineConfig {
     select: "last" | "val" | "best-on-test";
     evalEvery: number;
     logEvery: number;
+    /** Write the stage's `checkpoints/last` every N iterations (0 = only at the end); an interrupted stage resumes from it. */
+    checkpointEvery: number;
   };
   /** Evaluation stage. */
   evaluate: {
@@ -237,6 +239,7 @@ export const DEFAULT_PIPELINE_CONFIG: Readonly<PipelineConfig> = Object.freeze({
     select: "last",
     evalEvery: 20,
     logEvery: 5,
+    checkpointEvery: 20,
   },
   evaluate: { threshold: 0.5, bootstrapSamples: 200, alignment: "cut-or-pad-labels" },
   report: { title: "GV-VAD offline demonstration", sampleVideos: 4 },
@@ -334,6 +337,7 @@ export const PIPELINE_CONFIG_SCHEMA: Readonly<Record<string, FieldSpec | Section
     select: { type: "string", allowed: ["last", "val", "best-on-test"] },
     evalEvery: { type: "integer", min: 1 },
     logEvery: { type: "integer", min: 1 },
+    checkpointEvery: { type: "integer", min: 0 },
   },
   evaluate: {
     threshold: { type: "number" },

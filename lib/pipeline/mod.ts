@@ -29,6 +29,7 @@ export {
   readStageRecord,
   runStage,
   type RunStageOptions,
+  type StageContext,
   type StageDefinition,
   type StageEvent,
   stageHash,

@@ -50,7 +50,7 @@ import {
 } from "./config.ts";
 import { filterGenerated } from "./filter_stage.ts";
 import { writeReport } from "./report.ts";
-import { runStage, type StageEvent, type StageOutcome, type StageOutput } from "./stages.ts";
+import { runStage, type StageContext, type StageEvent, type StageOutcome, type StageOutput } from "./stages.ts";
 
 /** Events of {@linkcode runPipeline}. */
 export type PipelineEvent = StageEvent | { type: "info"; stage: string; message: string };
@@ -59,6 +59,11 @@ export type PipelineEvent = StageEvent | { type: "info"; stage: string; message:
 export interface RunPipelineOptions {
   /** Fault injection (tests): make this stage fail after its body ran. @default {undefined} */
   failStage?: string;
+  /**
+   * Fault injection (tests): make training stage `stage` fail at the step after `iteration` (so a checkpoint taken at
+   * `iteration` is on disk), like a run killed mid-training. @default {undefined}
+   */
+  failTraining?: { stage: string; iteration: number };
   /** Environment for API keys (`OPENAI_API_KEY`, `ZHIPUAI_API_KEY`); keys are never written. @default {{}} */
   env?: Record<string, string | undefined>;
   /** Extra fields recorded in `config.json` (e.g. the config file's path). @default {{}} */
@@ -187,7 +192,7 @@ export async function runPipeline(
     failStage: options.failStage,
     onEvent: options.onEvent,
   };
-  const named = <T>(name: string, inputs: unknown, run: () => Promise<StageOutput<T>>) =>
+  const named = <T>(name: string, inputs: unknown, run: (context: StageContext) => Promise<StageOutput<T>>) =>
     runStage(runDir, { name, inputs, run }, stageOptions);
   const info = (stage: string, message: string) => options.onEvent?.({ type: "info", stage, message });
   const stages: PipelineRunResult["stages"] = [];
@@ -490,17 +495,30 @@ export async function runPipeline(
       const stage = `train-${variant}-seed-${seed}`;
       const dir = join(runDir, "train", variant, `seed-${seed}`);
       const outcome = track(
-        await named(stage, { data: dataHash, variant, seed, options: trainOptions }, async () => {
-          // A half-finished earlier attempt left files behind: start clean so metrics.jsonl is this run's.
-          await Deno.remove(dir, { recursive: true }).catch((error) => {
-            if (!(error instanceof Deno.errors.NotFound)) throw error;
-          });
+        await named(stage, { data: dataHash, variant, seed, options: trainOptions }, async ({ hash, unfinished }) => {
+          // An unfinished earlier attempt with the same inputs continues from its `checkpoints/last` (exact resume);
+          // anything else left behind is removed first, so no output mixes two attempts.
+          const resumeFrom = unfinished ? await resumableCheckpoint(dir, hash) : undefined;
+          if (resumeFrom === undefined) {
+            await Deno.remove(dir, { recursive: true }).catch((error) => {
+              if (!(error instanceof Deno.errors.NotFound)) throw error;
+            });
+          } else info(stage, `resumed from iteration ${resumeFrom.iteration}`);
+          await writeJsonAtomic(join(dir, TRAIN_ATTEMPT_FILE), { stage, hash, startedAt: new Date().toISOString() });
+          const fault = options.failTraining?.stage === stage ? options.failTraining.iteration : undefined;
           const result = await trainDetector(trainSet, featTest, {
             ...trainOptions,
             seed,
             outDir: dir,
+            checkpointEvery: t.checkpointEvery,
+            resume: resumeFrom?.path,
             configExtra: { pipeline: runDir, variant },
             onStep: (e) => {
+              if (fault !== undefined && e.iteration > fault) {
+                throw new Error(
+                  `Cannot continue training ${stage} as a fault was injected (failTraining): current value is iteration ${e.iteration}`,
+                );
+              }
               if (e.iteration === e.iterations) info(stage, `${e.iterations} iterations`);
             },
           });
@@ -605,6 +623,33 @@ export async function runPipeline(
     }),
   );
   return { runDir, stages, results, report: report.result };
+}
+
+/** File in a training stage's folder naming the inputs hash of the attempt that wrote the folder. */
+const TRAIN_ATTEMPT_FILE = "stage-attempt.json";
+
+/**
+ * The `checkpoints/last` of training folder `dir` when the attempt that wrote it had inputs hash `hash`; `undefined`
+ * when there is no such attempt or checkpoint.
+ */
+async function resumableCheckpoint(
+  dir: string,
+  hash: string,
+): Promise<{ path: string; iteration: number } | undefined> {
+  const path = join(dir, "checkpoints", "last");
+  let attempt: { hash?: unknown };
+  let manifest: { iteration?: unknown };
+  try {
+    attempt = JSON.parse(await Deno.readTextFile(join(dir, TRAIN_ATTEMPT_FILE)));
+    manifest = JSON.parse(await Deno.readTextFile(join(path, "checkpoint.json")));
+  } catch (error) {
+    // Nothing to resume (no folder, an attempt from before this file existed, or no checkpoint yet); a torn file
+    // cannot happen (both are written atomically), so a parse error is raised.
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  if (attempt.hash !== hash || typeof manifest.iteration !== "number") return undefined;
+  return { path, iteration: manifest.iteration };
 }
 
 /** What a training stage records. */

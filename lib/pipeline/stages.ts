@@ -41,6 +41,17 @@ export interface StageOutput<T> {
   files: string[];
 }
 
+/** What {@linkcode runStage} tells a stage body about the attempt it starts. */
+export interface StageContext {
+  /** Hash of this attempt's inputs (as recorded when it completes). */
+  hash: string;
+  /**
+   * True when no completed record stands before this attempt (never run, or an earlier attempt did not finish), so
+   * the body may continue that attempt's partial outputs if they were made for the same `hash`.
+   */
+  unfinished: boolean;
+}
+
 /** A stage to run: its name, the inputs its validity depends on, and its body. */
 export interface StageDefinition<T> {
   /** Stage name (the record is `stages/<name>.json`). */
@@ -48,7 +59,7 @@ export interface StageDefinition<T> {
   /** Everything the stage's outputs depend on (options, upstream hashes, input file hashes); hashed canonically. */
   inputs: unknown;
   /** The stage's work. */
-  run: () => Promise<StageOutput<T>>;
+  run: (context: StageContext) => Promise<StageOutput<T>>;
 }
 
 /** Options of {@linkcode runStage}. */
@@ -172,7 +183,10 @@ export async function runStage<T>(
   const started = performance.now();
   let output: StageOutput<T>;
   try {
-    output = await body();
+    output = await body({
+      hash,
+      unfinished: previous === undefined || previous.hash.startsWith(STALE_PREFIX),
+    });
     if (options.failStage === stage) {
       throw new Error(`Cannot finish stage ${stage} as a fault was injected (failStage): current value is ${stage}`);
     }
