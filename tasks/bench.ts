@@ -1,7 +1,7 @@
 /**
  * `deno task bench [area ...]` — runs the stage benchmarks in `bench/` one after another and prints their tables.
  *
- * Areas: `eval`, `extract`, `train`, `generate` (default: all). Each benchmark measures its reference
+ * Areas: `io`, `eval`, `extract`, `filter`, `train`, `generate` (default: all). Each benchmark measures its reference
  * implementation (scikit-learn, PyTorch) in the same run when `/usr/bin/python3` has it.
  *
  * Permissions: all (`-A`): benchmarks start local servers, subprocesses and GPU adapters.
@@ -14,7 +14,7 @@
  */
 
 /** Benchmark areas in the order they run. */
-export const BENCH_AREAS = ["eval", "extract", "train", "generate"] as const;
+export const BENCH_AREAS = ["io", "eval", "extract", "filter", "train", "generate"] as const;
 
 /** Runs the named benchmarks; returns the process exit code. */
 export async function main(args: string[]): Promise<number> {
