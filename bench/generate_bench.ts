@@ -13,10 +13,9 @@
  */
 import { parseArgs } from "node:util";
 import { generateVideos } from "../lib/generate/generate.ts";
-import type { PromptPair } from "../lib/prompts/synthesize.ts";
-import type { VideoProbe } from "../lib/video/probe.ts";
 import { startZhipuServer } from "../tests/_servers/video_servers.ts";
 import { tinyVideo } from "../tests/_servers/video_fixture.ts";
+import { makePairs, stubProbe } from "../tests/generate/_helpers.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -35,39 +34,6 @@ const CONCURRENCY = Number(values.concurrency);
 const JOB_MS = Number(values["job-ms"]);
 const POLL_MS = Number(values["poll-ms"]);
 const IDEAL_S = Math.ceil(JOBS / CONCURRENCY) * JOB_MS / 1000;
-
-function pairs(count: number): PromptPair[] {
-  return Array.from({ length: count }, (_, i) => ({
-    pairId: `pair-${String(i).padStart(4, "0")}`,
-    elements: { viewpoint: "pole_cctv", location: "city_street", subject: "man_hoodie", event: "assault_punch" },
-    anomalous: `From a pole camera on a city sidewalk, a man suddenly attacks a passer-by (scene ${i}).`,
-    normal: `From a pole camera on a city sidewalk, a man walks calmly past the shops (scene ${i}).`,
-    class: "Assault",
-    backend: "template",
-    model: null,
-    temperature: null,
-    seed: 0,
-    promptVersion: "v1",
-    hash: String(i).padStart(64, "0"),
-  }));
-}
-
-/** Stands in for ffprobe to isolate the client's scheduling from the cost of spawning ffprobe. */
-function stubProbe(path: string): Promise<VideoProbe> {
-  return Promise.resolve({
-    path,
-    width: 64,
-    height: 48,
-    fps: 8,
-    fpsFraction: "8/1",
-    frames: 16,
-    framesCounted: false,
-    codec: "h264",
-    pixelFormat: "yuv420p",
-    rotation: 0,
-    videoStreams: 1,
-  });
-}
 
 function rssMiB(): number {
   return Deno.memoryUsage().rss / 2 ** 20;
@@ -105,7 +71,7 @@ const rows: [string, number, number, string][] = [];
 const memory: { done: number; rss: number; heap: number }[] = [];
 let peak = rssMiB();
 try {
-  const input = pairs(Math.ceil(JOBS / 2));
+  const input = makePairs(Math.ceil(JOBS / 2));
   const labels = JOBS % 2 === 0 ? undefined : (["anomalous"] as const);
   if (!values["skip-reference"]) {
     const server = startZhipuServer({ video, jobMs: JOB_MS });

@@ -3,7 +3,14 @@
  * @module
  */
 import type { PromptPair } from "../../lib/prompts/synthesize.ts";
-import type { GenerateVideosOptions } from "../../lib/generate/generate.ts";
+import {
+  type GenerateEvent,
+  type GenerateResult,
+  generateVideos,
+  type GenerateVideosOptions,
+} from "../../lib/generate/generate.ts";
+import type { VideoProbe } from "../../lib/video/probe.ts";
+import type { VideoServer } from "../_servers/video_servers.ts";
 
 /** Hand-made pairs (network backends ignore the elements). */
 export function makePairs(count: number): PromptPair[] {
@@ -53,4 +60,53 @@ export async function allText(dir: string): Promise<string> {
     else text += new TextDecoder("latin1").decode(await Deno.readFile(path));
   }
   return text;
+}
+
+/** Run `fn` with `server`, closed afterwards whatever happens. */
+export async function withServer<T>(server: VideoServer, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } finally {
+    await server.close();
+  }
+}
+
+/** Run `fn` with `server` and a temporary folder; the folder is removed and the server closed afterwards. */
+export function withServerDir<T>(server: VideoServer, fn: (dir: string) => Promise<T>): Promise<T> {
+  return withServer(server, () => withTempDir(fn));
+}
+
+/** Options of a network backend talking to `server`: {@linkcode FAST} settings overridden by `options`. */
+export function clientOptions<O extends Partial<GenerateVideosOptions> & { outDir: string }>(
+  server: VideoServer,
+  options: O,
+): typeof FAST & O & { baseUrl: string } {
+  return { ...FAST, ...options, baseUrl: server.baseUrl };
+}
+
+/** {@linkcode generateVideos} with every event collected. */
+export async function generateWithEvents(
+  pairs: PromptPair[],
+  options: GenerateVideosOptions,
+): Promise<{ result: GenerateResult; events: GenerateEvent[] }> {
+  const events: GenerateEvent[] = [];
+  const result = await generateVideos(pairs, { ...options, onEvent: (e) => events.push(e) });
+  return { result, events };
+}
+
+/** Stands in for ffprobe: a 64×48, 8 fps, 16-frame H.264 clip, without spawning anything. */
+export function stubProbe(path: string): Promise<VideoProbe> {
+  return Promise.resolve({
+    path,
+    width: 64,
+    height: 48,
+    fps: 8,
+    fpsFraction: "8/1",
+    frames: 16,
+    framesCounted: false,
+    codec: "h264",
+    pixelFormat: "yuv420p",
+    rotation: 0,
+    videoStreams: 1,
+  });
 }
