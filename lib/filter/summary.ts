@@ -6,7 +6,7 @@
 import type { VideoRecord } from "../io/mod.ts";
 
 /** Reason codes, in the order the checks run. A reason string is `"<code>: <detail>"`. */
-export const FILTER_REASONS: readonly [
+export const FILTER_REASONS = [
   "missing",
   "undecodable",
   "too-few-frames",
@@ -15,18 +15,7 @@ export const FILTER_REASONS: readonly [
   "frozen",
   "semantic",
   "near-duplicate",
-] = Object.freeze(
-  [
-    "missing",
-    "undecodable",
-    "too-few-frames",
-    "low-resolution",
-    "black",
-    "frozen",
-    "semantic",
-    "near-duplicate",
-  ] as const,
-);
+] as const;
 /** One of {@link FILTER_REASONS}. */
 export type FilterReason = typeof FILTER_REASONS[number];
 

@@ -11,6 +11,7 @@ import {
 } from "../../lib/generate/generate.ts";
 import type { VideoProbe } from "../../lib/video/probe.ts";
 import type { VideoServer } from "../_servers/video_servers.ts";
+import { withTempDir as withSharedTempDir } from "../_helpers/temp.ts";
 
 /** Hand-made pairs (network backends ignore the elements). */
 export function makePairs(count: number): PromptPair[] {
@@ -42,13 +43,8 @@ export const FAST: Partial<GenerateVideosOptions> = {
 };
 
 /** Run `fn` with a temporary folder removed afterwards. */
-export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "gvvad-generate-test-" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+export function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  return withSharedTempDir(fn, "gvvad-generate-test-");
 }
 
 /** Every file's text under `dir`, recursively (binary files included as latin1). */

@@ -5,6 +5,7 @@ import { main } from "../../tasks/gt.ts";
 import { sha256File } from "../../lib/io/hash.ts";
 import { readManifest } from "../../lib/io/manifest.ts";
 import { readNpy, writeNpy } from "../../lib/io/npy.ts";
+import { withTempDir as withDir } from "../_helpers/temp.ts";
 
 const UCF = fileURLToPath(new URL("../../fixtures/ucf-crime/", import.meta.url));
 const OFFICIAL = join(UCF, "Temporal_Anomaly_Annotation.txt");
@@ -19,15 +20,6 @@ async function run(args: string[]): Promise<number> {
     return await main(args);
   } finally {
     console.log = log;
-  }
-}
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
 }
 

@@ -2,15 +2,7 @@ import { deepStrictEqual, rejects } from "@std/assert";
 import { join } from "node:path";
 import { writeNpy } from "../../lib/io/npy.ts";
 import { clipCountsFromFeatures, readClipCounts, readOrderList } from "../../lib/gt/inputs.ts";
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir as withDir } from "../_helpers/temp.ts";
 
 Deno.test("readOrderList() strips the suffix, folders and video extensions", async () => {
   await withDir(async (dir) => {

@@ -3,15 +3,7 @@ import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../../lib/io/atomic.ts";
 import { sha256File, sha256Hex } from "../../lib/io/hash.ts";
 import { appendJsonLine, readJsonLines, writeJsonLines } from "../../lib/io/jsonl.ts";
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir as withDir } from "../_helpers/temp.ts";
 
 Deno.test("writeFileAtomic() creates folders, replaces files and leaves no temporary file", async () => {
   await withDir(async (dir) => {

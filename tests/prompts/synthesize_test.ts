@@ -9,15 +9,7 @@ import {
 } from "../../lib/prompts/mod.ts";
 import { main } from "../../tasks/prompts.ts";
 import { startLlmServer } from "../_servers/llm_server.ts";
-
-async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "gvvad-prompts-test-" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir as withTempDir } from "../_helpers/temp.ts";
 
 Deno.test("synthesizePrompts() with the template backend is deterministic, valid and balanced", async () => {
   const a = await synthesizePrompts({ count: 26, seed: 4, classes: [...UCF_CRIME_CLASSES] });

@@ -5,16 +5,12 @@ import type { VideoRecord } from "../../lib/io/manifest.ts";
 import { BatchSampler, loadVideoFeatures, selectCrops, stratifiedHoldOut } from "../../lib/train/data.ts";
 import { trainDetector } from "../../lib/train/train.ts";
 import { writeSyntheticSet } from "./_synthetic.ts";
+import { withTempDir } from "../_helpers/temp.ts";
 
 const BASE = { backend: "cpu" as const, batchSize: 2, segments: 8, iterations: 1, bootstrapSamples: 0 };
 
-async function inTemp(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "train-data-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+function inTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  return withTempDir(fn, "train-data-");
 }
 
 Deno.test("trainDetector() rejects bad input with errors naming the video", async (t) => {
