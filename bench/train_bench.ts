@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
 import { selectBackend, type TrainBackend } from "../lib/train/backend.ts";
 import { DEFAULT_LOSS_OPTIONS } from "../lib/train/loss.ts";
 import { Detector, type DetectorOptions, resolveDetectorOptions } from "../lib/train/model.ts";
@@ -129,42 +130,19 @@ async function runChild(config: Config): Promise<Measurement> {
   return { ms, peakRssMiB: vmHwmMiB(), peakTensorMiB: peakTensor / 2 ** 20, detail };
 }
 
+/** Folder of `rtfm_reference.py`, the PyTorch RTFM block shared with the golden-value script. */
+const REFERENCE_DIR = fileURLToPath(new URL("../fixtures/train/", import.meta.url));
+
 const PYTORCH = String.raw`
 import json, resource, sys, time
 import torch, torch.nn as nn, torch.nn.functional as F
 torch.set_num_threads(2)
 torch.manual_seed(0)
 cfg = json.loads(sys.argv[1])
+sys.path.insert(0, cfg["referenceDir"])
+from rtfm_reference import Aggregate
 preset, crops, steps = cfg["preset"], cfg["crops"], cfg["steps"]
 B, D, S = ${B}, ${D}, ${SEGMENTS}
-
-class NonLocal(nn.Module):
-    def __init__(s, c):
-        super().__init__(); i = c // 2
-        s.g = nn.Conv1d(c, i, 1); s.theta = nn.Conv1d(c, i, 1); s.phi = nn.Conv1d(c, i, 1)
-        s.W = nn.Sequential(nn.Conv1d(i, c, 1), nn.BatchNorm1d(c))
-        nn.init.constant_(s.W[1].weight, 0); nn.init.constant_(s.W[1].bias, 0)
-    def forward(s, x):
-        n = x.size(2)
-        g = s.g(x).permute(0, 2, 1); th = s.theta(x).permute(0, 2, 1); ph = s.phi(x)
-        f = torch.matmul(th, ph) / n
-        y = torch.matmul(f, g).permute(0, 2, 1).contiguous()
-        return s.W(y) + x
-
-class Aggregate(nn.Module):
-    def __init__(s, d):
-        super().__init__(); c = d // 4
-        s.c1 = nn.Sequential(nn.Conv1d(d, c, 3, 1, 1, 1), nn.ReLU(), nn.BatchNorm1d(c))
-        s.c2 = nn.Sequential(nn.Conv1d(d, c, 3, 1, 2, 2), nn.ReLU(), nn.BatchNorm1d(c))
-        s.c3 = nn.Sequential(nn.Conv1d(d, c, 3, 1, 4, 4), nn.ReLU(), nn.BatchNorm1d(c))
-        s.c4 = nn.Sequential(nn.Conv1d(d, c, 1, bias=False), nn.ReLU())
-        s.c5 = nn.Sequential(nn.Conv1d(d, d, 3, 1, 1, bias=False), nn.ReLU(), nn.BatchNorm1d(d))
-        s.nl = NonLocal(c)
-    def forward(s, x):
-        out = x.permute(0, 2, 1)
-        res = out
-        o = torch.cat((s.c1(out), s.c2(out), s.c3(out), s.nl(s.c4(out))), dim=1)
-        return (s.c5(o) + res).permute(0, 2, 1)
 
 class Model(nn.Module):
     def __init__(s):
@@ -340,7 +318,7 @@ async function main(): Promise<void> {
         const m = backend === "pytorch-2t"
           ? await runProcess("/usr/bin/python3", [
             script,
-            JSON.stringify({ preset, crops, steps: stepsHere, warmup: crops === 1 }),
+            JSON.stringify({ preset, crops, steps: stepsHere, warmup: crops === 1, referenceDir: REFERENCE_DIR }),
           ])
           : await runProcess(Deno.execPath(), [
             "run",
