@@ -53,6 +53,7 @@ export function main(args: string[]): Promise<number> {
     flags: SPEC,
     usage: USAGE,
     print: console.log,
+    positionals: "<video-or-folder>",
     run: async ({ values, positionals }) => {
       if (positionals.length !== 1) {
         throw new TypeError(

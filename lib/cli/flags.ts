@@ -60,6 +60,31 @@ export function formatUsage(usage: string, spec: FlagSpec): string {
   return `${usage.trimEnd()}\n\nOptions:\n${rows.map(([l, r]) => `  ${l.padEnd(width)}  ${r}`).join("\n")}\n`;
 }
 
+const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
+
+/** `--flag -3` → `--flag=-3` for string flags, so that a negative number is read as the value, not as a flag. */
+function joinNegativeValues(args: string[], options: Record<string, { type: string; short?: string }>): string[] {
+  const takesValue = (arg: string): boolean => {
+    if (arg.startsWith("--")) return options[arg.slice(2)]?.type === "string";
+    if (/^-\w$/.test(arg)) return Object.values(options).some((o) => o.short === arg[1] && o.type === "string");
+    return false;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    if (takesValue(args[i]) && i + 1 < args.length && NEGATIVE_NUMBER.test(args[i + 1])) {
+      out.push(`${args[i]}=${args[i + 1]}`);
+      i++;
+    } else {
+      out.push(args[i]);
+    }
+  }
+  return out;
+}
+
 /**
  * Parse `args` strictly against `spec`. Throws a `TypeError` naming the flag and listing the allowed flags for
  * unknown flags, and for missing or unexpected values.
@@ -96,7 +121,7 @@ export function parseFlags(args: string[], spec: FlagSpec, usage: string): Parse
   const allowed = flagNames(spec).join(", ");
   let parsed;
   try {
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: joinNegativeValues(args, options), options, strict: true, allowPositionals: true });
   } catch (error) {
     const code = (error as { code?: string }).code;
     const message = (error as Error).message;
@@ -235,6 +260,11 @@ export interface TaskDefinition {
   print: (text: string) => void;
   /** The task's body: gets the parsed flags, returns the exit code. */
   run: (parsed: ParsedFlags) => Promise<number>;
+  /**
+   * What positional arguments mean (for the error message), or absent when the task takes none: a stray positional
+   * is then an error, never silently ignored.
+   */
+  positionals?: string;
 }
 
 /**
@@ -261,6 +291,12 @@ export function runTask(args: string[], task: TaskDefinition, options: RunMainOp
     if (parsed.help) {
       task.print(parsed.usage);
       return 0;
+    }
+    if (task.positionals === undefined && parsed.positionals.length > 0) {
+      throw new TypeError(
+        `Cannot parse arguments as this task takes no positional arguments (see --help): current value is ` +
+          parsed.positionals.map((p) => JSON.stringify(p)).join(" "),
+      );
     }
     return await task.run(parsed);
   }, options);

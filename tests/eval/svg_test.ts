@@ -1,4 +1,5 @@
 import { deepStrictEqual, ok, strictEqual } from "@std/assert";
+import { programAvailable, skipWhen } from "../_helpers/programs.ts";
 import {
   decimateSeries,
   escapeXml,
@@ -85,12 +86,16 @@ Deno.test("niceTicks(), formatTick(), labelSpans(), decimateSeries() and escapeX
   );
 });
 
-const rsvg = await new Deno.Command("rsvg-convert", { args: ["--version"], stdout: "null", stderr: "null" }).output()
-  .then((o) => o.success).catch(() => false);
+const RSVG_TEST = "lineChartSvg() renders with rsvg-convert (skipped when it is not installed)";
+const rsvgMissing = skipWhen(
+  !await programAvailable("rsvg-convert"),
+  RSVG_TEST,
+  "rsvg-convert is not installed (`deno task setup` installs it: apt librsvg2-bin)",
+);
 
 Deno.test({
-  name: "lineChartSvg() renders with rsvg-convert (optional, skipped when it is not installed)",
-  ignore: !rsvg,
+  name: RSVG_TEST,
+  ignore: rsvgMissing,
   fn: async () => {
     const svg = lineChartSvg([{ name: "roc", x: [0, 0.2, 1], y: [0, 0.8, 1] }], { diagonal: true, title: "ROC" });
     const child = new Deno.Command("rsvg-convert", {

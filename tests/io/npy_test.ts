@@ -1,4 +1,5 @@
 import { deepStrictEqual, ok, rejects, strictEqual, throws } from "@std/assert";
+import { programAvailable, skipWhen } from "../_helpers/programs.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -24,16 +25,6 @@ interface Expected {
 function valuesOf(a: NpyArray): (number | string)[] {
   if (a.data instanceof BigInt64Array) return Array.from(a.data, (v) => v.toString());
   return Array.from(a.data as ArrayLike<number>);
-}
-
-async function pythonHasNumpy(): Promise<boolean> {
-  try {
-    const out = await new Deno.Command(PYTHON, { args: ["-c", "import numpy"], stdout: "null", stderr: "null" })
-      .output();
-    return out.success;
-  } catch {
-    return false;
-  }
 }
 
 function sampleArray(dtype: NpyDtype): NpyArray {
@@ -177,9 +168,14 @@ Deno.test("encodeNpy() rejects a shape that disagrees with the data, or data of 
   });
 });
 
-const HAS_NUMPY = await pythonHasNumpy();
+const NUMPY_TEST = "writeNpy() files load unchanged in NumPy";
+const numpyMissing = skipWhen(
+  !await programAvailable(PYTHON, ["-c", "import numpy"]),
+  NUMPY_TEST,
+  `${PYTHON} with numpy is not installed (apt python3-numpy; an optional cross-check)`,
+);
 
-Deno.test({ name: "writeNpy() files load unchanged in NumPy", ignore: !HAS_NUMPY }, async (t) => {
+Deno.test({ name: NUMPY_TEST, ignore: numpyMissing }, async (t) => {
   const dir = await Deno.makeTempDir();
   try {
     const arrays: Record<string, NpyArray> = {};
