@@ -18,11 +18,12 @@
  * ```
  * @module
  */
-import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/mod.ts";
+import { enumFlag, type FlagSpec, formatDuration, numberFlag, runTask } from "../lib/cli/mod.ts";
 import { createRunDir, readManifest, type VideoRecord, writeRunConfig } from "../lib/io/mod.ts";
 import { DETECTOR_PRESETS, SELECT_POLICIES, TRAIN_BACKENDS } from "../lib/train/mod.ts";
 import {
   ABLATION_TABLES,
+  type AblationProgressEvent,
   ablationRows,
   type AblationTable,
   DEFAULT_ABLATION_OPTIONS,
@@ -31,6 +32,15 @@ import {
 } from "../lib/pipeline/mod.ts";
 
 const USAGE = "deno task ablate --train <manifest> [--train <manifest>...] --test <manifest> [options]";
+const DESCRIPTION = "Run the paper's ablations (Table II components, Table III λ) on existing features over " +
+  "seeds: mean ± std tables.";
+const EXAMPLES = [
+  "deno task pipeline --run-id demo   # once: the demo run whose features the next line uses",
+  `deno task ablate --train runs/pipeline/demo/features/train.jsonl \\
+     --train runs/pipeline/demo/features/synthetic-all.jsonl --test runs/pipeline/demo/features/test.jsonl \\
+     --seeds 0,1 --iterations 60 --batch-size 3 --segments 8 --backend cpu --out runs/ablate/demo`,
+  "deno task ablate --list-rows",
+];
 const D = DEFAULT_ABLATION_OPTIONS;
 
 const SPEC: FlagSpec = {
@@ -70,11 +80,35 @@ function numberList(text: string, name: string, integer: boolean): number[] {
   });
 }
 
+/** Seconds between two progress lines while a cell trains (cell starts and ends are always printed). */
+const STEP_LINE_SECONDS = 15;
+
+/** One progress line over the whole grid: cells done, the current cell, elapsed time and ETA. */
+function progressLine(e: AblationProgressEvent, sameAs: Map<string, string>): string {
+  const cell = `${e.row} seed ${e.seed}`;
+  let what: string;
+  if (e.phase === "start") what = `${cell}: training (${e.iterations} iterations)`;
+  else if (e.phase === "step") what = `${cell}: iteration ${e.iteration}/${e.iterations}`;
+  else {
+    const auc = e.auc === null || e.auc === undefined ? "n/a" : e.auc.toFixed(4);
+    const how = e.outcome === "skipped"
+      ? " (done before, skipped)"
+      : e.outcome === "reused"
+      ? ` (same as ${sameAs.get(e.row)}, reused)`
+      : "";
+    what = `${cell}: AUC ${auc}${how}`;
+  }
+  return `ablate ${e.done}/${e.total} · ${what} · elapsed ${formatDuration(e.elapsedSeconds)} · ` +
+    `eta ${e.done === e.total ? "0s" : formatDuration(e.etaSeconds)}`;
+}
+
 /** Entry point; returns the exit code. */
 export function main(args: string[]): Promise<number> {
   return runTask(args, {
     flags: SPEC,
     usage: USAGE,
+    description: DESCRIPTION,
+    examples: EXAMPLES,
     print: console.log,
     run: async ({ values }) => {
       const tables = (values.tables as string).split(",").map((t) => t.trim()) as AblationTable[];
@@ -131,13 +165,20 @@ export function main(args: string[]): Promise<number> {
         filtered: values.filtered ?? null,
         options,
       });
-      console.log(`ablate: ${planned.length} rows × ${options.seeds.length} seeds into ${out}`);
+      console.log(
+        `ablate: ${planned.length} rows × ${options.seeds.length} seeds = ${planned.length * options.seeds.length} ` +
+          `trainings of ${options.iterations} iterations into ${out}`,
+      );
+      const sameAs = new Map(planned.flatMap((r) => r.sameAs === undefined ? [] : [[r.id, r.sameAs] as const]));
+      let lastLine = -Infinity;
       const result = await runAblation(train, test, {
         ...options,
         onEvent: (e) => {
-          if (e.type === "cell") {
-            console.log(`  ${e.row} seed ${e.seed}: AUC ${e.auc === null ? "n/a" : e.auc.toFixed(4)}`);
-          } else if (e.type === "skip") console.log(`  ${e.stage}: done, skipped`);
+          if (e.type === "warning") console.error(`warning: ${e.message}`);
+          if (e.type !== "progress") return;
+          if (e.phase === "step" && e.elapsedSeconds - lastLine < STEP_LINE_SECONDS) return;
+          lastLine = e.elapsedSeconds;
+          console.log(progressLine(e, sameAs));
         },
       });
       console.log("\n" + await Deno.readTextFile(result.files.markdown));

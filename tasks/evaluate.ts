@@ -5,32 +5,44 @@
  * - pooled: `--gt <frame-labels.npy> --scores <scores.npy>`: one concatenated 0/1 label array and one concatenated
  *   score array, in the same video order. Scores are per clip (`--frames-per-clip 16`, each repeated 16 times) or per
  *   frame (`--frames-per-clip 1`); without the flag, equal lengths mean per frame, otherwise 16 frames per clip.
- * - per video: `--manifest <test.jsonl> --scores-dir <dir>`: one `<id>.npy` of clip scores per manifest video; frame
- *   labels come from the manifest's `frames` and `intervals` (`--interval-end inclusive|exclusive`).
+ * - per video: `--manifest <test.jsonl> --scores-dir <dir>`: one `<id>.npy` of clip scores per manifest video (or,
+ *   with `--segments 32`, 32 segment scores per video, mapped to frames as the Sultani et al. PyTorch evaluation
+ *   does); frame labels come from the manifest's `frames` and `intervals` (`--interval-end inclusive|exclusive`,
+ *   `--interval-base 0|1`).
+ *
+ * Lengths: per video, scores and labels are aligned by `--alignment`, default `cut-or-pad-labels` — the same default
+ * as `deno task train` (`DEFAULT_ALIGNMENT`), so a train run's `scores/` folder evaluates as train did; pooled input
+ * defaults to `none` (no video boundaries to align at). Warnings (printed as `warning: ...` and kept in
+ * `metrics.json` `warnings`): an alignment that cuts or pads more than one clip, and annotated intervals that reach
+ * outside their video (clipped; listed in `metrics.json` `clippedIntervals`).
  *
  * Outputs in `--out` (default `runs/evaluate/<timestamp>/`): `config.json`, `metrics.json` (auc, ap, aucAnomalous,
- * far, perClass, aucCi, counts, protocol), `roc.csv`, `pr.csv`, `videos.csv`, `scores.csv`, `roc.svg`, `pr.svg`,
- * `scores.svg`. Exit code 0 on success, 1 on any error (printed as `error: ...`).
+ * far, perClass, aucCi, counts, protocol, alignedVideos, clippedIntervals, warnings), `roc.csv`, `pr.csv`,
+ * `videos.csv`, `scores.csv`, `roc.svg`, `pr.svg`, `scores.svg`. Exit code 0 on success, 1 on any error (printed as
+ * `error: ...`). Every path flag is checked first (a folder where a file is expected, or the reverse, is an error
+ * naming the flag and the path), and nothing is written unless the evaluation succeeds.
  *
  * Permissions: `--allow-read` (inputs, `deno.lock`), `--allow-write` (the output folder).
  *
  * @example
  * ```sh
- * deno task evaluate --manifest data/ucf-test.jsonl --scores-dir runs/train/001/scores \
- *   --alignment cut-or-pad-labels --out runs/evaluate/ucf
+ * deno task evaluate --manifest data/ucf-test.jsonl --scores-dir runs/train/001/scores --out runs/evaluate/ucf
+ * deno task evaluate --manifest data/ucf-test.jsonl --scores-dir sultani-scores --segments 32 --interval-base 1 \
+ *   --out runs/evaluate/sultani
  * deno task evaluate --gt gt-ucf-rtfm-v1.npy --scores scores.npy --frames-per-clip 16 --out runs/evaluate/pooled
  * ```
  * @module
  */
 
-import { resolve } from "node:path";
 import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/flags.ts";
+import { checkPathFlag } from "../lib/cli/paths.ts";
 import { readManifest } from "../lib/io/manifest.ts";
 import { readNpy } from "../lib/io/npy.ts";
 import { createRunDir, writeRunConfig } from "../lib/io/run_dir.ts";
 import type { IntervalEnd } from "../lib/gt/labels.ts";
 import {
   ALIGNMENT_POLICIES,
+  DEFAULT_ALIGNMENT,
   DEFAULT_EVALUATE_OPTIONS,
   DEFAULT_LOAD_VIDEO_SCORES_OPTIONS,
   DEFAULT_WRITE_EVALUATION_OPTIONS,
@@ -47,10 +59,15 @@ import {
 } from "../lib/eval/mod.ts";
 
 const USAGE = `deno task evaluate --gt <frame-labels.npy> --scores <scores.npy> [--out <dir>] [options]
-deno task evaluate --manifest <test.jsonl> --scores-dir <dir> [--out <dir>] [options]
-
-Frame-level ROC-AUC (== sklearn roc_auc_score), AP (step-wise, == sklearn average_precision_score), AUC on
-anomalous videos, false-alarm rates, per-class AUCs and a bootstrap CI over videos, with CSV and SVG plots.`;
+deno task evaluate --manifest <test.jsonl> --scores-dir <dir> [--out <dir>] [options]`;
+const DESCRIPTION = "Evaluate anomaly scores frame by frame: ROC-AUC and AP (as scikit-learn), false alarms, " +
+  "per-class AUC, plots.";
+const EXAMPLES = [
+  "deno task pipeline --run-id demo   # once: the demo run whose test set and scores the next line uses",
+  `deno task evaluate --manifest runs/pipeline/demo/features/test.jsonl \\
+     --scores-dir runs/pipeline/demo/train/real-only/seed-0/scores --alignment cut-or-pad-labels \\
+     --out runs/evaluate/demo`,
+];
 
 const INTERVAL_ENDS: readonly IntervalEnd[] = ["inclusive", "exclusive"];
 
@@ -69,8 +86,13 @@ export const EVALUATE_FLAGS: FlagSpec = {
   threshold: { type: "string", default: String(DEFAULT_EVALUATE_OPTIONS.threshold), description: "FAR threshold" },
   alignment: {
     type: "string",
-    default: DEFAULT_EVALUATE_OPTIONS.alignment,
-    description: `per-video length policy: ${ALIGNMENT_POLICIES.join(" | ")}`,
+    description: `length policy: ${ALIGNMENT_POLICIES.join(" | ")} (default ${DEFAULT_ALIGNMENT} per video, as ` +
+      "train; none in pooled mode)",
+  },
+  segments: {
+    type: "string",
+    description: "per-video mode: each <id>.npy holds this many segment scores (32: Sultani/MIL form), mapped to " +
+      "frames as the reference code does",
   },
   "interval-end": {
     type: "string",
@@ -100,80 +122,174 @@ export function main(args: string[]): Promise<number> {
   return runTask(args, {
     flags: EVALUATE_FLAGS,
     usage: USAGE,
+    description: DESCRIPTION,
+    examples: EXAMPLES,
     print: console.log,
     run: async ({ values }) => {
-      const pooled = values.gt !== undefined || values.scores !== undefined;
-      const perVideo = values.manifest !== undefined || values["scores-dir"] !== undefined;
-      if (pooled === perVideo) {
-        throw new TypeError(
-          "Cannot evaluate as exactly one mode must be given (--gt with --scores, or --manifest with --scores-dir): " +
-            `current value is ${pooled ? "both" : "neither"}`,
-        );
-      }
-      for (const [a, b] of pooled ? [["gt", "scores"]] : [["manifest", "scores-dir"]]) {
-        if (values[a] === undefined || values[b] === undefined) {
-          throw new TypeError(
-            `Cannot evaluate as --${a} and --${b} go together: current value is only --${values[a] ? a : b}`,
-          );
-        }
-      }
+      const pooled = checkMode(values);
       const explicitFramesPerClip = numberFlag(values, "frames-per-clip", { integer: true, min: 1 });
       const options: EvaluateOptions = {
         threshold: numberFlag(values, "threshold"),
-        alignment: enumFlag(values, "alignment", ALIGNMENT_POLICIES),
+        // One default for evaluate and train (DEFAULT_ALIGNMENT); a concatenation has no videos to align.
+        alignment: enumFlag(values, "alignment", ALIGNMENT_POLICIES) ?? (pooled ? "none" : DEFAULT_ALIGNMENT),
         bootstrapSamples: numberFlag(values, "bootstrap", { integer: true, min: 0 }),
         seed: numberFlag(values, "seed", { integer: true, min: 0, max: 0xffffffff }),
       };
       const maxPlottedVideos = numberFlag(values, "max-plotted-videos", { integer: true, min: 0 });
-      const intervalEnd = enumFlag(values, "interval-end", INTERVAL_ENDS)!;
-      const intervalBase = Number(enumFlag(values, "interval-base", ["0", "1"] as const)!) as 0 | 1;
-
-      let videos: VideoScores[];
-      let result: EvaluationResult;
-      let inputs: Record<string, unknown>;
-      if (pooled) {
-        const gtPath = resolve(values.gt as string);
-        const scoresPath = resolve(values.scores as string);
-        const labels = frameLabelsFromNpy(await readNpy(gtPath), gtPath);
-        const scores = scoresFromNpy(await readNpy(scoresPath), scoresPath);
-        const framesPerClip = explicitFramesPerClip ??
-          (scores.length === labels.length ? 1 : DEFAULT_EVALUATE_OPTIONS.framesPerClip);
-        if (options.alignment === "none" && scores.length * framesPerClip !== labels.length) {
-          throw new RangeError(
-            `Cannot evaluate ${scoresPath} against ${gtPath} as ${scores.length} scores × ${framesPerClip} frames per ` +
-              `clip must equal ${labels.length} labels: current value is ${scores.length * framesPerClip} ` +
-              `(set --frames-per-clip, or --alignment ${ALIGNMENT_POLICIES.slice(1).join("|")})`,
-          );
-        }
-        videos = pooledVideos(labels, scores);
-        result = evaluateFrames(labels, scores, {
-          ...options,
-          framesPerClip,
-          protocolNote: `pooled mode: labels ${gtPath}, scores ${scoresPath} (${
-            framesPerClip === 1 ? "per frame" : `per clip of ${framesPerClip} frames`
-          }${explicitFramesPerClip === undefined ? ", inferred from the lengths" : ""})`,
-        });
-        inputs = { mode: "pooled", gt: gtPath, scores: scoresPath };
-      } else {
-        const manifestPath = resolve(values.manifest as string);
-        const scoresDir = resolve(values["scores-dir"] as string);
-        const records = await readManifest(manifestPath, { checkFiles: false });
-        videos = await loadVideoScores(records, scoresDir, { intervalEnd, intervalBase });
-        result = evaluateVideos(videos, {
-          ...options,
-          framesPerClip: explicitFramesPerClip,
-          protocolNote: `per-video mode: labels from ${manifestPath} (frames + intervals, frame numbers ` +
-            `${intervalBase}-based, interval end ${intervalEnd}), clip scores from ${scoresDir}/<id>.npy`,
-        });
-        inputs = { mode: "videos", manifest: manifestPath, scoresDir, intervalEnd, intervalBase };
-      }
-      const out = values.out !== undefined ? resolve(values.out as string) : await createRunDir("runs", "evaluate");
+      const paths = await checkPaths(values, pooled);
+      const { videos, result, inputs } = pooled
+        ? await evaluatePooled(paths, options, explicitFramesPerClip)
+        : await evaluatePerVideo(paths, values, options, explicitFramesPerClip);
+      const out = paths.out ?? await createRunDir("runs", "evaluate");
       await writeRunConfig(out, { task: "evaluate", inputs, protocol: result.protocol, options });
       await writeEvaluation(out, result, videos, { maxPlottedVideos });
       console.log(summary(result, out));
       return 0;
     },
   });
+}
+
+/** Which mode the flags ask for (true: pooled); throws unless exactly one mode is given whole. */
+function checkMode(values: Record<string, unknown>): boolean {
+  const pooled = values.gt !== undefined || values.scores !== undefined;
+  const perVideo = values.manifest !== undefined || values["scores-dir"] !== undefined;
+  if (pooled === perVideo) {
+    throw new TypeError(
+      "Cannot evaluate as exactly one mode must be given (--gt with --scores, or --manifest with --scores-dir): " +
+        `current value is ${pooled ? "both" : "neither"}`,
+    );
+  }
+  for (const [a, b] of pooled ? [["gt", "scores"]] : [["manifest", "scores-dir"]]) {
+    if (values[a] === undefined || values[b] === undefined) {
+      throw new TypeError(
+        `Cannot evaluate as --${a} and --${b} go together: current value is only --${values[a] ? a : b}`,
+      );
+    }
+  }
+  if (pooled && values.segments !== undefined) {
+    throw new TypeError(
+      "Cannot use --segments in pooled mode as segment scores are mapped per video (give --manifest and " +
+        `--scores-dir): current value is --segments ${values.segments}`,
+    );
+  }
+  return pooled;
+}
+
+/** The task's paths, absolute and checked (kind and existence) before anything is read or written. */
+interface CheckedPaths {
+  gt?: string;
+  scores?: string;
+  manifest?: string;
+  scoresDir?: string;
+  out?: string;
+}
+
+async function checkPaths(values: Record<string, unknown>, pooled: boolean): Promise<CheckedPaths> {
+  const paths: CheckedPaths = {};
+  if (pooled) {
+    paths.gt = await checkPathFlag(values.gt as string, {
+      flag: "gt",
+      kind: "file",
+      role: "input",
+      what: "a .npy of concatenated 0/1 frame labels",
+    });
+    paths.scores = await checkPathFlag(values.scores as string, {
+      flag: "scores",
+      kind: "file",
+      role: "input",
+      what: "a .npy of concatenated scores",
+      hint: "a folder of <id>.npy scores per video goes to --scores-dir, with --manifest",
+    });
+  } else {
+    paths.manifest = await checkPathFlag(values.manifest as string, {
+      flag: "manifest",
+      kind: "file",
+      role: "input",
+      what: "a JSON Lines test manifest",
+    });
+    paths.scoresDir = await checkPathFlag(values["scores-dir"] as string, {
+      flag: "scores-dir",
+      kind: "folder",
+      role: "input",
+      what: "a folder of <id>.npy scores",
+      hint: "one concatenated scores file goes to --scores, with --gt",
+    });
+  }
+  if (values.out !== undefined) {
+    paths.out = await checkPathFlag(values.out as string, {
+      flag: "out",
+      kind: "folder",
+      role: "output",
+      what: "an output folder",
+    });
+  }
+  return paths;
+}
+
+interface Evaluated {
+  videos: VideoScores[];
+  result: EvaluationResult;
+  inputs: Record<string, unknown>;
+}
+
+async function evaluatePooled(
+  paths: CheckedPaths,
+  options: EvaluateOptions,
+  explicitFramesPerClip: number | undefined,
+): Promise<Evaluated> {
+  const gtPath = paths.gt as string;
+  const scoresPath = paths.scores as string;
+  const labels = frameLabelsFromNpy(await readNpy(gtPath), gtPath);
+  const scores = scoresFromNpy(await readNpy(scoresPath), scoresPath);
+  const framesPerClip = explicitFramesPerClip ??
+    (scores.length === labels.length ? 1 : DEFAULT_EVALUATE_OPTIONS.framesPerClip);
+  if (options.alignment === "none" && scores.length * framesPerClip !== labels.length) {
+    throw new RangeError(
+      `Cannot evaluate ${scoresPath} against ${gtPath} as ${scores.length} scores × ${framesPerClip} frames per ` +
+        `clip must equal ${labels.length} labels: current value is ${scores.length * framesPerClip} ` +
+        `(set --frames-per-clip, or --alignment ${ALIGNMENT_POLICIES.slice(1).join("|")})`,
+    );
+  }
+  const result = evaluateFrames(labels, scores, {
+    ...options,
+    framesPerClip,
+    protocolNote: `pooled mode: labels ${gtPath}, scores ${scoresPath} (${
+      framesPerClip === 1 ? "per frame" : `per clip of ${framesPerClip} frames`
+    }${explicitFramesPerClip === undefined ? ", inferred from the lengths" : ""})`,
+  });
+  return { videos: pooledVideos(labels, scores), result, inputs: { mode: "pooled", gt: gtPath, scores: scoresPath } };
+}
+
+async function evaluatePerVideo(
+  paths: CheckedPaths,
+  values: Record<string, unknown>,
+  options: EvaluateOptions,
+  explicitFramesPerClip: number | undefined,
+): Promise<Evaluated> {
+  const manifestPath = paths.manifest as string;
+  const scoresDir = paths.scoresDir as string;
+  const intervalEnd = enumFlag(values, "interval-end", INTERVAL_ENDS)!;
+  const intervalBase = Number(enumFlag(values, "interval-base", ["0", "1"] as const)!) as 0 | 1;
+  const segments = numberFlag(values, "segments", { integer: true, min: 1 }) ?? 0;
+  const framesPerClip = explicitFramesPerClip ?? DEFAULT_EVALUATE_OPTIONS.framesPerClip;
+  const records = await readManifest(manifestPath, { checkFiles: false });
+  const videos = await loadVideoScores(records, scoresDir, { intervalEnd, intervalBase, segments, framesPerClip });
+  const scoreText = segments > 0
+    ? `${segments} segment scores per video from ${scoresDir}/<id>.npy, mapped to clips of ${framesPerClip} frames ` +
+      `as the Sultani et al. PyTorch evaluation does: segment j covers clips b[j] .. b[j+1]-1 with b = ` +
+      `np.round(np.linspace(0, frames // ${framesPerClip}, ${segments + 1})), frames after the last whole clip score 0`
+    : `clip scores from ${scoresDir}/<id>.npy`;
+  const result = evaluateVideos(videos, {
+    ...options,
+    framesPerClip,
+    protocolNote: `per-video mode: labels from ${manifestPath} (frames + intervals, frame numbers ` +
+      `${intervalBase}-based, interval end ${intervalEnd}), ${scoreText}`,
+  });
+  return {
+    videos,
+    result,
+    inputs: { mode: "videos", manifest: manifestPath, scoresDir, intervalEnd, intervalBase, segments },
+  };
 }
 
 function summary(r: EvaluationResult, out: string): string {

@@ -4,8 +4,9 @@
  * model's sha256 and the execution provider. Failed videos are recorded with their error; the others continue and
  * the command exits 1 with a summary. Re-running skips finished videos (validated shape and same recipe).
  *
- * Inputs: `--videos` a folder of video files (labels from `--label`/`--source`) or a dataset manifest (JSON Lines,
- * `path` = video file); `--model` an image encoder ONNX (`[N, 3, 224, 224]` → `[N, D]`).
+ * Inputs: `--videos` a folder of video files or one video file (labels from `--label`/`--source`), or a dataset
+ * manifest (JSON Lines, `path` = video file); `--model` an image encoder ONNX (`[N, 3, 224, 224]` → `[N, D]`).
+ * Progress by frames within each video (rate, time left) goes to stderr unless `--quiet`.
  * Modes: `--check-model <file>` prints a model's inputs/outputs and validates them (an image encoder, or a CLIP
  * text encoder `[N, 77]` int → `[N, D]` with a test run of the tokenizer); `--verify <dir>` checks that an
  * output folder (or the shards of `--shard i/n` runs) is complete and writes the merged `manifest.jsonl`.
@@ -19,11 +20,12 @@
  * ```
  * @module
  */
+import { checkPathFlag } from "../lib/cli/paths.ts";
 import { join, resolve } from "node:path";
-import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/flags.ts";
-import { ProgressBar } from "../lib/cli/progress.ts";
+import { enumFlag, type FlagSpec, numberFlag, type RunMainOptions, runTask } from "../lib/cli/flags.ts";
+import { VideoProgress } from "../lib/cli/video_progress.ts";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
-import { readManifest, VIDEO_LABELS, VIDEO_SOURCES, type VideoRecord, writeManifest } from "../lib/io/manifest.ts";
+import { VIDEO_LABELS, VIDEO_SOURCES, type VideoRecord, writeManifest } from "../lib/io/manifest.ts";
 import { runtimeVersions, writeRunConfig } from "../lib/io/run_dir.ts";
 import {
   DEFAULT_EXTRACT_OPTIONS,
@@ -36,20 +38,28 @@ import {
 import { createOnnxSession, createTextEncoder, inspectImageModel } from "../lib/encode/mod.ts";
 import {
   CROP_MODES,
-  listVideoFolder,
   parsePooling,
   parseShard,
+  readVideoInputs,
   RESIZE_ENGINES,
   TAIL_POLICIES,
 } from "../lib/video/mod.ts";
 
-const USAGE = `deno task extract --videos <folder|manifest.jsonl> --model <image-encoder.onnx> --out <dir> [options]
+const USAGE =
+  `deno task extract --videos <folder|video|manifest.jsonl> --model <image-encoder.onnx> --out <dir> [options]
        deno task extract --check-model <file.onnx> [--device cpu] [--crop-size 224]
        deno task extract --verify <dir> [--videos <folder|manifest.jsonl>]`;
+const DESCRIPTION = "Turn videos into CLIP clip features with an ONNX image encoder: one .npy per video and a " +
+  "manifest.jsonl.";
+const EXAMPLES = [
+  `deno task extract --videos fixtures/videos --label normal --model fixtures/models/tiny_image_encoder.onnx \\
+     --out runs/extract/fixtures`,
+  "deno task extract --check-model fixtures/models/tiny_image_encoder.onnx",
+];
 
 const D = DEFAULT_EXTRACT_OPTIONS;
 const SPEC: FlagSpec = {
-  videos: { type: "string", description: "folder of videos, or a manifest (.jsonl) whose paths are videos" },
+  videos: { type: "string", description: "folder of videos, one video file, or a manifest (.jsonl) of videos" },
   model: { type: "string", description: "image encoder ONNX: [N, 3, 224, 224] float32 -> [N, D]" },
   out: { type: "string", description: "output folder for <id>.npy and manifest.jsonl" },
   device: { type: "string", default: D.device, description: `cpu | webgpu | cuda | auto (webgpu, cuda, then cpu)` },
@@ -90,25 +100,16 @@ const SPEC: FlagSpec = {
     description: "print and validate a model's inputs and outputs (image encoder, or CLIP text encoder)",
   },
   vocab: { type: "string", description: "CLIP BPE file for --check-model on a text encoder (default: bundled)" },
-  quiet: { type: "boolean", default: false, description: "no progress output" },
+  quiet: { type: "boolean", default: false, description: "no progress output (frames, rate, time left on stderr)" },
 };
 
+/** `--videos`: a folder of videos, one video file, or a manifest (JSON Lines). */
 async function loadVideos(values: Record<string, unknown>): Promise<VideoRecord[]> {
-  const source = String(values.videos);
-  const info = await Deno.stat(source).catch((error) => {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Deno.errors.NotFound(`Cannot read --videos as the path does not exist: current value is ${source}`);
-    }
-    throw error;
+  return await readVideoInputs(String(values.videos), {
+    label: enumFlag(values, "label", VIDEO_LABELS),
+    source: enumFlag(values, "source", VIDEO_SOURCES),
+    recursive: values.recursive === true,
   });
-  if (info.isDirectory) {
-    return await listVideoFolder(source, {
-      label: enumFlag(values, "label", VIDEO_LABELS),
-      source: enumFlag(values, "source", VIDEO_SOURCES),
-      recursive: values.recursive === true,
-    });
-  }
-  return await readManifest(source, { checkFiles: false });
 }
 
 async function checkModel(file: string, values: Record<string, unknown>): Promise<number> {
@@ -183,11 +184,13 @@ async function verify(dir: string, values: Record<string, unknown>): Promise<num
   return 0;
 }
 
-/** Runs the task; returns the exit code. */
-export function main(args: string[]): Promise<number> {
+/** Runs the task; returns the exit code (`options.writeError` receives the `error: …` line, stderr by default). */
+export function main(args: string[], options: RunMainOptions = {}): Promise<number> {
   return runTask(args, {
     flags: SPEC,
     usage: USAGE,
+    description: DESCRIPTION,
+    examples: EXAMPLES,
     print: console.log,
     run: async ({ values }) => {
       if (typeof values["check-model"] === "string") return await checkModel(values["check-model"], values);
@@ -197,13 +200,18 @@ export function main(args: string[]): Promise<number> {
           throw new TypeError(`Cannot extract features as --${name} is required: current value is undefined\n${USAGE}`);
         }
       }
-      const videos = await loadVideos(values);
+      // Every flag is checked before any input is read.
       const shard = typeof values.shard === "string" ? parseShard(values.shard) : undefined;
       const pooling = String(values.pooling);
       parsePooling(pooling);
       const options: ExtractOptions = {
-        model: String(values.model),
-        outDir: String(values.out),
+        model: await checkPathFlag(String(values.model), {
+          flag: "model",
+          kind: "file",
+          role: "input",
+          what: "an ONNX image encoder file",
+        }),
+        outDir: await checkPathFlag(String(values.out), { flag: "out", kind: "folder", role: "output" }),
         device: enumFlag(values, "device", DEVICES),
         threads: numberFlag(values, "threads", { integer: true, min: 0 }),
         batchSize: numberFlag(values, "batch-size", { integer: true, min: 1 }),
@@ -222,6 +230,7 @@ export function main(args: string[]): Promise<number> {
         workers: numberFlag(values, "workers", { integer: true, min: 0 }),
         prefetch: numberFlag(values, "prefetch", { integer: true, min: 1 }),
       };
+      const videos = await loadVideos(values);
       const outDir = resolve(options.outDir);
       await Deno.mkdir(outDir, { recursive: true });
       const config = { task: "extract", ...options, videos: String(values.videos), count: videos.length };
@@ -235,9 +244,7 @@ export function main(args: string[]): Promise<number> {
         await writeRunConfig(outDir, config);
       }
       const quiet = values.quiet === true;
-      let bar: ProgressBar | undefined;
-      let frames = 0;
-      const t0 = performance.now();
+      const progress = new VideoProgress("extract");
       const result = await extractFeatures(videos, {
         ...options,
         onProgress: (event) => {
@@ -246,16 +253,11 @@ export function main(args: string[]): Promise<number> {
             console.error(
               `extract: ${event.videos} videos (${event.skipped} already done, ${event.todo} to do) on ${event.provider}`,
             );
-            bar = new ProgressBar("extract", event.todo);
-          } else if (event.type === "frames") {
-            frames += event.frames;
-          } else if (event.type === "video" && event.status !== "skipped") {
-            const fps = frames / Math.max(1e-9, (performance.now() - t0) / 1000);
-            bar?.tick(1, `${fps.toFixed(0)} frames/s ${event.id}${event.status === "failed" ? " FAILED" : ""}`);
           }
+          progress.update(event);
         },
       });
-      bar?.done();
+      if (!quiet) progress.done();
       const rate = result.frames / Math.max(1e-9, result.seconds);
       console.log(
         `extracted ${result.extracted}, skipped ${result.skipped}, failed ${result.failed.length}; ` +
@@ -267,7 +269,7 @@ export function main(args: string[]): Promise<number> {
       console.log(`manifest ${result.manifestPath}`);
       return result.failed.length > 0 ? 1 : 0;
     },
-  });
+  }, options);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

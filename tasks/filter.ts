@@ -37,6 +37,15 @@ import {
 
 const USAGE = `deno task filter --videos <generated manifest.jsonl> --out <dir> [--descriptions <pairs.jsonl>]
        [--image-model <clip-image.onnx> --text-model <clip-text.onnx> [--vocab <bpe.txt.gz>]] [thresholds...]`;
+const DESCRIPTION = "Filter generated videos: technical checks, CLIP text-video alignment and near-duplicates; " +
+  "writes kept.jsonl.";
+const EXAMPLES = [
+  "deno task prompts --count 6 --seed 0 --out runs/prompts/demo/pairs.jsonl",
+  "deno task generate --descriptions runs/prompts/demo/pairs.jsonl --backend procedural --out runs/generate/demo",
+  `deno task filter --videos runs/generate/demo/manifest.jsonl --descriptions runs/prompts/demo/pairs.jsonl \\
+     --image-model fixtures/models/tiny_image_encoder.onnx --text-model fixtures/models/tiny_text_encoder.onnx \\
+     --out runs/filter/demo`,
+];
 
 const D = DEFAULT_FILTER_OPTIONS;
 const SPEC: FlagSpec = {
@@ -110,6 +119,8 @@ export function main(args: string[]): Promise<number> {
   return runTask(args, {
     flags: SPEC,
     usage: USAGE,
+    description: DESCRIPTION,
+    examples: EXAMPLES,
     print: console.log,
     run: async ({ values }) => {
       for (const name of ["videos", "out"]) {

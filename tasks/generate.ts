@@ -33,6 +33,7 @@ import {
   type GenerateVideosOptions,
 } from "../lib/generate/generate.ts";
 import { DEFAULT_PROCEDURAL_CLIENT_OPTIONS } from "../lib/generate/procedural.ts";
+import { createRedactor, redactValue } from "../lib/generate/redact.ts";
 
 const D = DEFAULT_GENERATE_VIDEOS_OPTIONS;
 const P = DEFAULT_PROCEDURAL_CLIENT_OPTIONS;
@@ -77,13 +78,27 @@ const SPEC: FlagSpec = {
   verbose: { type: "boolean", short: "v", default: false, description: "print retries and failures as they happen" },
 };
 
-const USAGE = "Usage: deno task generate --descriptions <pairs.jsonl> [options]\n\nGenerate one video per description.";
+const USAGE = "deno task generate --descriptions <pairs.jsonl> [options]";
+const DESCRIPTION = "Generate one video per description (zhipu, openai-videos or the offline procedural backend), " +
+  "resumable.";
+const EXAMPLES = [
+  "deno task prompts --count 6 --seed 0 --out runs/prompts/demo/pairs.jsonl",
+  "deno task generate --descriptions runs/prompts/demo/pairs.jsonl --backend procedural --out runs/generate/demo",
+  `ZHIPUAI_API_KEY=... deno task generate --descriptions runs/prompts/demo/pairs.jsonl --backend zhipu \\
+     --model cogvideox-flash --max-jobs 4 --out runs/generate/cog`,
+];
 
 /** Entry point; returns the exit code (0 all done, 2 some jobs failed or pending, 1 error). */
 export function main(args: string[]): Promise<number> {
+  // every line this task prints or writes passes through `redact`: a provider's error body may echo the key
+  const redact = createRedactor(Object.values(KEY_ENV).map((name) => name && Deno.env.get(name)));
+  const say = (text: string) => console.log(redact(text));
+  const warn = (text: string) => console.error(redact(text));
   return runTask(args, {
     flags: SPEC,
     usage: USAGE,
+    description: DESCRIPTION,
+    examples: EXAMPLES,
     print: console.log,
     run: async ({ values }) => {
       if (typeof values.descriptions !== "string") {
@@ -146,13 +161,16 @@ export function main(args: string[]): Promise<number> {
       }
       if (!dryRun) {
         const { catalogue: _c, ...recorded } = options;
-        await writeRunConfig(outDir, {
-          task: "generate",
-          ...recorded,
-          maxJobs: Number.isFinite(options.maxJobs) ? options.maxJobs : null,
-          descriptions: path,
-          apiKeyEnv: keyEnv ?? null,
-        });
+        await writeRunConfig(
+          outDir,
+          redactValue({
+            task: "generate",
+            ...recorded,
+            maxJobs: Number.isFinite(options.maxJobs) ? options.maxJobs : null,
+            descriptions: path,
+            apiKeyEnv: keyEnv ?? null,
+          }, redact),
+        );
       }
       const controller = new AbortController();
       const onSignal = () =>
@@ -166,44 +184,60 @@ export function main(args: string[]): Promise<number> {
           signal: controller.signal,
           onEvent: (event) => {
             if (event.type === "plan") {
-              console.log(
+              say(
                 `plan: ${event.jobs} jobs (${event.toSubmit} to submit, ${event.toPoll} to poll, ${event.done} done, ${event.failed} failed) with ${backend}${
                   baseUrl ? ` at ${new URL(baseUrl).host}` : ""
                 }`,
               );
+              if (event.unconfirmed > 0) {
+                say(
+                  `  ${event.unconfirmed} of the jobs to submit have unconfirmed earlier submissions ` +
+                    `(answers lost; the provider may hold jobs for them that cannot be polled)`,
+                );
+              }
               if (!dryRun) bar = new ProgressBar("generate", event.toSubmit + event.toPoll);
             } else if (event.type === "state" && (event.state === "done" || event.state === "failed")) {
               bar?.tick(1, event.jobId);
-              if (event.state === "failed" && values.verbose) console.error(`\nfailed ${event.jobId}: ${event.reason}`);
+              if (event.state === "failed" && values.verbose) warn(`\nfailed ${event.jobId}: ${event.reason}`);
             } else if (event.type === "retry" && values.verbose) {
-              console.error(
-                `\nretry ${event.jobId} ${event.phase} #${event.attempt} in ${event.delayMs} ms: ${event.error}`,
-              );
+              warn(`\nretry ${event.jobId} ${event.phase} #${event.attempt} in ${event.delayMs} ms: ${event.error}`);
             }
           },
         });
         bar?.done();
         const c = result.counts;
         if (dryRun) {
-          console.log(
+          say(
             `dry run: would submit ${c.submittedThisRun} jobs (budget leaves ${c.budgetSkipped} pending); nothing sent`,
           );
           return 0;
         }
-        console.log(
+        say(
           `jobs ${c.jobs}: done ${c.done}, failed ${c.failed}, pending ${c.pending}, submitted ${c.submitted}; ` +
             `this run: ${c.submittedThisRun} submitted, ${c.doneThisRun} done, ${c.failedThisRun} failed, ${c.retries} retries`,
         );
-        for (const job of result.jobs.filter((j) => j.state === "failed").slice(0, 10)) {
-          console.log(`  failed ${job.jobId} (${job.failure}): ${job.reason}`);
+        if (c.unconfirmedThisRun > 0) {
+          say(
+            `  ${c.unconfirmedThisRun} submissions lost their answer (recorded as unconfirmedSubmissions in jobs.jsonl; ` +
+              `the provider may hold jobs for them)`,
+          );
         }
-        console.log(`wrote ${result.jobsPath}\nwrote ${result.manifestPath} (${result.records.length} videos)`);
+        for (const job of result.jobs.filter((j) => j.state === "failed").slice(0, 10)) {
+          say(`  failed ${job.jobId} (${job.failure}): ${job.reason}`);
+        }
+        say(`wrote ${result.jobsPath}\nwrote ${result.manifestPath} (${result.records.length} videos)`);
         return c.done === c.jobs ? 0 : 2;
       } finally {
         Deno.removeSignalListener("SIGINT", onSignal);
       }
     },
-  });
+  }, { writeError: (text) => writeStderr(redact(text)) });
+}
+
+/** Write `text` to stderr as `runTask` does by default (here after redaction). */
+function writeStderr(text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  for (let written = 0; written < bytes.length;) written += Deno.stderr.writeSync(bytes.subarray(written));
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

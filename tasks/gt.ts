@@ -13,6 +13,10 @@
  * 9 videos one clip shorter, end exclusive) reproduce the public files byte for byte; `custom` uses `--length`,
  * `--end`, `--base`, `--dtype`, `--frames-per-clip`, `--clip-counts`. Flags given with a preset override it.
  *
+ * Every path flag is checked before anything is read or written: a folder given where a file is expected (or the
+ * reverse), a missing input, or an output below a file is an error naming the flag and the path, and leaves no
+ * output behind.
+ *
  * Permissions: `--allow-read` (annotations, feature folder), `--allow-write` (outputs).
  *
  * @example
@@ -25,6 +29,7 @@
  */
 import { basename, resolve } from "node:path";
 import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/flags.ts";
+import { checkPathFlag } from "../lib/cli/paths.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../lib/io/atomic.ts";
 import { FEATURE_LAYOUTS, parseFeatureLayout } from "../lib/io/features.ts";
 import { sha256Hex } from "../lib/io/hash.ts";
@@ -45,10 +50,14 @@ import {
 import { buildTestManifest } from "../lib/gt/test_manifest.ts";
 
 const USAGE = `deno task gt --annotations <file> [--frame-counts <file>] [--build rtfm-v1|deepmil|custom]
-             [--out <labels.npy>] [--manifest-out <test.jsonl> --features-dir <dir>] [options]
-
-Builds frame-level 0/1 labels from temporal annotations (official UCF-Crime txt, the frame-count variant, or
-JSON intervals) and/or a test manifest. rtfm-v1 and deepmil reproduce the public gt-ucf.npy files byte for byte.`;
+             [--out <labels.npy>] [--manifest-out <test.jsonl> --features-dir <dir>] [options]`;
+const DESCRIPTION = "Build frame-level 0/1 labels (.npy) and a test manifest from temporal annotations, such as " +
+  "UCF-Crime's official ones.";
+const EXAMPLES = [
+  `deno task gt --annotations fixtures/ucf-crime/Temporal_Anomaly_Annotation.txt \\
+     --frame-counts fixtures/ucf-crime/Test_Annotation_with_frame_counts.txt --build rtfm-v1 --out runs/gt/gt-ucf.npy \\
+     --index-out runs/gt/gt-ucf.json`,
+];
 
 const BUILDS = [...GROUND_TRUTH_PRESETS, "custom"] as const;
 
@@ -92,18 +101,52 @@ function stringFlag(values: Record<string, unknown>, name: string): string | und
   return typeof v === "string" ? v : undefined;
 }
 
+/** Checks every path flag (file or folder, existence) before anything is read or written. */
+async function checkGtPaths(values: Record<string, unknown>): Promise<void> {
+  const order = stringFlag(values, "order");
+  const inputs: [string, string | undefined, string][] = [
+    ["annotations", stringFlag(values, "annotations"), "an annotation file"],
+    ["frame-counts", stringFlag(values, "frame-counts"), "a frame-count file"],
+    ["clip-counts", stringFlag(values, "clip-counts"), "a JSON file of clip counts"],
+    ["order", ORDER_NAMES.includes(order as string) ? undefined : order, "a list file of video ids or paths"],
+  ];
+  for (const [flag, path, what] of inputs) {
+    if (path !== undefined) await checkPathFlag(path, { flag, kind: "file", role: "input", what });
+  }
+  const featuresDir = stringFlag(values, "features-dir");
+  if (featuresDir !== undefined) {
+    await checkPathFlag(featuresDir, {
+      flag: "features-dir",
+      kind: "folder",
+      role: "input",
+      what: "a folder of feature files",
+      mustExist: values["clips-from-features"] === true || values["require-features"] === true,
+    });
+  }
+  const outputs: [string, "file" | "folder", string][] = [
+    ["out", "file", "a .npy file path"],
+    ["index-out", "file", "a JSON file path"],
+    ["manifest-out", "file", "a JSON Lines file path"],
+    ["per-video-dir", "folder", "a folder for per-video .npy labels"],
+  ];
+  for (const [flag, kind, what] of outputs) {
+    const path = stringFlag(values, flag);
+    if (path !== undefined) await checkPathFlag(path, { flag, kind, role: "output", what });
+  }
+}
+
+/** `--order` values that name an order rather than a list file. */
+const ORDER_NAMES: readonly string[] = ["anomalous-first", "file", "json"];
+
 /** Entry point: returns the exit code. */
 export function main(args: string[]): Promise<number> {
   return runTask(args, {
     flags: GT_FLAGS,
     usage: USAGE,
+    description: DESCRIPTION,
+    examples: EXAMPLES,
     print: console.log,
-    run: async ({ values, positionals }) => {
-      if (positionals.length > 0) {
-        throw new TypeError(
-          `Cannot build ground truth as it takes no positional arguments: current value is ${positionals.join(" ")}`,
-        );
-      }
+    run: async ({ values }) => {
       const annotationsPath = stringFlag(values, "annotations");
       if (annotationsPath === undefined) {
         throw new TypeError("Cannot build ground truth as --annotations is required: current value is missing");
@@ -117,6 +160,7 @@ export function main(args: string[]): Promise<number> {
           "Cannot build ground truth as no output is given (--out, --index-out, --per-video-dir or --manifest-out): current value is none",
         );
       }
+      await checkGtPaths(values);
       const format = enumFlag(values, "format", ANNOTATION_FORMATS) as AnnotationFormat | undefined;
       const build = enumFlag(values, "build", BUILDS) ?? "custom";
       const layout = values.layout === undefined ? undefined : parseFeatureLayout(values.layout, "--layout");

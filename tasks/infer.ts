@@ -8,6 +8,10 @@
  *
  * Inputs: a video file or a folder of videos (`--recursive` to descend); `--checkpoint` (a checkpoint folder or a training run folder, e.g. a pipeline run's
  * `train/<variant>/seed-<s>`); `--model` (the encoder the detector was trained on).
+ * Extraction settings (`--frames-per-clip`, `--fps`, `--pooling`, `--normalize`, `--crops`, `--resize`, `--crop-size`,
+ * `--resize-engine`) default to the checkpoint's recipe; a different value given, or another encoder (by SHA-256), is
+ * refused naming each setting unless `--allow-recipe-mismatch`; a checkpoint without a recipe uses extract's defaults
+ * and warns.
  * Outputs in `--out`: `scores.csv` (`frame,seconds,clip,score,anomalous`), `scores.json`, `intervals.json`,
  * `scores.svg`, `features/`. For a folder: those files in `--out/<video id>/` per video, plus `summary.json` and
  * `summary.csv` (each video's status, max score and anomalous intervals); a failed video is recorded there and the
@@ -16,17 +20,36 @@
  * @example
  * ```sh
  * deno task infer fixtures/videos/car-3s.mp4 --checkpoint runs/pipeline/latest/train/with-synthetic-ssls/seed-0 \
- *   --model fixtures/models/tiny_image_encoder.onnx --resize-engine ffmpeg --out runs/infer/car
+ *   --model fixtures/models/tiny_image_encoder.onnx --out runs/infer/car
  * deno task infer fixtures/videos --checkpoint runs/pipeline/latest/train/with-synthetic-ssls/seed-0 \
- *   --model fixtures/models/tiny_image_encoder.onnx --resize-engine ffmpeg --out runs/infer/fixtures
+ *   --model fixtures/models/tiny_image_encoder.onnx --out runs/infer/fixtures
  * ```
  * @module
  */
-import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/mod.ts";
+import { checkPathFlag } from "../lib/cli/paths.ts";
+import { enumFlag, type FlagSpec, numberFlag, type RunMainOptions, runTask, VideoProgress } from "../lib/cli/mod.ts";
+import { NORMALIZE_MODES } from "../lib/encode/mod.ts";
 import { TRAIN_BACKENDS } from "../lib/train/mod.ts";
-import { DEFAULT_INFER_OPTIONS, type InferOptions, inferVideo, inferVideoFolder } from "../lib/pipeline/mod.ts";
+import { CROP_MODES, parsePooling, RESIZE_ENGINES, TAIL_POLICIES } from "../lib/video/mod.ts";
+import {
+  DEFAULT_INFER_OPTIONS,
+  describeRecipe,
+  type InferOptions,
+  type InferRecipe,
+  inferVideo,
+  inferVideoFolder,
+} from "../lib/pipeline/mod.ts";
 
 const USAGE = "deno task infer <video|folder> --checkpoint <dir> --model <encoder.onnx> --out <dir> [options]";
+const DESCRIPTION = "Score a video (or a folder of videos) frame by frame with a trained detector: CSV/JSON, SVG " +
+  "curve, intervals.";
+const EXAMPLES = [
+  "deno task pipeline --run-id demo   # once: the demo run whose checkpoint the next lines use",
+  `deno task infer fixtures/videos/car-3s.mp4 --checkpoint runs/pipeline/demo/train/with-synthetic-ssls/seed-0 \\
+     --model fixtures/models/tiny_image_encoder.onnx --resize-engine ffmpeg --out runs/infer/car`,
+  `deno task infer fixtures/videos --checkpoint runs/pipeline/demo/train/with-synthetic-ssls/seed-0 \\
+     --model fixtures/models/tiny_image_encoder.onnx --resize-engine ffmpeg --out runs/infer/fixtures`,
+];
 
 const SPEC: FlagSpec = {
   checkpoint: { type: "string", description: "checkpoint folder or training run folder" },
@@ -34,24 +57,43 @@ const SPEC: FlagSpec = {
   out: { type: "string", description: "output folder" },
   threshold: { type: "string", default: String(DEFAULT_INFER_OPTIONS.threshold), description: "anomaly threshold" },
   "min-interval-frames": { type: "string", default: "1", description: "drop intervals shorter than this" },
-  "frames-per-clip": { type: "string", default: "16", description: "frames per clip (as in training)" },
-  crops: { type: "string", default: "center", description: "crops: center or ten (as in training)" },
-  pooling: { type: "string", default: "mean", description: "frame pooling per clip (as in training)" },
-  "resize-engine": {
+  "frames-per-clip": { type: "string", description: "frames per clip (default: the checkpoint's recipe)" },
+  fps: { type: "string", description: "target fps (default: the checkpoint's recipe; native rate)" },
+  pooling: { type: "string", description: "frame pooling per clip: mean | center | stride:k (default: checkpoint's)" },
+  normalize: { type: "string", description: "L2 normalisation: none | frame | clip (default: the checkpoint's)" },
+  crops: { type: "string", description: "crops: center | ten (default: the checkpoint's)" },
+  resize: { type: "string", description: "shorter side after resize (default: the checkpoint's)" },
+  "crop-size": { type: "string", description: "crop side (default: the checkpoint's)" },
+  "resize-engine": { type: "string", description: "pil | ffmpeg (default: the checkpoint's)" },
+  tail: {
     type: "string",
-    default: "pil",
-    description: "pil or ffmpeg (as in training; the demo uses ffmpeg)",
+    default: DEFAULT_INFER_OPTIONS.tail,
+    description: "incomplete last clip: pad (every frame scored) | drop; not compared with the checkpoint's",
+  },
+  "allow-recipe-mismatch": {
+    type: "boolean",
+    default: false,
+    description: "score even when a setting above or --model differs from the checkpoint's recipe",
   },
   device: { type: "string", default: "cpu", description: "ONNX device: cpu, webgpu, cuda, auto" },
   backend: { type: "string", default: "cpu", description: `detector backend: ${TRAIN_BACKENDS.join(", ")}` },
   recursive: { type: "boolean", default: false, description: "with a folder: also the videos of its sub-folders" },
 };
 
-/** Entry point; returns the exit code. */
-export function main(args: string[]): Promise<number> {
+/** One line saying which extraction settings were used and where they came from, then any warning. */
+function printRecipe(plan: { recipe: InferRecipe; source: "checkpoint" | "fallback"; warnings: string[] }): void {
+  const from = plan.source === "checkpoint" ? "the checkpoint's recipe" : "fallback defaults";
+  console.log(`extraction: ${describeRecipe(plan.recipe)} (${from})`);
+  for (const warning of plan.warnings) console.log(`warning: ${warning}`);
+}
+
+/** Entry point; returns the exit code (`options.writeError` receives the `error: …` line, stderr by default). */
+export function main(args: string[], options: RunMainOptions = {}): Promise<number> {
   return runTask(args, {
     flags: SPEC,
     usage: USAGE,
+    description: DESCRIPTION,
+    examples: EXAMPLES,
     print: console.log,
     positionals: "<video-or-folder>",
     run: async ({ values, positionals }) => {
@@ -66,18 +108,37 @@ export function main(args: string[]): Promise<number> {
         }
       }
       const options: InferOptions = {
-        checkpoint: values.checkpoint as string,
-        model: values.model as string,
-        outDir: values.out as string,
+        checkpoint: await checkPathFlag(values.checkpoint as string, {
+          flag: "checkpoint",
+          kind: "folder",
+          role: "input",
+          what: "a checkpoint folder or a training run folder",
+        }),
+        model: await checkPathFlag(values.model as string, {
+          flag: "model",
+          kind: "file",
+          role: "input",
+          what: "an ONNX image encoder file",
+        }),
+        outDir: await checkPathFlag(values.out as string, { flag: "out", kind: "folder", role: "output" }),
         threshold: numberFlag(values, "threshold"),
         minIntervalFrames: numberFlag(values, "min-interval-frames", { integer: true, min: 1 }),
         framesPerClip: numberFlag(values, "frames-per-clip", { integer: true, min: 1 }),
-        crops: enumFlag(values, "crops", ["center", "ten"] as const),
-        pooling: values.pooling as string,
-        resizeEngine: enumFlag(values, "resize-engine", ["pil", "ffmpeg"] as const),
+        fps: numberFlag(values, "fps", { min: 0.001 }),
+        pooling: typeof values.pooling === "string" ? (parsePooling(values.pooling), values.pooling) : undefined,
+        normalize: enumFlag(values, "normalize", NORMALIZE_MODES),
+        crops: enumFlag(values, "crops", CROP_MODES),
+        resize: numberFlag(values, "resize", { integer: true, min: 1 }),
+        cropSize: numberFlag(values, "crop-size", { integer: true, min: 1 }),
+        resizeEngine: enumFlag(values, "resize-engine", RESIZE_ENGINES),
+        tail: enumFlag(values, "tail", TAIL_POLICIES),
+        allowRecipeMismatch: values["allow-recipe-mismatch"] === true,
         device: enumFlag(values, "device", ["cpu", "webgpu", "cuda", "auto"] as const),
         backend: enumFlag(values, "backend", TRAIN_BACKENDS),
       };
+      // Frames of each video's extraction, with rate and time left, on stderr.
+      const progress = new VideoProgress("infer");
+      options.onProgress = (event) => progress.update(event);
       let isFolder = false;
       try {
         isFolder = (await Deno.stat(positionals[0])).isDirectory;
@@ -88,6 +149,7 @@ export function main(args: string[]): Promise<number> {
         const summary = await inferVideoFolder(positionals[0], {
           ...options,
           recursive: values.recursive === true,
+          onRecipe: printRecipe,
           onVideo: (v, i, total) => {
             const what = v.status === "ok"
               ? `max score ${v.maxScore!.toFixed(3)}, ${v.intervals.length} interval(s)`
@@ -107,6 +169,7 @@ export function main(args: string[]): Promise<number> {
         throw new TypeError(`Cannot infer as --recursive needs a folder: current value is ${positionals[0]}`);
       }
       const result = await inferVideo(positionals[0], options);
+      printRecipe({ recipe: result.recipe, source: result.recipeSource, warnings: result.warnings });
       console.log(
         `${result.video}: ${result.frames} frames at ${result.fps} fps, ${result.clipScores.length} clips; ` +
           `max score ${Math.max(...result.clipScores).toFixed(3)}`,
@@ -123,7 +186,7 @@ export function main(args: string[]): Promise<number> {
       console.log(`wrote ${result.files.csv}, ${result.files.json}, ${result.files.intervals}, ${result.files.svg}`);
       return 0;
     },
-  });
+  }, options);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

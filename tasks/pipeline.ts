@@ -40,6 +40,11 @@ import {
 } from "../lib/pipeline/mod.ts";
 
 const USAGE = "deno task pipeline [--config <file.json>] [--profile demo|ucf-crime] [--run-id <id>] [--runs-dir <dir>]";
+const DESCRIPTION = "Run every stage, prompts to report, in one resumable run folder (the offline demo by default).";
+const EXAMPLES = [
+  "deno task pipeline --run-id demo   # the offline demo into runs/pipeline/demo/; run again: every stage is skipped",
+  "deno task pipeline --print-config",
+];
 
 const SPEC: FlagSpec = {
   config: { type: "string", description: "configuration file (JSON), merged onto the profile" },
@@ -57,6 +62,8 @@ export function main(args: string[]): Promise<number> {
   return runTask(args, {
     flags: SPEC,
     usage: USAGE,
+    description: DESCRIPTION,
+    examples: EXAMPLES,
     print: console.log,
     run: async ({ values }) => {
       const profile = enumFlag(values, "profile", PIPELINE_PROFILES) ?? "demo";

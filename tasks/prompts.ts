@@ -18,8 +18,10 @@ import { dirname, resolve } from "node:path";
 import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/flags.ts";
 import { createRunDir, writeRunConfig } from "../lib/io/run_dir.ts";
 import { assertNetPermission } from "../lib/generate/permissions.ts";
+import { createRedactor, redactValue } from "../lib/generate/redact.ts";
 import {
   DEFAULT_SYNTHESIZE_PROMPTS_OPTIONS,
+  type DroppedCandidate,
   PROMPT_BACKENDS,
   resolveSynthesizePromptsOptions,
   synthesizePrompts,
@@ -43,6 +45,11 @@ const SPEC: FlagSpec = {
   "base-url": { type: "string", description: `LLM endpoint (default ${DEFAULT_OPENAI_BASE_URL})` },
   temperature: { type: "string", default: String(D.temperature), description: "LLM temperature" },
   "max-attempts": { type: "string", default: String(D.maxAttempts), description: "LLM answers tried per scene" },
+  "retry-delay-ms": {
+    type: "string",
+    default: String(D.responseRetryDelayMs),
+    description: "first wait before asking again when an LLM response broke off or is not JSON (doubles)",
+  },
   concurrency: { type: "string", default: String(D.concurrency), description: "concurrent LLM requests" },
   "max-chars": { type: "string", default: String(D.maxChars), description: "maximum characters per description" },
   "duplicate-threshold": {
@@ -58,13 +65,26 @@ const SPEC: FlagSpec = {
   quiet: { type: "boolean", short: "q", default: false, description: "print only the summary" },
 };
 
-const USAGE = "Usage: deno task prompts [options]\n\nSynthesize anomalous/normal description pairs.";
+const USAGE = "deno task prompts [options]";
+const DESCRIPTION = "Synthesize pairs of anomalous/normal scene descriptions from the catalogues in prompts/ " +
+  "(offline templates or an LLM).";
+const EXAMPLES = [
+  "deno task prompts --count 6 --seed 0 --out runs/prompts/demo/pairs.jsonl",
+  `OPENAI_API_KEY=... deno task prompts --backend openai --base-url http://127.0.0.1:8000/v1 --model qwen2.5-7b \\
+     --count 50 --out runs/prompts/llm/pairs.jsonl`,
+];
 
 /** Entry point; returns the exit code. */
 export function main(args: string[]): Promise<number> {
+  // every line this task prints or writes passes through `redact`: an endpoint's error body may echo the key
+  const redact = createRedactor([Deno.env.get("OPENAI_API_KEY")]);
+  const say = (text: string) => console.log(redact(text));
+  const warn = (text: string) => console.error(redact(text));
   return runTask(args, {
     flags: SPEC,
     usage: USAGE,
+    description: DESCRIPTION,
+    examples: EXAMPLES,
     print: console.log,
     run: async ({ values }) => {
       const backend = enumFlag(values, "backend", PROMPT_BACKENDS)!;
@@ -97,6 +117,7 @@ export function main(args: string[]): Promise<number> {
           model: values.model as string,
           temperature: numberFlag(values, "temperature", { min: 0, max: 2 }),
           maxAttempts: numberFlag(values, "max-attempts", { integer: true, min: 1 }),
+          responseRetryDelayMs: numberFlag(values, "retry-delay-ms", { min: 0 }),
           concurrency: numberFlag(values, "concurrency", { integer: true, min: 1 }),
         });
       }
@@ -112,32 +133,50 @@ export function main(args: string[]): Promise<number> {
         const { apiKey: _secret, catalogue: _catalogue, template, ...recorded } = resolved;
         await Deno.mkdir(dirname(out), { recursive: true });
         // The run's first output: the resolved configuration (the key never; the template by version and folder).
-        await writeRunConfig(dirname(out), { task: "prompts", ...recorded, promptVersion: template.version, out });
+        await writeRunConfig(
+          dirname(out),
+          redactValue({ task: "prompts", ...recorded, promptVersion: template.version, out }, redact),
+        );
         const result = await synthesizePrompts({
           ...resolved,
           out,
           signal: controller.signal,
           onEvent: values.quiet ? undefined : (event) => {
-            if (event.type === "invalid") {
-              console.error(`invalid: candidate ${event.candidate}: ${event.reasons.join("; ")}`);
-            }
+            if (event.type === "invalid") warn(describeDrop(event));
           },
         });
         const perClass = new Map<string, number>();
         for (const pair of result.pairs) perClass.set(pair.class, (perClass.get(pair.class) ?? 0) + 1);
-        console.log(`pairs: ${result.pairs.length} of ${options.count ?? D.count} (backend ${backend})`);
-        console.log(`near-duplicates removed: ${result.duplicatesRemoved}; invalid dropped: ${result.invalidDropped}`);
+        say(`pairs: ${result.pairs.length} of ${options.count ?? D.count} (backend ${backend})`);
+        say(
+          `near-duplicates removed: ${result.duplicatesRemoved}; invalid dropped: ${result.invalidDropped}` +
+            (backend === "openai" ? `; broken responses dropped: ${result.responseDropped}` : ""),
+        );
         if (backend === "openai") {
-          console.log(`LLM requests: ${result.requests}; invalid answers: ${result.invalidAnswers}`);
+          say(`LLM requests: ${result.requests}; invalid answers: ${result.invalidAnswers}`);
         }
-        console.log(`per class: ${[...perClass].map(([c, n]) => `${c} ${n}`).join(", ")}`);
-        console.log(`wrote ${result.files!.jsonl}\nwrote ${result.files!.csv}`);
+        for (const drop of result.dropped.slice(0, 10)) say(`  ${describeDrop(drop)}`);
+        if (result.dropped.length > 10) say(`  … and ${result.dropped.length - 10} more dropped scenes`);
+        say(`per class: ${[...perClass].map(([c, n]) => `${c} ${n}`).join(", ")}`);
+        say(`wrote ${result.files!.jsonl}\nwrote ${result.files!.csv}`);
         return result.pairs.length < (options.count ?? D.count) ? 2 : 0;
       } finally {
         Deno.removeSignalListener("SIGINT", onSignal);
       }
     },
-  });
+  }, { writeError: (text) => writeStderr(redact(text)) });
+}
+
+/** Write `text` to stderr as `runTask` does by default (here after redaction). */
+function writeStderr(text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  for (let written = 0; written < bytes.length;) written += Deno.stderr.writeSync(bytes.subarray(written));
+}
+
+/** One line for a dropped scene: which candidate, why, and each rejected answer's reason. */
+function describeDrop(drop: Pick<DroppedCandidate, "candidate" | "failure" | "reasons">): string {
+  const why = drop.failure === "answers" ? `every answer was invalid (${drop.reasons.length})` : "after retries";
+  return `dropped pair candidate ${drop.candidate}: ${why}: ${drop.reasons.join("; ")}`;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

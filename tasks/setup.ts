@@ -6,8 +6,7 @@
  * task's first step, `deno install --frozen`, from the committed `deno.lock`. As root it runs `apt-get` itself;
  * otherwise through `sudo -n` where that works; else it says what to install and exits 1.
  *
- * Permissions: run `ffmpeg,ffprobe,rsvg-convert,apt-get,sudo`; env `PATH`; sys `uid`. The task line runs it twice:
- * to install, then with `--check` in a fresh process (Deno resolves `--allow-run` names when it starts).
+ * Permissions: run `ffmpeg,ffprobe,rsvg-convert,apt-get,sudo`; env `PATH`; sys `uid`.
  *
  * @example
  * ```sh
@@ -37,22 +36,32 @@ export const SYSTEM_TOOLS: readonly SystemTool[] = [
   { program: "rsvg-convert", versionArgs: ["--version"], aptPackage: "librsvg2-bin", usedBy: "the SVG plot tests" },
 ];
 
-const USAGE = `deno task setup [--check]
+const USAGE = "deno task setup [--check]";
+const DESCRIPTION = "Install what the toolkit needs: npm packages from deno.lock, then ffmpeg and rsvg-convert with " +
+  "apt-get if missing.";
+const EXAMPLES = ["deno task setup", "deno task setup --check   # report only, install nothing"];
 
-Installs what the toolkit and its tests need: the npm packages from deno.lock (the task's first step), then ffmpeg
-and rsvg-convert with apt-get when they are missing (as root, or through sudo).
+/** What starting a program says: it runs, it fails, it is absent, or it appeared after this process started. */
+type ProgramState = "runs" | "fails" | "missing" | "new";
 
-Example:
-  deno task setup`;
+/**
+ * Start `program args` quietly. Deno resolves `--allow-run` names when it starts, so a program installed since then
+ * is refused with `NotCapable` (an absent one gives `NotFound`): that is reported as `"new"`, found on PATH.
+ */
+async function programState(program: string, args: string[]): Promise<ProgramState> {
+  try {
+    const { success } = await new Deno.Command(program, { args, stdout: "null", stderr: "null" }).output();
+    return success ? "runs" : "fails";
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) return "new";
+    if (error instanceof Deno.errors.NotFound) return "missing";
+    return "fails";
+  }
+}
 
 /** True when `program args` starts and exits 0; a missing program is false, never a throw. */
 async function succeeds(program: string, args: string[]): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command(program, { args, stdout: "null", stderr: "null" }).output();
-    return success;
-  } catch {
-    return false;
-  }
+  return await programState(program, args) === "runs";
 }
 
 async function runInherited(program: string, args: string[], env: Record<string, string>): Promise<boolean> {
@@ -64,10 +73,16 @@ async function runInherited(program: string, args: string[], env: Record<string,
   }
 }
 
-/** The tools of {@linkcode SYSTEM_TOOLS} that do not start. */
-export async function missingTools(tools: readonly SystemTool[] = SYSTEM_TOOLS): Promise<SystemTool[]> {
+/** The tools of {@linkcode SYSTEM_TOOLS} that do not start (after an install: that are not on PATH). */
+export async function missingTools(
+  tools: readonly SystemTool[] = SYSTEM_TOOLS,
+  afterInstall = false,
+): Promise<SystemTool[]> {
   const missing: SystemTool[] = [];
-  for (const tool of tools) if (!await succeeds(tool.program, tool.versionArgs)) missing.push(tool);
+  for (const tool of tools) {
+    const state = await programState(tool.program, tool.versionArgs);
+    if (!(state === "runs" || (afterInstall && state === "new"))) missing.push(tool);
+  }
   return missing;
 }
 
@@ -92,6 +107,8 @@ async function installWithApt(packages: string[], print: (text: string) => void)
 export function main(args: string[]): Promise<number> {
   return runTask(args, {
     usage: USAGE,
+    description: DESCRIPTION,
+    examples: EXAMPLES,
     flags: { check: { type: "boolean", description: "only report what is missing; install nothing" } },
     print: console.log,
     run: async ({ values }) => {
@@ -103,10 +120,12 @@ export function main(args: string[]): Promise<number> {
       for (const tool of missing) console.log(`setup: ${tool.program} missing (used by ${tool.usedBy})`);
       const packages = [...new Set(missing.map((tool) => tool.aptPackage))];
       if (values.check !== true && await installWithApt(packages, console.log)) {
-        // Deno resolves --allow-run names when it starts, so the programs just installed are checked by the task's
-        // next step (`setup.ts --check`, a fresh process).
-        console.log(`setup: installed ${packages.join(", ")}`);
-        return 0;
+        const still = await missingTools(missing, true);
+        if (still.length === 0) {
+          console.log(`setup: installed ${packages.join(", ")}`);
+          return 0;
+        }
+        missing.splice(0, missing.length, ...still);
       }
       const names = missing.map((tool) => tool.program).join(", ");
       const needed = [...new Set(missing.map((tool) => tool.aptPackage))].join(" ");

@@ -5,11 +5,18 @@
  * Permissions: `--allow-read --allow-write` (manifests, features, run folder), `--allow-env --allow-sys --allow-ffi`
  * (TensorFlow.js backends: WebGPU adapter, optional tfjs-node).
  *
- * Inputs: `--train` and `--test` JSON Lines manifests (`id`, `path`, `label`, `source`, `layout`; test records carry
- * `frames` and `intervals`; gvvad reads caption-text features from the field named by `--text-field`).
+ * Inputs: `--train` and (optional) `--test` JSON Lines manifests (`id`, `path`, `label`, `source`, `layout`; test
+ * records carry `frames` and `intervals`; gvvad reads caption-text features from the field named by `--text-field`).
+ * Records whose extraction failed (`status: "failed"`) are skipped, listed in a warning and in `config.json`'s
+ * `skipped`; features of two extraction recipes are refused. Without `--test` the run trains and writes its checkpoint
+ * only (no scores, no evaluation; `--select best-on-test` is refused). An `--out` that holds a run is refused unless
+ * `--resume` continues it (with the same `--train` manifests, by SHA-256) or `--force` replaces it.
  * Outputs in `--out` (default `runs/train/<timestamp>/`): `config.json` (first), `metrics.jsonl`, `checkpoints/`,
- * `scores/<id>.npy` (one score per clip), `metrics.json` + evaluator CSV/SVG; with `--seeds`, one `seed-<n>/` folder
- * per seed and `summary.json` (mean ± std of every metric).
+ * `scores/<id>.npy` (one score per clip), `metrics.json` + evaluator CSV/SVG; every checkpoint carries the features'
+ * extraction recipe (`recipe`, used by `deno task infer`); with `--seeds`, one `seed-<n>/` folder
+ * per seed and `summary.json` (mean ± std of every metric). The test evaluation uses `deno task evaluate`'s default
+ * alignment (`cut-or-pad-labels`) and its warnings (clipped intervals, alignments of more than one clip), printed and
+ * kept in `metrics.json`.
  *
  * @example
  * ```sh
@@ -27,7 +34,7 @@ import {
   runTask,
 } from "../lib/cli/mod.ts";
 import { FEATURE_LAYOUTS, type FeatureLayout } from "../lib/io/features.ts";
-import { readManifest, type VideoRecord } from "../lib/io/manifest.ts";
+import type { VideoRecord } from "../lib/io/manifest.ts";
 import { readNpy } from "../lib/io/npy.ts";
 import { createRunDir, writeRunConfig } from "../lib/io/run_dir.ts";
 import { ALIGNMENT_POLICIES } from "../lib/eval/mod.ts";
@@ -44,17 +51,33 @@ import {
   type TrainOptions,
   trainSeeds,
 } from "../lib/train/mod.ts";
+import {
+  checkResumeInputs,
+  prepareTrainRunFolder,
+  readTrainingManifests,
+  type SkippedRecord,
+  type TrainingInputs,
+  trainingRecipe,
+} from "../lib/train/mod.ts";
 
 const D = DEFAULT_TRAIN_OPTIONS;
 
-const USAGE = "deno task train --train <manifest.jsonl> --test <manifest.jsonl> --preset mil|rtfm|gvvad [options]";
+const USAGE = "deno task train --train <manifest.jsonl> [--test <manifest.jsonl>] --preset mil|rtfm|gvvad [options]";
+const DESCRIPTION = "Train an anomaly detector (mil, rtfm, gvvad) on real + synthetic clip features, then score and " +
+  "evaluate the test set.";
+const EXAMPLES = [
+  "deno task pipeline --run-id demo   # once: the demo run whose features the next line uses",
+  `deno task train --train runs/pipeline/demo/features/train.jsonl \\
+     --train runs/pipeline/demo/features/synthetic.jsonl --test runs/pipeline/demo/features/test.jsonl \\
+     --preset mil --iterations 60 --batch-size 3 --segments 8 --backend cpu --out runs/train/demo`,
+];
 
 const SPEC: FlagSpec = {
   train: { type: "string", multiple: true, description: "training manifest (JSON Lines); repeat to join several" },
   test: {
     type: "string",
     multiple: true,
-    description: "test manifest (JSON Lines); scored and evaluated; repeat to join several",
+    description: "test manifest (JSON Lines); scored and evaluated; repeat to join several (none: train only)",
   },
   preset: { type: "string", default: D.preset, description: `detector preset: ${DETECTOR_PRESETS.join(", ")}` },
   out: { type: "string", description: "output folder (default runs/train/<timestamp>)" },
@@ -120,6 +143,7 @@ const SPEC: FlagSpec = {
     description: "bootstrap resamples of the AUC CI (0 = off)",
   },
   resume: { type: "string", description: "checkpoint folder to resume from (exact resume)" },
+  force: { type: "boolean", default: false, description: "replace the run already in --out (removed first)" },
   "top-k": {
     type: "string",
     description: "clips in the top-k video score (every preset: 3 = 32 // 10, kept at 64 segments)",
@@ -163,39 +187,83 @@ function parseSeeds(value: string): number[] {
 export function main(args: string[], options: RunMainOptions = {}): Promise<number> {
   return runTask(
     args,
-    { flags: SPEC, usage: USAGE, print: console.log, run: ({ values }) => train(values, args) },
+    {
+      flags: SPEC,
+      usage: USAGE,
+      description: DESCRIPTION,
+      examples: EXAMPLES,
+      print: console.log,
+      run: ({ values }) => train(values, args),
+    },
     options,
   );
 }
 
-function manifestPaths(value: unknown, flag: string): string[] {
+function manifestPaths(value: unknown, flag: string, required: boolean): string[] {
   const paths = Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
-  if (paths.length === 0) throw new TypeError(`Cannot train as --${flag} is required: current value is undefined`);
+  if (required && paths.length === 0) {
+    throw new TypeError(`Cannot train as --${flag} is required: current value is undefined`);
+  }
   return paths;
 }
 
-/** Reads several manifests (each path resolved against its own folder) and rejects ids that occur in two of them. */
-async function readManifests(paths: string[]): Promise<VideoRecord[]> {
-  const records: VideoRecord[] = [];
-  const seen = new Map<string, string>();
-  for (const path of paths) {
-    for (const record of await readManifest(path)) {
-      const first = seen.get(record.id);
-      if (first !== undefined) {
-        throw new SyntaxError(
-          `Cannot join manifests as video ids must be unique: current value is "${record.id}" in ${first} and ${path}`,
-        );
-      }
-      seen.set(record.id, path);
-      records.push(record);
-    }
+function warnSkipped(skipped: SkippedRecord[], what: string): void {
+  if (skipped.length === 0) return;
+  console.log(`warning: skipped ${skipped.length} ${what} video(s) whose extraction failed (status "failed"):`);
+  for (const s of skipped) console.log(`  ${s.id} (${s.manifest}): ${s.error.split("\n")[0]}`);
+}
+
+/**
+ * Everything checked before anything is written: the manifests (failed extractions set aside and listed), one
+ * extraction recipe, `--select best-on-test` only with `--test`, a resume on the same `--train` manifests, and the
+ * output folder (a run already there is refused, or replaced with `--force`).
+ */
+async function prepareInputs(
+  values: ParsedFlags["values"],
+  trainPaths: string[],
+  testPaths: string[],
+): Promise<{ train: TrainingInputs; test: TrainingInputs; out: string }> {
+  if (testPaths.length === 0 && values.select === "best-on-test") {
+    throw new RangeError(
+      "Cannot select best-on-test as it chooses by test AUC and no --test manifest is given (use --select last " +
+        "or val, or give --test): current value is --select best-on-test",
+    );
   }
-  return records;
+  const train = await readTrainingManifests(trainPaths);
+  const test = await readTrainingManifests(testPaths);
+  warnSkipped(train.skipped, "training");
+  warnSkipped(test.skipped, "test");
+  const { recipe, withoutRecipe } = trainingRecipe(train.records);
+  if (withoutRecipe.length > 0) {
+    console.log(
+      `warning: ${withoutRecipe.length} of ${train.records.length} training videos carry no extraction recipe ` +
+        `(features not made by deno task extract)${
+          recipe === null ? ": infer cannot check its preprocessing against this model" : ""
+        }`,
+    );
+  }
+  const resume = typeof values.resume === "string" ? values.resume : undefined;
+  if (resume !== undefined && !(await checkResumeInputs(resume, train.manifests)).recorded) {
+    console.log(`warning: ${resume} does not record its training manifests; cannot check that --train is the same`);
+  }
+  if (typeof values.out !== "string") return { train, test, out: await createRunDir("runs", "train") };
+  const out = values.out;
+  const prepared = await prepareTrainRunFolder(out, { resume, force: values.force === true });
+  if (prepared.replaced) console.log(`replaced the earlier run in ${out} (--force)`);
+  return { train, test, out };
+}
+
+/** What config.json records about the inputs: each manifest's hash and counts, and the records left out. */
+function inputsRecord(train: TrainingInputs, test: TrainingInputs): Record<string, unknown> {
+  return {
+    inputs: { train: train.manifests, test: test.manifests },
+    skipped: { train: train.skipped, test: test.skipped },
+  };
 }
 
 async function train(values: ParsedFlags["values"], args: string[]): Promise<number> {
-  const trainPaths = manifestPaths(values.train, "train");
-  const testPaths = manifestPaths(values.test, "test");
+  const trainPaths = manifestPaths(values.train, "train", true);
+  const testPaths = manifestPaths(values.test, "test", false);
   const num = (name: string, o: { integer?: boolean; min?: number; max?: number } = {}) => numberFlag(values, name, o);
   const loss: Partial<LossOptions> = {};
   const lossFlags: [string, keyof LossOptions][] = [
@@ -259,9 +327,18 @@ async function train(values: ParsedFlags["values"], args: string[]): Promise<num
     model: topK !== undefined ? { topK } : {},
     configExtra: { manifests: { train: trainPaths, test: testPaths }, args },
   };
-  const train = await readManifests(trainPaths);
-  const test = await readManifests(testPaths);
-  const out = typeof values.out === "string" ? values.out : await createRunDir("runs", "train");
+  const inputs = await prepareInputs(values, trainPaths, testPaths);
+  const { out } = inputs;
+  const train: VideoRecord[] = inputs.train.records;
+  const test: VideoRecord[] = inputs.test.records;
+  options.configExtra = { ...options.configExtra, ...inputsRecord(inputs.train, inputs.test) };
+  if (test.length === 0) {
+    console.log(
+      testPaths.length === 0
+        ? "no --test: training only; the checkpoint is written, nothing is scored or evaluated"
+        : "the --test manifests hold no usable video: nothing is scored or evaluated",
+    );
+  }
   const iterations = options.iterations ?? D.iterations;
   const seeds = typeof values.seeds === "string" ? parseSeeds(values.seeds) : undefined;
   let bar: ProgressBar | undefined;
@@ -274,9 +351,16 @@ async function train(values: ParsedFlags["values"], args: string[]): Promise<num
     if (e.loss !== undefined) lastLoss = `loss ${e.loss.toFixed(4)}`;
     bar?.tick(1, `${lastLoss} λ ${e.lambda.toFixed(3)}`);
   };
+  options.onWarning = (message) => console.error(`\nwarning: ${message}`);
   if (seeds !== undefined) {
     await Deno.mkdir(out, { recursive: true });
-    await writeRunConfig(out, { task: "train", seeds, manifests: { train: trainPaths, test: testPaths }, args });
+    await writeRunConfig(out, {
+      task: "train",
+      seeds,
+      manifests: { train: trainPaths, test: testPaths },
+      ...inputsRecord(inputs.train, inputs.test),
+      args,
+    });
     const summary = await trainSeeds(train, test, seeds, { ...options, outDir: out });
     bar?.done();
     for (const key of ["auc", "ap", "aucAnomalous"]) {
@@ -300,6 +384,8 @@ async function train(values: ParsedFlags["values"], args: string[]): Promise<num
         }  [${result.selection.label}] on ${result.backend.name}`,
       );
     }
+    for (const w of result.metrics?.warnings ?? []) console.log(`warning: ${w}`);
+    if (!result.metrics) console.log(`not evaluated (no test videos); checkpoint in ${out}/checkpoints/last`);
     console.log(`wrote ${out}`);
   } finally {
     result.detector.dispose();

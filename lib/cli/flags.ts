@@ -39,16 +39,31 @@ function flagNames(spec: FlagSpec): string[] {
   return [...Object.keys(spec).map((n) => `--${n}`), ...(spec.help ? [] : ["--help"])];
 }
 
+/** What `--help` shows besides the synopsis and the flag table. See {@linkcode formatUsage}. */
+export interface UsageText {
+  /** One line saying what the command does (shown under the synopsis). @default {undefined} */
+  description?: string;
+  /**
+   * Runnable example commands (shown last, under `Examples:`); a command may continue on further lines.
+   * @default {[]}
+   */
+  examples?: readonly string[];
+}
+
 /**
- * Format `usage` followed by one line per flag (name, short alias, value kind, default, description).
+ * Format `usage` (the synopsis), the one-line description, one line per flag (name, short alias, value kind,
+ * default, description) and the examples, in that order.
  *
  * @example
  * ```ts
  * import { formatUsage } from "./flags.ts";
- * formatUsage("deno task gt [options]", { out: { type: "string", description: "output file" } });
+ * formatUsage("deno task gt [options]", { out: { type: "string", description: "output file" } }, {
+ *   description: "Build frame labels.",
+ *   examples: ["deno task gt --annotations a.txt --out gt.npy"],
+ * });
  * ```
  */
-export function formatUsage(usage: string, spec: FlagSpec): string {
+export function formatUsage(usage: string, spec: FlagSpec, text: UsageText = {}): string {
   const rows: [string, string][] = Object.entries(spec).map(([name, s]) => {
     const left = `${s.short ? `-${s.short}, ` : "    "}--${name}${s.type === "string" ? " <value>" : ""}`;
     const extra = s.default !== undefined && s.default !== false ? ` (default: ${s.default})` : "";
@@ -57,17 +72,28 @@ export function formatUsage(usage: string, spec: FlagSpec): string {
   });
   if (!spec.help) rows.push(["-h, --help", "print this help"]);
   const width = Math.max(...rows.map(([l]) => l.length));
-  return `${usage.trimEnd()}\n\nOptions:\n${rows.map(([l, r]) => `  ${l.padEnd(width)}  ${r}`).join("\n")}\n`;
+  const parts = [usage.trimEnd()];
+  if (text.description !== undefined) parts.push(text.description.trim());
+  parts.push(`Options:\n${rows.map(([l, r]) => `  ${l.padEnd(width)}  ${r}`).join("\n")}`);
+  const examples = text.examples ?? [];
+  if (examples.length > 0) {
+    const lines = examples.map((e) => e.trim().split("\n").map((l, i) => `${i === 0 ? "  " : "    "}${l.trim()}`));
+    parts.push(`Example${examples.length > 1 ? "s" : ""}:\n${lines.map((l) => l.join("\n")).join("\n")}`);
+  }
+  return `${parts.join("\n\n")}\n`;
 }
 
 const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
 
-/** `--flag -3` → `--flag=-3` for string flags, so that a negative number is read as the value, not as a flag. */
+/**
+ * `--flag -3` → `--flag=-3` (and `-n -3` → `--<name of n>=-3`) for string flags, so that a negative number is read
+ * as the value, not as a flag. An argument that is a declared short flag (`-v`) stays a flag.
+ */
 function joinNegativeValues(args: string[], options: Record<string, { type: string; short?: string }>): string[] {
-  const takesValue = (arg: string): boolean => {
-    if (arg.startsWith("--")) return options[arg.slice(2)]?.type === "string";
-    if (/^-\w$/.test(arg)) return Object.values(options).some((o) => o.short === arg[1] && o.type === "string");
-    return false;
+  const shorts = new Map(Object.entries(options).flatMap(([name, o]) => o.short ? [[o.short, name] as const] : []));
+  const valueFlag = (arg: string): string | undefined => {
+    const name = arg.startsWith("--") ? arg.slice(2) : /^-\w$/.test(arg) ? shorts.get(arg[1]) : undefined;
+    return name !== undefined && options[name]?.type === "string" ? name : undefined;
   };
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -75,8 +101,10 @@ function joinNegativeValues(args: string[], options: Record<string, { type: stri
       out.push(...args.slice(i));
       break;
     }
-    if (takesValue(args[i]) && i + 1 < args.length && NEGATIVE_NUMBER.test(args[i + 1])) {
-      out.push(`${args[i]}=${args[i + 1]}`);
+    const name = valueFlag(args[i]);
+    const next = args[i + 1];
+    if (name !== undefined && next !== undefined && NEGATIVE_NUMBER.test(next) && !shorts.has(next.slice(1))) {
+      out.push(`--${name}=${next}`);
       i++;
     } else {
       out.push(args[i]);
@@ -132,12 +160,21 @@ export function parseFlags(args: string[], spec: FlagSpec, usage: string): Parse
       );
     }
     if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-      const needsValue = /argument missing/.test(message);
-      throw new TypeError(
-        needsValue
-          ? `Cannot parse flags as ${flag} needs a value: current value is missing`
-          : `Cannot parse flags as ${flag} takes no value: current value is ${message}`,
-      );
+      if (/argument missing/.test(message)) {
+        throw new TypeError(`Cannot parse flags as ${flag} needs a value: current value is missing`);
+      }
+      if (/ambiguous/.test(message)) {
+        // `--out -v`: the next argument is a flag (or starts with `-`), so --out got no value.
+        const short = options[flag.slice(2)]?.short;
+        const at = args.findIndex((a) => a === flag || (short !== undefined && a === `-${short}`));
+        const next = args[at + 1] ?? "missing";
+        throw new TypeError(
+          `Cannot parse flags as ${flag} needs a value, and ${next} reads as a flag (write ${flag}=${next} for a ` +
+            `value that starts with -): current value is ${next}`,
+        );
+      }
+      const given = args.find((a) => a.startsWith(`${flag}=`)) ?? flag;
+      throw new TypeError(`Cannot parse flags as ${flag} takes no value: current value is ${given}`);
     }
     throw new TypeError(`Cannot parse flags as they are malformed: current value is ${message}`, { cause: error });
   }
@@ -254,8 +291,12 @@ export async function runMain(main: () => Promise<number>, options: RunMainOptio
 export interface TaskDefinition {
   /** The flags the task accepts (parsed strictly). */
   flags: FlagSpec;
-  /** First lines of `--help` (the flag table is appended). */
+  /** The synopsis: first lines of `--help`, also quoted by error messages. */
   usage: string;
+  /** One line saying what the task does, shown under the synopsis by `--help`. */
+  description: string;
+  /** At least one runnable example command (e.g. on `fixtures/`), shown last by `--help`. */
+  examples: readonly string[];
   /** Prints the `--help` text; tasks pass `console.log` (the library itself never prints). */
   print: (text: string) => void;
   /** The task's body: gets the parsed flags, returns the exit code. */
@@ -268,9 +309,10 @@ export interface TaskDefinition {
 }
 
 /**
- * The common `main()` of a task: parse `args` strictly against `task.flags`, print the usage and return 0 on
- * `--help`, otherwise run `task.run`; a thrown error (bad flags included) prints `error: <message>` and gives 1
- * (see {@linkcode runMain}).
+ * The common `main()` of a task: parse `args` strictly against `task.flags`, print the help (synopsis, description,
+ * flags, examples; see {@linkcode formatUsage}) and return 0 on `--help`, reject positional arguments unless the
+ * task declares `positionals`, otherwise run `task.run`; a thrown error (bad flags included) prints
+ * `error: <message>` and gives 1 (see {@linkcode runMain}).
  *
  * @example
  * ```ts ignore
@@ -279,6 +321,8 @@ export interface TaskDefinition {
  *   return runTask(args, {
  *     flags: { out: { type: "string", description: "output file" } },
  *     usage: "deno task demo --out <file>",
+ *     description: "Writes a demo file.",
+ *     examples: ["deno task demo --out demo.txt"],
  *     print: console.log,
  *     run: async ({ values }) => (values.out ? 0 : 1),
  *   });
@@ -289,7 +333,7 @@ export function runTask(args: string[], task: TaskDefinition, options: RunMainOp
   return runMain(async () => {
     const parsed = parseFlags(args, task.flags, task.usage);
     if (parsed.help) {
-      task.print(parsed.usage);
+      task.print(formatUsage(task.usage, task.flags, { description: task.description, examples: task.examples }));
       return 0;
     }
     if (task.positionals === undefined && parsed.positionals.length > 0) {

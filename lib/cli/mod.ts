@@ -1,5 +1,6 @@
 /**
- * Command-line plumbing shared by every task: strict flags, top-level error printing, progress bar.
+ * Command-line plumbing shared by every task: strict flags, top-level error printing, progress bar, progress by
+ * frames within videos.
  *
  * @module
  */
@@ -14,5 +15,13 @@ export {
   type RunMainOptions,
   runTask,
   type TaskDefinition,
+  type UsageText,
 } from "./flags.ts";
 export { DEFAULT_PROGRESS_BAR_OPTIONS, formatDuration, ProgressBar, type ProgressBarOptions } from "./progress.ts";
+export {
+  DEFAULT_VIDEO_PROGRESS_OPTIONS,
+  VideoProgress,
+  type VideoProgressEvent,
+  type VideoProgressOptions,
+} from "./video_progress.ts";
+export { checkPathFlag, type PathFlagSpec, type PathKind } from "./paths.ts";

@@ -24,6 +24,9 @@ import { CLIP_MEAN, CLIP_STD, type CropMode } from "../video/preprocess.ts";
 import type { VideoProbe } from "../video/probe.ts";
 import { createImageEncoder, type ImageEncoder } from "./image_encoder.ts";
 import { mergeAsync } from "./_merge.ts";
+import { ClipSums } from "./_clip_sums.ts";
+import { FrameProgress } from "./_progress.ts";
+import { extractedRecord, failedRecord, resumedRecord } from "./_record.ts";
 import type { Device, ExecutionProvider } from "./session.ts";
 
 /** Where L2 normalisation applies: nowhere, to each frame embedding before pooling, or to each pooled clip row. */
@@ -163,7 +166,11 @@ export const DEFAULT_EXTRACT_OPTIONS: Readonly<{
   prefetch: 2,
 });
 
-/** Progress events of {@link extractFeatures}. */
+/**
+ * Progress events of {@link extractFeatures}: `plan` once the encoder is loaded; per video to extract `start` (when
+ * its decoding starts), `frames` (after each encoder batch: frames done in it so far, out of about
+ * `expectedFrames`), and `video` when it is written or failed (skipped videos get only `video`).
+ */
 export type ExtractProgress =
   | {
     type: "plan";
@@ -172,7 +179,8 @@ export type ExtractProgress =
     skipped: number;
     provider: ExecutionProvider;
   }
-  | { type: "frames"; frames: number }
+  | { type: "start"; id: string; expectedFrames?: number }
+  | { type: "frames"; frames: number; id: string; decoded: number; expectedFrames?: number }
   | { type: "video"; id: string; status: "ok" | "failed" | "skipped"; frames?: number; clips?: number; error?: string };
 
 /** What {@link extractFeatures} did. */
@@ -351,8 +359,7 @@ interface VideoState {
   record: VideoRecord;
   probe?: VideoProbe;
   /** Clip-major accumulator `[clip][crop][D]`. */
-  sums: Float32Array;
-  capacityClips: number;
+  sums: ClipSums;
   processed: number;
   expected?: number;
   frames?: number;
@@ -443,7 +450,7 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
     if (previous && previous.status === "ok" && previous.recipeHash === recipeHash) {
       const problem = await sourceChange(previous, selected[i].path) ?? await featureFileProblem(previous);
       if (problem === undefined) {
-        results[i] = previous;
+        results[i] = resumedRecord(selected[i], previous);
         skipped++;
         knownDim = previous.dim as number;
         continue;
@@ -454,7 +461,7 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
 
   const failed: VideoRecord[] = [];
   let extracted = 0;
-  let decodedTotal = 0;
+  const progress = new FrameProgress((video) => selected[video].id, o.onProgress);
   let provider: ExecutionProvider | undefined;
   let skippedProviders: { provider: ExecutionProvider; reason: string }[] = [];
 
@@ -480,23 +487,14 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
       skippedProviders,
       dim,
       modelSha256,
-      frames: decodedTotal,
+      frames: progress.total,
       seconds: (performance.now() - started) / 1000,
     };
   }
 
   function failRecord(state: VideoState | undefined, index: number, name: string, message: string): void {
     const input = selected[index];
-    const record: VideoRecord = {
-      ...input,
-      path: input.path,
-      video: input.path,
-      status: "failed",
-      error: message,
-      errorName: name,
-      recipeHash,
-    };
-    delete record.layout;
+    const record = failedRecord(input, name, message, recipeHash);
     results[index] = record;
     failed.push(record);
     if (state) state.finished = true;
@@ -541,33 +539,13 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
         await saveManifest();
         return;
       }
-      const out = new Float32Array(cropCount * clips * dim);
-      for (let t = 0; t < clips; t++) {
-        for (let c = 0; c < cropCount; c++) {
-          const src = (t * cropCount + c) * dim;
-          const dst = (c * clips + t) * dim; // CTD (or TD when one crop)
-          let norm = 0;
-          for (let d = 0; d < dim; d++) {
-            const v = state.sums[src + d] / positions;
-            out[dst + d] = v;
-            norm += v * v;
-          }
-          if (o.normalize === "clip" && norm > 0) {
-            const inv = 1 / Math.sqrt(norm);
-            for (let d = 0; d < dim; d++) out[dst + d] *= inv;
-          }
-        }
-      }
+      const out = state.sums.pooled(clips, positions, o.normalize === "clip"); // CTD (or TD when one crop)
       const path = join(outDir, featureFileName(input.id));
       await writeNpy(path, { data: out, shape: expectedShape(layout, clips, dim), dtype: "float32" });
       const probe = state.probe!;
       const source = await videoStamp(input.path);
-      const record: VideoRecord = {
-        ...input,
-        id: input.id,
+      const record = extractedRecord(input, {
         path,
-        label: input.label,
-        source: input.source,
         layout,
         frames,
         fps: o.fps ?? probe.fps,
@@ -586,14 +564,12 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
         framesPerClip: o.framesPerClip,
         tail: o.tail,
         preprocessing: recipe.preprocessing,
-        model: recipe.model,
+        encoderModel: recipe.model,
         modelSha256,
         provider,
         recipeHash,
         status: "ok",
-      };
-      delete record.error;
-      delete record.errorName;
+      });
       results[state.index] = record;
       extracted++;
       states.delete(state.index);
@@ -617,52 +593,27 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
             }),
         ),
       );
-    const decodedByVideo = new Map<number, number>();
-    const countFrames = (video: number, decoded: number): void => {
-      const delta = decoded - (decodedByVideo.get(video) ?? 0);
-      if (delta <= 0) return;
-      decodedByVideo.set(video, decoded);
-      decodedTotal += delta;
-      o.onProgress?.({ type: "frames", frames: delta });
-    };
     for await (const event of events) {
       if (event.type === "start") {
-        const capacityClips = Math.max(1, Math.ceil((event.probe.frames ?? 256) / o.framesPerClip) + 1);
+        const capacityClips = Math.ceil((event.probe.frames ?? 256) / o.framesPerClip) + 1;
         states.set(event.video, {
           index: event.video,
           record: selected[event.video],
           probe: event.probe,
-          sums: new Float32Array(capacityClips * cropCount * dim),
-          capacityClips,
+          sums: new ClipSums(capacityClips, cropCount, dim),
           processed: 0,
           finished: false,
         });
+        progress.start(event.video, event.probe, o.fps);
       } else if (event.type === "batch") {
         const rows = await encoder.encode(event.pixels, event.count);
         for (let i = 0; i < event.count; i++) {
           const state = states.get(event.videos[i]);
           if (!state || state.finished) continue;
-          const clip = event.clips[i];
-          if (clip >= state.capacityClips) {
-            let capacity = state.capacityClips * 2;
-            while (clip >= capacity) capacity *= 2;
-            const grown = new Float32Array(capacity * cropCount * dim);
-            grown.set(state.sums);
-            state.sums = grown;
-            state.capacityClips = capacity;
-          }
-          const base = (clip * cropCount + event.crops[i]) * dim;
-          const row = i * dim;
-          let scale = event.weights[i];
-          if (o.normalize === "frame") {
-            let norm = 0;
-            for (let d = 0; d < dim; d++) norm += rows[row + d] * rows[row + d];
-            if (norm > 0) scale /= Math.sqrt(norm);
-          }
-          for (let d = 0; d < dim; d++) state.sums[base + d] += rows[row + d] * scale;
+          state.sums.add(event.clips[i], event.crops[i], rows, i * dim, event.weights[i], o.normalize === "frame");
           state.processed++;
         }
-        countFrames(event.videos[event.count - 1], event.decodedFrames);
+        progress.frames(event.videos[event.count - 1], event.decodedFrames);
         for (const state of [...states.values()]) {
           if (!state.finished && state.expected !== undefined && state.processed >= state.expected) await finish(state);
         }
@@ -671,7 +622,7 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
         if (!state) continue;
         state.frames = event.frames;
         state.expected = event.images;
-        countFrames(event.video, event.frames);
+        progress.frames(event.video, event.frames);
         if (state.processed >= state.expected) await finish(state);
       } else if (event.type === "error") {
         const state = states.get(event.video);

@@ -12,6 +12,7 @@ export {
   loadOnnxRuntime,
 } from "./session.ts";
 export type { Device, ExecutionProvider, OnnxSession, OnnxSessionOptions, TensorInfo } from "./session.ts";
+export { ensureXdgRuntimeDir } from "./gpu_env.ts";
 export { createImageEncoder, DEFAULT_IMAGE_ENCODER_OPTIONS, inspectImageModel } from "./image_encoder.ts";
 export type { ImageEncoder, ImageEncoderOptions, ImageModelInfo } from "./image_encoder.ts";
 export { createTextEncoder, DEFAULT_TEXT_ENCODER_OPTIONS } from "./text_encoder.ts";

@@ -7,6 +7,7 @@
  * @module
  */
 import type * as Ort from "onnxruntime-node";
+import { ensureXdgRuntimeDir } from "./gpu_env.ts";
 
 /** A device a user asks for. */
 export type Device = "cpu" | "webgpu" | "cuda" | "auto";
@@ -218,6 +219,8 @@ export async function createOnnxSession(modelPath: string, options: OnnxSessionO
     };
     if (o.threads > 0) sessionOptions.intraOpNumThreads = o.threads;
     sessionOptions.extra = { session: { intra_op: { allow_spinning: o.spinning ? "1" : "0" } } };
+    // Mesa's Vulkan drivers print "XDG_RUNTIME_DIR is invalid or not set" on a WebGPU probe without it.
+    if (provider === "webgpu") await ensureXdgRuntimeDir();
     let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(modelPath, sessionOptions);

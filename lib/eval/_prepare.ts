@@ -24,6 +24,26 @@ export interface VideoScores {
   frameLabels: Uint8Array;
   /** One score per clip (expanded by `framesPerClip` to frame scores). */
   clipScores: Float32Array | Float64Array;
+  /**
+   * Frames the expanded scores cover when the last clip is partial, in `((clips − 1)·framesPerClip,
+   * clips·framesPerClip]` (e.g. the 32-segment mapping of `segmentScoresToClips`, whose last clip scores the
+   * reference's zero-scored tail). Default `clips·framesPerClip`.
+   */
+  scoreFrames?: number;
+  /** Intervals that reached outside the video when `frameLabels` were built (reported as warnings). */
+  clippedIntervals?: ClippedInterval[];
+}
+
+/** An annotated interval that reached outside its video and was clipped when the frame labels were built. */
+export interface ClippedInterval {
+  /** Video id. */
+  id: string;
+  /** The interval as annotated (frame numbers in the annotation's base and end convention). */
+  interval: [number, number];
+  /** The video's frame count. */
+  frames: number;
+  /** Frames the interval covers outside `[0, frames)`, which were dropped. */
+  clippedFrames: number;
 }
 
 /** How expanded scores and frame labels of different lengths are reconciled per video. */
@@ -32,13 +52,22 @@ export type AlignmentPolicy = "none" | "cut-or-pad-labels" | "cut-or-pad-scores"
 /** All alignment policies. */
 export const ALIGNMENT_POLICIES: readonly AlignmentPolicy[] = ["none", "cut-or-pad-labels", "cut-or-pad-scores"];
 
+/**
+ * The alignment of every per-video evaluation unless told otherwise (`evaluate`, `train`, the library defaults):
+ * GV-VAD's rule, cut the frame labels to the scores' `framesPerClip·T` or pad them with the last label. The scores are
+ * what the model made; exact-length labels differ from their length by the rounding of `frames/16` (feature
+ * extractors keep ceil or floor), which this absorbs. Each aligned video is listed in `alignedVideos`, and a
+ * difference of more than one clip is a warning.
+ */
+export const DEFAULT_ALIGNMENT: AlignmentPolicy = "cut-or-pad-labels";
+
 /** What alignment did to one video whose lengths differed. */
 export interface AlignmentRecord {
   /** Video id. */
   id: string;
   /** Clip scores given. */
   clips: number;
-  /** Frames after expanding the clip scores (`clips × framesPerClip`). */
+  /** Frames after expanding the clip scores (`clips × framesPerClip`, or `VideoScores.scoreFrames`). */
   scoreFrames: number;
   /** Frame labels given. */
   labelFrames: number;
@@ -79,6 +108,10 @@ export interface PreparedVideos {
   /** Per entry: the score. */
   entryScore: Float64Array;
   alignments: AlignmentRecord[];
+  /** Intervals clipped to their videos, from {@linkcode VideoScores}.clippedIntervals. */
+  clippedIntervals: ClippedInterval[];
+  /** Alignments of more than one clip, and clipped intervals, in words. */
+  warnings: string[];
 }
 
 /** Validates videos and aligns each one; throws a descriptive error naming the video on any problem. */
@@ -106,11 +139,13 @@ export function prepareVideos(
   const entryScore = new Float64Array(entries);
   const prepared: PreparedVideo[] = [];
   const alignments: AlignmentRecord[] = [];
+  const clippedIntervals: ClippedInterval[] = [];
+  const warnings: string[] = [];
   let e = 0;
   for (const video of videos) {
     const { id, frameLabels, clipScores } = video;
     const clips = clipScores.length;
-    const scoreFrames = clips * framesPerClip;
+    const scoreFrames = videoScoreFrames(video, framesPerClip);
     const labelFrames = frameLabels.length;
     let frames: number;
     let action = "";
@@ -130,6 +165,10 @@ export function prepareVideos(
       );
     }
     if (action !== "") alignments.push({ id, clips, scoreFrames, labelFrames, evaluatedFrames: frames, action });
+    if (action !== "" && Math.abs(scoreFrames - labelFrames) > framesPerClip) {
+      warnings.push(alignmentWarning(alignments[alignments.length - 1], framesPerClip));
+    }
+    if (video.clippedIntervals !== undefined) clippedIntervals.push(...video.clippedIntervals);
     const start = e;
     const lastLabel = frameLabels[labelFrames - 1];
     let clip = 0;
@@ -197,7 +236,49 @@ export function prepareVideos(
     entryNegatives: entryNegatives.subarray(0, used),
     entryScore: entryScore.subarray(0, used),
     alignments,
+    clippedIntervals,
+    warnings: clippedIntervals.length > 0 ? [...warnings, clippedIntervalsWarning(clippedIntervals)] : warnings,
   };
+}
+
+/** Frames a video's expanded scores cover: `scoreFrames` when given (checked), else `clips·framesPerClip`. */
+function videoScoreFrames(video: VideoScores, framesPerClip: number): number {
+  const full = video.clipScores.length * framesPerClip;
+  const given = video.scoreFrames;
+  if (given === undefined) return full;
+  if (!Number.isInteger(given) || given <= full - framesPerClip || given > full) {
+    throw new RangeError(
+      `Cannot evaluate video "${video.id}" as scoreFrames must be an integer in (${full - framesPerClip}, ${full}] ` +
+        `(${video.clipScores.length} clips × ${framesPerClip}, the last one partial): current value is ${given}`,
+    );
+  }
+  return given;
+}
+
+/** The warning of an alignment that cut or padded more than one clip's frames. */
+function alignmentWarning(record: AlignmentRecord, framesPerClip: number): string {
+  const { id, clips, scoreFrames, labelFrames, action } = record;
+  const difference = Math.abs(scoreFrames - labelFrames);
+  const [what, from, to] = action.startsWith("labels")
+    ? ["labels", labelFrames, scoreFrames]
+    : ["scores", scoreFrames, labelFrames];
+  const how = to > from
+    ? `padded from ${from} to ${to} frames with the last ${what.slice(0, -1)}`
+    : `cut from ${from} to ${to} frames`;
+  return `video "${id}": ${what} ${how} (${difference} frames, more than one clip of ${framesPerClip}): its ` +
+    `${clips} clip scores cover ${scoreFrames} frames and its labels ${labelFrames}; check that the scores belong ` +
+    `to this video and were made with ${framesPerClip} frames per clip`;
+}
+
+/** One warning listing the clipped intervals (all of them are in `clippedIntervals`). */
+function clippedIntervalsWarning(clipped: ClippedInterval[]): string {
+  const videos = new Set(clipped.map((c) => c.id)).size;
+  const most = Math.max(...clipped.map((c) => c.clippedFrames));
+  const shown = clipped.slice(0, 5).map((c) => `"${c.id}" [${c.interval.join(", ")}] (${c.frames} frames)`);
+  const more = clipped.length > 5 ? ` … and ${clipped.length - 5} more` : "";
+  const intervals = clipped.length === 1 ? "1 annotated interval" : `${clipped.length} annotated intervals`;
+  return `${intervals} of ${videos} ${videos === 1 ? "video" : "videos"} reach outside the video and were clipped ` +
+    `(up to ${most} frames dropped): ${shown.join(", ")}${more}; all are listed in clippedIntervals`;
 }
 
 /** First index in ascending `values[0..n)` whose value is not below `x` (-0 and +0 compare equal). */
@@ -304,7 +385,7 @@ export function alignedFrames(
   alignment: AlignmentPolicy,
 ): { scores: Float64Array; labels: Uint8Array } {
   const clips = video.clipScores.length;
-  const scoreFrames = clips * framesPerClip;
+  const scoreFrames = videoScoreFrames(video, framesPerClip);
   const labelFrames = video.frameLabels.length;
   const frames = scoreFrames === labelFrames || alignment !== "cut-or-pad-scores" ? scoreFrames : labelFrames;
   const scores = new Float64Array(frames);

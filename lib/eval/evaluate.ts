@@ -13,14 +13,16 @@ import {
   ALIGNMENT_POLICIES,
   type AlignmentPolicy,
   type AlignmentRecord,
+  type ClippedInterval,
+  DEFAULT_ALIGNMENT,
   type PreparedVideos,
   prepareVideos,
   type VideoScores,
   weightedGroups,
 } from "./_prepare.ts";
 
-export { ALIGNMENT_POLICIES } from "./_prepare.ts";
-export type { AlignmentPolicy, AlignmentRecord, VideoScores } from "./_prepare.ts";
+export { ALIGNMENT_POLICIES, DEFAULT_ALIGNMENT } from "./_prepare.ts";
+export type { AlignmentPolicy, AlignmentRecord, ClippedInterval, VideoScores } from "./_prepare.ts";
 
 /** Options of {@linkcode evaluateVideos}. */
 export interface EvaluateOptions {
@@ -38,7 +40,8 @@ export interface EvaluateOptions {
    * What to do when a video's expanded score length differs from its label length: `"none"` (an error naming the
    * video and both lengths), `"cut-or-pad-labels"` (GV-VAD: cut the labels to `framesPerClip·T` or pad them with the
    * last label) or `"cut-or-pad-scores"` (cut the expanded scores to the label length or pad with the last score).
-   * @default {"none"}
+   * Either policy warns when a video's lengths differ by more than one clip.
+   * @default {"cut-or-pad-labels"} ({@linkcode DEFAULT_ALIGNMENT})
    */
   alignment?: AlignmentPolicy;
   /**
@@ -67,7 +70,7 @@ export interface EvaluateOptions {
 export const DEFAULT_EVALUATE_OPTIONS: Readonly<Required<EvaluateOptions>> = Object.freeze({
   framesPerClip: 16,
   threshold: 0.5,
-  alignment: "none",
+  alignment: DEFAULT_ALIGNMENT,
   bootstrapSamples: 1000,
   confidenceLevel: 0.95,
   seed: 0,
@@ -172,7 +175,12 @@ export interface EvaluationResult {
   };
   /** Videos whose lengths were reconciled by the alignment policy. */
   alignedVideos: AlignmentRecord[];
-  /** Non-fatal observations, e.g. anomalous videos without anomalous frames. */
+  /** Annotated intervals that reached outside their video and were clipped (from `VideoScores.clippedIntervals`). */
+  clippedIntervals: ClippedInterval[];
+  /**
+   * Non-fatal observations: alignments of more than one clip, clipped intervals, anomalous videos without anomalous
+   * frames.
+   */
   warnings: string[];
 }
 
@@ -240,7 +248,7 @@ export function evaluateVideos(videos: VideoScores[], options: EvaluateOptions =
   const anomalousCount = isAnomalous.reduce((s: number, a) => s + a, 0);
   const aucAnomalous = anomalousCount > 0 ? defined(rank(weightedGroups(prepared, isAnomalous)).auc()) : null;
 
-  const warnings: string[] = [];
+  const warnings: string[] = [...prepared.warnings];
   for (const v of prepared.videos) {
     if (v.label === "anomalous" && v.anomalousFrames === 0) {
       warnings.push(`video "${v.id}" is labelled anomalous but has no anomalous frames after alignment`);
@@ -307,6 +315,7 @@ export function evaluateVideos(videos: VideoScores[], options: EvaluateOptions =
       note: opts.protocolNote,
     },
     alignedVideos: prepared.alignments,
+    clippedIntervals: prepared.clippedIntervals,
     warnings,
   };
 }
@@ -326,7 +335,8 @@ export function pooledVideos(frameLabels: Uint8Array, scores: Float32Array | Flo
  * Evaluates pooled input: one concatenated frame-label array and one concatenated score array (the layout of the
  * reference repositories' `gt-ucf.npy` and their score dumps). The same metrics as {@linkcode evaluateVideos}
  * except those that need video boundaries (`aucAnomalous`, `far.normalVideos`, `perClass`, `aucCi`), which are null.
- * The two lengths must satisfy `scores.length × framesPerClip = frameLabels.length` unless `alignment` is set.
+ * The two lengths must satisfy `scores.length × framesPerClip = frameLabels.length` unless `alignment` is set: here
+ * it defaults to `"none"`, as a concatenation has no video boundaries to align at.
  *
  * @example
  * ```ts
@@ -338,7 +348,11 @@ export function evaluateFrames(
   scores: Float32Array | Float64Array,
   options: EvaluateOptions = {},
 ): EvaluationResult {
-  const result = evaluateVideos(pooledVideos(frameLabels, scores), { ...options, bootstrapSamples: 0 });
+  const result = evaluateVideos(pooledVideos(frameLabels, scores), {
+    ...options,
+    alignment: options.alignment ?? "none",
+    bootstrapSamples: 0,
+  });
   return {
     ...result,
     aucAnomalous: null,
@@ -352,7 +366,6 @@ export function evaluateFrames(
       pooling: "one concatenated frame-label array and one concatenated score array; one pooled frame-level " +
         "metric over all frames; no video boundaries, so no per-video, per-class or bootstrap metrics",
     },
-    warnings: [],
   };
 }
 

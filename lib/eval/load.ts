@@ -1,6 +1,7 @@
 /**
- * Inputs of the per-video evaluation: frame labels from a manifest record's `frames` + `intervals` (built by
- * `lib/gt`'s `buildVideoLabels`, exact length), and one `<id>.npy` of clip scores per video from a folder.
+ * Inputs of the per-video evaluation: frame labels from a manifest record's `frames` + `intervals` (exact length,
+ * clipped intervals reported: {@linkcode videoScoresFromRecord}), and one `<id>.npy` of clip scores (or of a fixed
+ * number of segment scores) per video from a folder.
  *
  * @module
  */
@@ -8,14 +9,17 @@
 import { join } from "node:path";
 import type { VideoRecord } from "../io/manifest.ts";
 import { type NpyArray, readNpy } from "../io/npy.ts";
-import { buildVideoLabels, type IntervalEnd } from "../gt/labels.ts";
+import type { IntervalEnd } from "../gt/labels.ts";
 import type { VideoScores } from "./_prepare.ts";
+import { videoScoresFromRecord } from "./labels.ts";
+import { segmentScoresToClips } from "./segments.ts";
 
 /** Options of {@linkcode loadVideoScores}. */
 export interface LoadVideoScoresOptions {
   /**
    * `"inclusive"`: frame `i` is anomalous when `start <= i <= end` (RTFM v1's UCF-Crime build); `"exclusive"`: when
-   * `start <= i < end` (DeepMIL / UR-DMU build). Intervals are clipped to the video.
+   * `start <= i < end` (DeepMIL / UR-DMU build). Intervals are clipped to the video and listed in
+   * `VideoScores.clippedIntervals`.
    * @default {"inclusive"}
    */
   intervalEnd?: IntervalEnd;
@@ -29,6 +33,17 @@ export interface LoadVideoScoresOptions {
    * @default {true}
    */
   rejectUnknown?: boolean;
+  /**
+   * Each file holds this many segment scores per video (32: the Sultani / MIL-ranking form) instead of one score
+   * per clip; they are mapped to clips over the video's `frames` by `segmentScoresToClips`. 0: clip scores.
+   * @default {0}
+   */
+  segments?: number;
+  /**
+   * Frames per clip of the segment mapping (`segments > 0` only).
+   * @default {16}
+   */
+  framesPerClip?: number;
 }
 
 /** Default options of {@linkcode loadVideoScores}. */
@@ -36,12 +51,16 @@ export const DEFAULT_LOAD_VIDEO_SCORES_OPTIONS: Readonly<Required<LoadVideoScore
   intervalEnd: "inclusive",
   intervalBase: 0,
   rejectUnknown: true,
+  segments: 0,
+  framesPerClip: 16,
 });
 
 /**
- * Reads `<scoresDir>/<id>.npy` (1-D clip scores, or `[T, 1]`; float32 or float64) for every manifest record and builds
- * its frame labels from `frames` and `intervals`. All problems (records without `frames`, anomalous records without
- * `intervals`, missing score files, unknown score files, wrong shapes or dtypes) are listed in one error.
+ * Reads `<scoresDir>/<id>.npy` (1-D clip scores, or `[T, 1]`; float32 or float64; with `segments`, exactly that many
+ * segment scores, mapped to clips) for every manifest record and builds its frame labels from `frames` and
+ * `intervals`, listing intervals that reach outside the video in `clippedIntervals`. All problems (records without
+ * `frames`, anomalous records without `intervals`, missing score files, unknown score files, wrong shapes or dtypes)
+ * are listed in one error.
  *
  * @example
  * ```ts
@@ -54,7 +73,13 @@ export async function loadVideoScores(
   scoresDir: string,
   options: LoadVideoScoresOptions = {},
 ): Promise<VideoScores[]> {
-  const { rejectUnknown, intervalEnd, intervalBase } = { ...DEFAULT_LOAD_VIDEO_SCORES_OPTIONS, ...options };
+  const { rejectUnknown, intervalEnd, intervalBase, segments, framesPerClip } = {
+    ...DEFAULT_LOAD_VIDEO_SCORES_OPTIONS,
+    ...options,
+  };
+  if (!Number.isSafeInteger(segments) || segments < 0) {
+    throw new RangeError(`Cannot load video scores as segments must be an integer >= 0: current value is ${segments}`);
+  }
   if (records.length === 0) {
     throw new RangeError(`Cannot load video scores as the manifest has no videos: current value is 0 records`);
   }
@@ -65,6 +90,13 @@ export async function loadVideoScores(
       if (entry.isFile && entry.name.endsWith(".npy")) present.add(entry.name.slice(0, -4));
     }
   } catch (error) {
+    if (error instanceof Deno.errors.NotADirectory) {
+      throw new TypeError(
+        `Cannot load video scores as the scores path must be a folder of <id>.npy files, not a file: current value ` +
+          `is ${scoresDir}`,
+        { cause: error },
+      );
+    }
     const ErrorClass = error instanceof Deno.errors.NotFound ? Deno.errors.NotFound : Error;
     throw new ErrorClass(`Cannot load video scores as the folder cannot be read: current value is ${scoresDir}`, {
       cause: error,
@@ -93,24 +125,23 @@ export async function loadVideoScores(
   for (const record of records) {
     const file = join(scoresDir, `${record.id}.npy`);
     const array = await readNpy(file);
-    if (!isScoreArray(array)) {
+    if (!isScoreArray(array) || (segments > 0 && array.data.length !== segments)) {
       badFiles.push(`${file} (shape [${array.shape.join(", ")}], ${array.dtype})`);
       continue;
     }
-    videos.push({
-      id: record.id,
-      label: record.label,
-      class: record.class,
-      frameLabels: buildVideoLabels(
-        { id: record.id, frames: record.frames, intervals: record.intervals ?? [] },
-        { length: "exact", end: intervalEnd, base: intervalBase },
-      ),
-      clipScores: array.data as Float32Array | Float64Array,
-    });
+    const scores = array.data as Float32Array | Float64Array;
+    const video = videoScoresFromRecord(record, scores, { intervalEnd, intervalBase });
+    if (segments > 0) {
+      const mapped = segmentScoresToClips(scores, record.frames as number, { framesPerClip });
+      video.clipScores = mapped.clipScores;
+      video.scoreFrames = mapped.scoreFrames;
+    }
+    videos.push(video);
   }
   if (badFiles.length > 0) {
+    const what = segments > 0 ? `${segments} segment scores (shape [${segments}])` : "clip scores";
     throw new TypeError(
-      `Cannot load video scores as each file must hold 1-D float32 or float64 clip scores: current value is ` +
+      `Cannot load video scores as each file must hold 1-D float32 or float64 ${what}: current value is ` +
         listSome(badFiles),
     );
   }

@@ -24,6 +24,8 @@ export {
   type AlignmentRecord,
   AP_DEFINITION,
   type BootstrapInterval,
+  type ClippedInterval,
+  DEFAULT_ALIGNMENT,
   DEFAULT_EVALUATE_OPTIONS,
   evaluateFrames,
   type EvaluateOptions,
@@ -45,6 +47,8 @@ export {
   type WriteEvaluationOptions,
 } from "./write.ts";
 export {
+  CHART_DASHES,
+  CHART_MARKERS,
   CHART_PALETTE,
   type ChartPanel,
   decimateSeries,
@@ -53,17 +57,35 @@ export {
   escapeXml,
   formatTick,
   labelSpans,
+  type LegendPosition,
   lineChartGroup,
   type LineChartOptions,
   lineChartSvg,
   type LineSeries,
+  type MarkerShape,
   niceTicks,
   type ReferenceLine,
+  type SeriesBand,
   type ShadedSpan,
   type SmallMultiplesOptions,
   smallMultiplesSvg,
   SPAN_COLOR,
 } from "./svg.ts";
+export {
+  DEFAULT_RECORD_LABEL_OPTIONS,
+  frameLabelsFromRecord,
+  type LabelledRecord,
+  type RecordLabelOptions,
+  type RecordLabels,
+  videoScoresFromRecord,
+} from "./labels.ts";
+export {
+  DEFAULT_SEGMENT_MAPPING_OPTIONS,
+  segmentClipBoundaries,
+  type SegmentClipScores,
+  type SegmentMappingOptions,
+  segmentScoresToClips,
+} from "./segments.ts";
 export {
   DEFAULT_LOAD_VIDEO_SCORES_OPTIONS,
   frameLabelsFromNpy,

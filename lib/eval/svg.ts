@@ -1,7 +1,9 @@
 /**
- * Small, dependency-free SVG charts: line charts with axes, ticks, labels, a legend and shaded x-spans, and grids of
- * small multiples. Used by the evaluator (ROC, PR, score curves) and by other stages (training curves, infer plots,
- * the pipeline report). Output is a standalone SVG document string.
+ * Small, dependency-free SVG charts: line charts with axes, ticks, labels, shaded x-spans, shaded bands around series
+ * (e.g. min–max over seeds) and a legend outside the plot area, and grids of small multiples (optionally with one shared
+ * legend). Several series are told apart by dash pattern and markers as well as colour. Used by the evaluator (ROC,
+ * PR, score curves) and by other stages (training curves, infer plots, the pipeline report). Output is a standalone
+ * SVG document string.
  *
  * @example
  * ```ts
@@ -15,6 +17,17 @@
  * @module
  */
 
+/** Shape of the markers drawn along a series; `"none"` draws none. */
+export type MarkerShape = "circle" | "square" | "triangle" | "diamond" | "cross" | "none";
+
+/** A shaded band around a series, at the series' x values (e.g. the min–max over seeds around their mean). */
+export interface SeriesBand {
+  /** Lower edge (same length as the series' `x`); non-finite values are skipped. */
+  lower: ArrayLike<number>;
+  /** Upper edge (same length as the series' `x`). */
+  upper: ArrayLike<number>;
+}
+
 /** One line of a chart. */
 export interface LineSeries {
   /** Legend text. */
@@ -25,12 +38,22 @@ export interface LineSeries {
   y: ArrayLike<number>;
   /** CSS colour; defaults to the palette colour of the series index. */
   color?: string;
-  /** Stroke dash pattern, e.g. `"4 3"`. */
+  /**
+   * Stroke dash pattern, e.g. `"4 3"` (`"none"`: solid). Defaults to solid for a chart's only series and to
+   * {@linkcode CHART_DASHES}`[index]` when there are several, so lines are told apart without colour.
+   */
   dash?: string;
-  /** Stroke width in pixels. */
+  /** Stroke width in pixels. @default {1.75} */
   width?: number;
   /** Draw as a step function (horizontal then vertical). */
   step?: boolean;
+  /**
+   * Markers along the line. Defaults to none for a chart's only series and to {@linkcode CHART_MARKERS}`[index]`
+   * when there are several (placed at staggered x positions, so coinciding lines stay visible).
+   */
+  marker?: MarkerShape;
+  /** A shaded band drawn under the line in its colour (e.g. min–max over seeds). */
+  band?: SeriesBand;
 }
 
 /** A shaded band over an x-range (e.g. a ground-truth anomaly interval). */
@@ -55,6 +78,9 @@ export interface ReferenceLine {
   color?: string;
 }
 
+/** Where a chart's legend goes; it is always outside the plot area, so it never hides data. */
+export type LegendPosition = "bottom" | "right";
+
 /** Options of {@linkcode lineChartSvg}. */
 export interface LineChartOptions {
   /** Width of the SVG, in pixels. @default {640} */
@@ -69,7 +95,7 @@ export interface LineChartOptions {
   yLabel?: string;
   /** X range; defaults to the data range. */
   xDomain?: [number, number];
-  /** Y range; defaults to the data range (padded). */
+  /** Y range; defaults to the data range (padded), bands included. */
   yDomain?: [number, number];
   /** Approximate number of ticks per axis. @default {5} */
   ticks?: number;
@@ -79,6 +105,12 @@ export interface LineChartOptions {
   referenceLines?: ReferenceLine[];
   /** Draw the legend (named series, labelled reference lines and span labels). @default {true} */
   legend?: boolean;
+  /** Legend placement, outside the plot area: under the x-axis label, or right of the plot. @default {"bottom"} */
+  legendPosition?: LegendPosition;
+  /** A note drawn after the legend entries (e.g. what the bands show). @default {""} */
+  legendNote?: string;
+  /** Markers per series, for series that have a marker. @default {6} */
+  markers?: number;
   /** Keep at most about this many points per series (min–max decimation, see `decimateSeries`). @default {800} */
   maxPoints?: number;
   /** Font size in pixels. @default {12} */
@@ -101,6 +133,9 @@ export const DEFAULT_LINE_CHART_OPTIONS: Readonly<Required<Omit<LineChartOptions
     spans: [],
     referenceLines: [],
     legend: true,
+    legendPosition: "bottom",
+    legendNote: "",
+    markers: 6,
     maxPoints: 800,
     fontSize: 12,
     diagonal: false,
@@ -121,8 +156,34 @@ export const CHART_PALETTE: readonly string[] = [
   "#bab0ac",
 ];
 
+/** Dash patterns of series by index when a chart has several (the first is solid). */
+export const CHART_DASHES: readonly string[] = Object.freeze([
+  "none",
+  "8 4",
+  "2 3",
+  "10 3 2 3",
+  "4 4",
+  "1 5",
+  "12 2 2 2 2 2",
+  "6 2",
+  "3 6",
+  "14 4",
+]);
+
+/** Marker shapes of series by index when a chart has several. */
+export const CHART_MARKERS: readonly Exclude<MarkerShape, "none">[] = Object.freeze([
+  "circle",
+  "square",
+  "triangle",
+  "diamond",
+  "cross",
+]);
+
 /** Fill of ground-truth spans by default. */
 export const SPAN_COLOR = "#e15759";
+
+/** Average glyph width of a sans-serif font, as a fraction of the font size (for layout estimates). */
+const GLYPH_WIDTH = 0.6;
 
 /** Escapes text for SVG/XML content and attributes. */
 export function escapeXml(text: string): string {
@@ -188,12 +249,14 @@ function dataRange(series: LineSeries[], axis: "x" | "y"): [number, number] {
   let min = Infinity;
   let max = -Infinity;
   for (const s of series) {
-    const values = s[axis];
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (!Number.isFinite(v)) continue;
-      if (v < min) min = v;
-      if (v > max) max = v;
+    const arrays = axis === "y" && s.band ? [s.y, s.band.lower, s.band.upper] : [s[axis]];
+    for (const values of arrays) {
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (!Number.isFinite(v)) continue;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
     }
   }
   if (min === Infinity) return [0, 1];
@@ -201,9 +264,214 @@ function dataRange(series: LineSeries[], axis: "x" | "y"): [number, number] {
   return [min, max];
 }
 
+/** How one series is drawn, after defaults. */
+interface SeriesStyle {
+  color: string;
+  dash: string | undefined;
+  marker: MarkerShape;
+  width: number;
+}
+
+function seriesStyle(s: LineSeries, index: number, count: number): SeriesStyle {
+  const several = count > 1;
+  return {
+    color: s.color ?? CHART_PALETTE[index % CHART_PALETTE.length],
+    dash: s.dash ?? (several ? CHART_DASHES[index % CHART_DASHES.length] : undefined),
+    marker: s.marker ?? (several ? CHART_MARKERS[index % CHART_MARKERS.length] : "none"),
+    width: s.width ?? 1.75,
+  };
+}
+
+/** One legend row: a series, a reference line, a span, or a note. */
+interface LegendEntry {
+  label: string;
+  kind: "series" | "reference" | "span" | "note";
+  color: string;
+  dash?: string;
+  marker?: MarkerShape;
+  band?: boolean;
+}
+
+function legendEntries(
+  series: LineSeries[],
+  options: { referenceLines: ReferenceLine[]; spans: ShadedSpan[]; legendNote: string },
+): LegendEntry[] {
+  const entries: LegendEntry[] = [];
+  series.forEach((s, index) => {
+    if (!s.name) return;
+    const style = seriesStyle(s, index, series.length);
+    entries.push({ label: s.name, kind: "series", ...style, band: s.band !== undefined });
+  });
+  for (const ref of options.referenceLines) {
+    if (ref.label) entries.push({ label: ref.label, color: ref.color ?? "#666", kind: "reference", dash: "5 3" });
+  }
+  const spanLabels = new Map<string, string>();
+  for (const span of options.spans) if (span.label) spanLabels.set(span.label, span.color ?? SPAN_COLOR);
+  for (const [label, color] of spanLabels) entries.push({ label, color, kind: "span" });
+  if (entries.length > 0 && options.legendNote) {
+    entries.push({ label: options.legendNote, kind: "note", color: "#555" });
+  }
+  return entries;
+}
+
+interface LegendLayout {
+  width: number;
+  height: number;
+  /** Entry positions relative to the legend's top-left corner (`y`: the row's centre line). */
+  items: { entry: LegendEntry; x: number; y: number }[];
+}
+
+/**
+ * Lays legend entries out: one per row (`column`), or in a grid of equal columns as wide as the widest entry, as many
+ * as fit in `maxWidth` (`grid`). A note always takes a row of its own, last.
+ */
+function layoutLegend(entries: LegendEntry[], fs: number, maxWidth: number, flow: "grid" | "column"): LegendLayout {
+  const rowHeight = fs * 1.45;
+  const gap = fs * 1.4;
+  const widthOf = (e: LegendEntry) => (e.kind === "note" ? 0 : fs * 2.3) + e.label.length * fs * GLYPH_WIDTH;
+  const keys = entries.filter((e) => e.kind !== "note");
+  const notes = entries.filter((e) => e.kind === "note");
+  const cell = Math.max(0, ...keys.map(widthOf)) + gap;
+  const columns = flow === "column" ? 1 : Math.max(1, Math.min(keys.length, Math.floor((maxWidth + gap) / cell)));
+  const items: LegendLayout["items"] = keys.map((entry, i) => ({
+    entry,
+    x: (i % columns) * cell,
+    y: rowHeight * (Math.floor(i / columns) + 0.5),
+  }));
+  let rows = Math.ceil(keys.length / columns);
+  for (const entry of notes) items.push({ entry, x: 0, y: rowHeight * (rows++ + 0.5) });
+  const width = Math.max(0, ...items.map((it) => it.x + widthOf(it.entry)));
+  return { width, height: rowHeight * rows, items };
+}
+
+function drawLegend(layout: LegendLayout, ox: number, oy: number, fs: number): string[] {
+  const parts: string[] = [`<g class="legend">`];
+  for (const { entry: e, x: ex, y: ey } of layout.items) {
+    const x = ox + ex;
+    const cy = oy + ey;
+    const swatch = fs * 1.9;
+    if (e.kind === "note") {
+      parts.push(
+        `<text x="${fmt(x)}" y="${fmt(cy + fs * 0.35)}" fill="${e.color}" font-style="italic">${
+          escapeXml(e.label)
+        }</text>`,
+      );
+      continue;
+    }
+    if (e.kind === "span" || e.band) {
+      parts.push(
+        `<rect x="${fmt(x)}" y="${fmt(cy - fs * 0.45)}" width="${fmt(swatch)}" height="${
+          fmt(fs * 0.9)
+        }" fill="${e.color}" ` +
+          `fill-opacity="${e.kind === "span" ? 0.3 : 0.2}"/>`,
+      );
+    }
+    if (e.kind !== "span") {
+      parts.push(
+        `<line x1="${fmt(x)}" y1="${fmt(cy)}" x2="${fmt(x + swatch)}" y2="${fmt(cy)}" stroke="${e.color}" ` +
+          `stroke-width="2"${e.dash ? ` stroke-dasharray="${e.dash}"` : ""}/>`,
+      );
+      if (e.marker && e.marker !== "none") parts.push(markerSvg(e.marker, x + swatch / 2, cy, fs * 0.36, e.color));
+    }
+    parts.push(`<text x="${fmt(x + fs * 2.3)}" y="${fmt(cy + fs * 0.35)}">${escapeXml(e.label)}</text>`);
+  }
+  parts.push(`</g>`);
+  return parts;
+}
+
+/** One marker centred on (cx, cy) with radius about `r`. */
+function markerSvg(shape: MarkerShape, cx: number, cy: number, r: number, color: string): string {
+  const edge = `fill="${color}" stroke="white" stroke-width="0.8"`;
+  const pts = (p: [number, number][]) => p.map(([x, y]) => `${fmt(cx + x * r)},${fmt(cy + y * r)}`).join(" ");
+  switch (shape) {
+    case "circle":
+      return `<circle cx="${fmt(cx)}" cy="${fmt(cy)}" r="${fmt(r)}" ${edge}/>`;
+    case "square":
+      return `<rect x="${fmt(cx - 0.9 * r)}" y="${fmt(cy - 0.9 * r)}" width="${fmt(1.8 * r)}" height="${
+        fmt(1.8 * r)
+      }" ${edge}/>`;
+    case "triangle":
+      return `<polygon points="${pts([[0, -1.2], [1.1, 0.8], [-1.1, 0.8]])}" ${edge}/>`;
+    case "diamond":
+      return `<polygon points="${pts([[0, -1.3], [1.1, 0], [0, 1.3], [-1.1, 0]])}" ${edge}/>`;
+    case "cross":
+      return `<polyline points="${pts([[-1, -1], [1, 1], [0, 0], [1, -1], [-1, 1]])}" fill="none" stroke="${color}" ` +
+        `stroke-width="1.8"/>`;
+    default:
+      return "";
+  }
+}
+
+/**
+ * Marker positions along a series, in data units: `count` targets evenly spread over `[x0, x1]` and shifted by
+ * `phase` (0–1) of the spacing, each placed on the drawn line (interpolated, or on the step). Series whose x is not
+ * monotonic get markers at evenly spaced points instead.
+ */
+function markerPoints(s: LineSeries, count: number, phase: number, x0: number, x1: number): [number, number][] {
+  const px: number[] = [];
+  const py: number[] = [];
+  const n = Math.min(s.x.length, s.y.length);
+  for (let i = 0; i < n; i++) {
+    if (Number.isFinite(s.x[i]) && Number.isFinite(s.y[i])) {
+      px.push(s.x[i]);
+      py.push(s.y[i]);
+    }
+  }
+  if (px.length === 0 || count < 1) return [];
+  let increasing = true;
+  let decreasing = true;
+  for (let i = 1; i < px.length; i++) {
+    if (px[i] < px[i - 1]) increasing = false;
+    if (px[i] > px[i - 1]) decreasing = false;
+  }
+  if (!increasing && !decreasing) {
+    return Array.from({ length: count }, (_, k) => {
+      const i = Math.min(px.length - 1, Math.floor((k + phase) * px.length / count));
+      return [px[i], py[i]] as [number, number];
+    });
+  }
+  if (!increasing) {
+    px.reverse();
+    py.reverse();
+  }
+  const out: [number, number][] = [];
+  let j = 0;
+  for (let k = 0; k < count; k++) {
+    const t = x0 + (k + phase) * (x1 - x0) / count;
+    while (j < px.length && px[j] < t) j++;
+    if (j >= px.length) break;
+    if (j === 0) {
+      if (px[0] === t) out.push([t, py[0]]);
+      continue;
+    }
+    const a = j - 1;
+    if (s.step) out.push([t, px[j] > t ? py[a] : py[j]]);
+    else out.push([t, px[j] === px[a] ? py[j] : py[a] + (py[j] - py[a]) * (t - px[a]) / (px[j] - px[a])]);
+  }
+  return out;
+}
+
+/** Plotted points (data units) of indices `keep`, with the corners of a step line added. */
+function linePoints(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  keep: number[],
+  step: boolean,
+): [number, number][] {
+  const out: [number, number][] = [];
+  for (const i of keep) {
+    if (!Number.isFinite(x[i]) || !Number.isFinite(y[i])) continue;
+    if (step && out.length > 0) out.push([x[i], out[out.length - 1][1]]);
+    out.push([x[i], y[i]]);
+  }
+  return out;
+}
+
 /**
  * Renders a chart as an SVG fragment (a `<g>` positioned at the origin of a `width × height` box). Use this to
- * compose several charts in one document; {@linkcode lineChartSvg} wraps it in an `<svg>` element.
+ * compose several charts in one document; {@linkcode lineChartSvg} wraps it in an `<svg>` element. The legend is
+ * drawn outside the plot area (`legendPosition`); with several series, each gets its own dash pattern and markers
+ * as well as its colour.
  */
 export function lineChartGroup(series: LineSeries[], options: LineChartOptions = {}): string {
   const o = { ...DEFAULT_LINE_CHART_OPTIONS, ...options };
@@ -217,8 +485,18 @@ export function lineChartGroup(series: LineSeries[], options: LineChartOptions =
   }
   const left = fs * 4.5;
   const top = o.title ? fs * 2.4 : fs;
-  const right = fs * 1.2;
-  const bottom = fs * (o.xLabel ? 3.6 : 2.2);
+  let right = fs * 1.2;
+  const axisBlock = fs * (o.xLabel ? 3.6 : 2.2);
+  let bottom = axisBlock;
+  const entries = o.legend ? legendEntries(series, o) : [];
+  let legend: LegendLayout | null = null;
+  if (entries.length > 0 && o.legendPosition === "right") {
+    legend = layoutLegend(entries, fs, Infinity, "column");
+    right += legend.width + fs * 0.6;
+  } else if (entries.length > 0) {
+    legend = layoutLegend(entries, fs, o.width - left - right, "grid");
+    bottom += legend.height + fs * 0.3;
+  }
   const f: Frame = {
     x0: dx0,
     x1: dx1 === dx0 ? dx0 + 1 : dx1,
@@ -232,6 +510,7 @@ export function lineChartGroup(series: LineSeries[], options: LineChartOptions =
   const sx = (x: number) => f.left + (x - f.x0) / (f.x1 - f.x0) * f.plotWidth;
   const sy = (y: number) => f.top + (1 - (y - f.y0) / (f.y1 - f.y0)) * f.plotHeight;
   const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+  const axisY = f.top + f.plotHeight;
   const parts: string[] = [];
   parts.push(`<g font-family="sans-serif" font-size="${fs}">`);
   parts.push(`<rect x="0" y="0" width="${o.width}" height="${o.height}" fill="white"/>`);
@@ -261,7 +540,6 @@ export function lineChartGroup(series: LineSeries[], options: LineChartOptions =
   // Grid and ticks.
   const xTicks = niceTicks(f.x0, f.x1, o.ticks);
   const yTicks = niceTicks(f.y0, f.y1, o.ticks);
-  const axisY = f.top + f.plotHeight;
   for (const t of xTicks) {
     const x = fmt(sx(t));
     parts.push(`<line x1="${x}" y1="${fmt(f.top)}" x2="${x}" y2="${fmt(axisY)}" stroke="#e6e6e6"/>`);
@@ -275,13 +553,13 @@ export function lineChartGroup(series: LineSeries[], options: LineChartOptions =
     parts.push(`<text x="${fmt(f.left - 6)}" y="${fmt(sy(t) + fs * 0.35)}" text-anchor="end">${formatTick(t)}</text>`);
   }
   parts.push(
-    `<rect x="${fmt(f.left)}" y="${fmt(f.top)}" width="${fmt(f.plotWidth)}" height="${
+    `<rect class="plot-area" x="${fmt(f.left)}" y="${fmt(f.top)}" width="${fmt(f.plotWidth)}" height="${
       fmt(f.plotHeight)
     }" fill="none" stroke="#333"/>`,
   );
   if (o.xLabel) {
     parts.push(
-      `<text x="${fmt(f.left + f.plotWidth / 2)}" y="${fmt(o.height - fs * 0.6)}" text-anchor="middle">${
+      `<text class="x-label" x="${fmt(f.left + f.plotWidth / 2)}" y="${fmt(axisY + fs * 3)}" text-anchor="middle">${
         escapeXml(o.xLabel)
       }</text>`,
     );
@@ -290,7 +568,7 @@ export function lineChartGroup(series: LineSeries[], options: LineChartOptions =
     const cx = fmt(fs * 1.1);
     const cy = fmt(f.top + f.plotHeight / 2);
     parts.push(
-      `<text x="${cx}" y="${cy}" text-anchor="middle" transform="rotate(-90 ${cx} ${cy})">${
+      `<text class="y-label" x="${cx}" y="${cy}" text-anchor="middle" transform="rotate(-90 ${cx} ${cy})">${
         escapeXml(o.yLabel)
       }</text>`,
     );
@@ -313,15 +591,27 @@ export function lineChartGroup(series: LineSeries[], options: LineChartOptions =
       }" stroke-dasharray="5 3"/>`,
     );
   }
-  series.forEach((s, index) => {
-    const color = s.color ?? CHART_PALETTE[index % CHART_PALETTE.length];
+  const styles = series.map((s, index) => seriesStyle(s, index, series.length));
+  const kept = series.map((s) => {
     const n = Math.min(s.x.length, s.y.length);
-    const keep = n > o.maxPoints ? decimateSeries(s.y, o.maxPoints) : null;
+    return n > o.maxPoints ? decimateSeries(s.y, o.maxPoints) : Array.from({ length: n }, (_, i) => i);
+  });
+  // Bands first, under every line.
+  series.forEach((s, index) => {
+    if (!s.band) return;
+    const upper = linePoints(s.x, s.band.upper, kept[index], s.step === true);
+    const lower = linePoints(s.x, s.band.lower, kept[index], s.step === true).reverse();
+    if (upper.length === 0 || lower.length === 0) return;
+    const points = [...upper, ...lower].map(([x, y]) => `${fmt(sx(x))},${fmt(sy(y))}`).join(" ");
+    parts.push(
+      `<polygon class="band" points="${points}" fill="${styles[index].color}" fill-opacity="0.16" stroke="none"/>`,
+    );
+  });
+  series.forEach((s, index) => {
+    const style = styles[index];
     const segments: string[] = [];
     let path = "";
-    const count = keep ? keep.length : n;
-    for (let r = 0; r < count; r++) {
-      const i = keep ? keep[r] : r;
+    for (const i of kept[index]) {
       const x = s.x[i];
       const y = s.y[i];
       if (!Number.isFinite(x) || !Number.isFinite(y)) {
@@ -338,63 +628,30 @@ export function lineChartGroup(series: LineSeries[], options: LineChartOptions =
     if (path) segments.push(path);
     for (const d of segments) {
       parts.push(
-        `<path d="${d}" fill="none" stroke="${color}" stroke-width="${s.width ?? 1.75}"${
-          s.dash ? ` stroke-dasharray="${s.dash}"` : ""
+        `<path d="${d}" fill="none" stroke="${style.color}" stroke-width="${style.width}"${
+          style.dash ? ` stroke-dasharray="${style.dash}"` : ""
         } stroke-linejoin="round"/>`,
       );
     }
   });
   parts.push(`</g>`);
-  // Legend.
-  const entries: { label: string; color: string; kind: "line" | "span" | "dash"; dash?: string }[] = [];
+  // Markers, outside the clip so that those on the frame are whole; staggered between series.
   series.forEach((s, index) => {
-    if (s.name) {
-      entries.push({
-        label: s.name,
-        color: s.color ?? CHART_PALETTE[index % CHART_PALETTE.length],
-        kind: "line",
-        dash: s.dash,
-      });
+    const style = styles[index];
+    if (style.marker === "none") return;
+    const phase = (index + 0.5) / series.length;
+    for (const [x, y] of markerPoints(s, o.markers, phase, f.x0, f.x1)) {
+      const px = sx(x);
+      const py = sy(y);
+      if (px < f.left - 0.5 || px > f.left + f.plotWidth + 0.5 || py < f.top - 0.5 || py > axisY + 0.5) continue;
+      parts.push(markerSvg(style.marker, px, py, fs * 0.36, style.color));
     }
   });
-  for (const ref of o.referenceLines) {
-    if (ref.label) entries.push({ label: ref.label, color: ref.color ?? "#666", kind: "dash", dash: "5 3" });
-  }
-  const spanLabels = new Map<string, string>();
-  for (const span of o.spans) if (span.label) spanLabels.set(span.label, span.color ?? SPAN_COLOR);
-  for (const [label, color] of spanLabels) entries.push({ label, color, kind: "span" });
-  if (o.legend && entries.length > 0) {
-    const rowHeight = fs * 1.35;
-    const boxWidth = Math.min(
-      f.plotWidth - 8,
-      fs * 2.6 + Math.max(...entries.map((e) => e.label.length)) * fs * 0.6,
-    );
-    const boxHeight = entries.length * rowHeight + fs * 0.5;
-    const bx = f.left + f.plotWidth - boxWidth - 6;
-    const by = f.top + f.plotHeight - boxHeight - 6;
-    parts.push(
-      `<rect x="${fmt(bx)}" y="${fmt(by)}" width="${fmt(boxWidth)}" height="${
-        fmt(boxHeight)
-      }" fill="white" fill-opacity="0.85" stroke="#bbb"/>`,
-    );
-    entries.forEach((e, r) => {
-      const cy = by + fs * 0.25 + rowHeight * (r + 0.5);
-      if (e.kind === "span") {
-        parts.push(
-          `<rect x="${fmt(bx + 6)}" y="${fmt(cy - fs * 0.4)}" width="${fmt(fs * 1.5)}" height="${
-            fmt(fs * 0.8)
-          }" fill="${e.color}" fill-opacity="0.3"/>`,
-        );
-      } else {
-        parts.push(
-          `<line x1="${fmt(bx + 6)}" y1="${fmt(cy)}" x2="${fmt(bx + 6 + fs * 1.5)}" y2="${
-            fmt(cy)
-          }" stroke="${e.color}"` +
-            ` stroke-width="2"${e.dash ? ` stroke-dasharray="${e.dash}"` : ""}/>`,
-        );
-      }
-      parts.push(`<text x="${fmt(bx + fs * 2.2)}" y="${fmt(cy + fs * 0.35)}">${escapeXml(e.label)}</text>`);
-    });
+  if (legend) {
+    const [lx, ly] = o.legendPosition === "right"
+      ? [f.left + f.plotWidth + fs * 1.2, f.top]
+      : [f.left, axisY + axisBlock];
+    parts.push(...drawLegend(legend, lx, ly, fs));
   }
   parts.push(`</g>`);
   return parts.join("\n");
@@ -436,6 +693,13 @@ export interface SmallMultiplesOptions {
   title?: string;
   /** Font size of the grid title. @default {14} */
   fontSize?: number;
+  /**
+   * Draw one legend for the whole grid, under its title and outside every panel (the panels' entries, each label
+   * once); the panels then draw none. @default {false}
+   */
+  sharedLegend?: boolean;
+  /** A note after the shared legend's entries (e.g. what the bands show). @default {""} */
+  legendNote?: string;
 }
 
 /** Default options of {@linkcode smallMultiplesSvg}. */
@@ -445,6 +709,8 @@ export const DEFAULT_SMALL_MULTIPLES_OPTIONS: Readonly<Required<SmallMultiplesOp
   panelHeight: 180,
   title: "",
   fontSize: 14,
+  sharedLegend: false,
+  legendNote: "",
 });
 
 /**
@@ -467,8 +733,23 @@ export function smallMultiplesSvg(panels: ChartPanel[], options: SmallMultiplesO
   }
   const columns = Math.max(1, Math.min(o.columns, panels.length));
   const rows = Math.ceil(panels.length / columns);
-  const header = o.title ? o.fontSize * 2.2 : 0;
   const width = Math.max(columns * o.panelWidth, Math.ceil(o.title.length * o.fontSize * 0.62));
+  const legendFont = Math.round(o.fontSize * 0.86);
+  let legend: LegendLayout | null = null;
+  if (o.sharedLegend) {
+    const entries: LegendEntry[] = [];
+    for (const panel of panels) {
+      const po = { ...DEFAULT_LINE_CHART_OPTIONS, ...panel.options, legendNote: "" };
+      for (const e of legendEntries(panel.series, po)) {
+        if (!entries.some((x) => x.label === e.label && x.kind === e.kind)) entries.push(e);
+      }
+    }
+    if (entries.length > 0 && o.legendNote) entries.push({ label: o.legendNote, kind: "note", color: "#555" });
+    if (entries.length > 0) legend = layoutLegend(entries, legendFont, width - legendFont * 2, "grid");
+  }
+  const titleHeight = o.title ? o.fontSize * 2.2 : 0;
+  const legendHeight = legend ? legend.height + legendFont * 0.6 : 0;
+  const header = titleHeight + legendHeight;
   const height = header + Math.max(1, rows) * o.panelHeight;
   const parts: string[] = [`<rect x="0" y="0" width="${width}" height="${fmt(height)}" fill="white"/>`];
   if (o.title) {
@@ -476,6 +757,11 @@ export function smallMultiplesSvg(panels: ChartPanel[], options: SmallMultiplesO
       `<text x="${fmt(width / 2)}" y="${fmt(o.fontSize * 1.5)}" text-anchor="middle" font-family="sans-serif" ` +
         `font-size="${o.fontSize}" font-weight="bold">${escapeXml(o.title)}</text>`,
     );
+  }
+  if (legend) {
+    parts.push(`<g font-family="sans-serif" font-size="${legendFont}">`);
+    parts.push(...drawLegend(legend, (width - legend.width) / 2, titleHeight, legendFont));
+    parts.push(`</g>`);
   }
   panels.forEach((panel, i) => {
     const x = (i % columns) * o.panelWidth;
@@ -486,6 +772,7 @@ export function smallMultiplesSvg(panels: ChartPanel[], options: SmallMultiplesO
         fontSize: 10,
         ticks: 4,
         ...panel.options,
+        ...(o.sharedLegend ? { legend: false } : {}),
         id: `panel${i}`,
         width: o.panelWidth,
         height: o.panelHeight,

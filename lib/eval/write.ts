@@ -259,6 +259,7 @@ export async function writeEvaluation(
         legend: false,
         maxPoints: o.maxPlotPoints,
         xLabel: "frame",
+        yLabel: "anomaly score",
       },
     };
   });

@@ -6,6 +6,7 @@
  */
 import type { VideoLabel } from "../io/manifest.ts";
 import type { PromptElements } from "../prompts/catalogue.ts";
+import { type Redact, redactError } from "./redact.ts";
 
 /** Generation backends. */
 export type GenerateBackend = "zhipu" | "openai-videos" | "procedural";
@@ -65,4 +66,31 @@ export interface VideoJobClient {
     request: VideoJobRequest,
     signal: AbortSignal,
   ): Promise<number>;
+}
+
+/**
+ * `client` with every error its methods throw redacted in place ({@link redactError}: message, stack, causes) before
+ * it reaches the caller; the error keeps its class, so retry decisions by `instanceof` are unchanged.
+ *
+ * @example
+ * ```ts ignore
+ * const safe = withRedactedErrors(client, createRedactor([apiKey]));
+ * ```
+ */
+export function withRedactedErrors(client: VideoJobClient, redact: Redact): VideoJobClient {
+  const guard = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      throw redactError(error, redact);
+    }
+  };
+  return {
+    backend: client.backend,
+    model: client.model,
+    submit: (request, signal) => guard(() => client.submit(request, signal)),
+    poll: (providerId, request, signal) => guard(() => client.poll(providerId, request, signal)),
+    download: (providerId, status, path, request, signal) =>
+      guard(() => client.download(providerId, status, path, request, signal)),
+  };
 }

@@ -68,7 +68,10 @@ export class GenerationServerError extends GenerationApiError {
   }
 }
 
-/** No HTTP answer: connection refused or reset. */
+/**
+ * No complete HTTP answer: connection refused or reset, or the answer broke off before its body was read (then
+ * `status` is the status the service had answered with).
+ */
 export class GenerationConnectionError extends GenerationError {}
 /** A request took longer than its timeout. */
 export class GenerationTimeoutError extends GenerationError {}
@@ -87,6 +90,17 @@ export function isRetryableError(error: unknown): boolean {
   return error instanceof GenerationRateLimitError || error instanceof GenerationServerError ||
     error instanceof GenerationConnectionError || error instanceof GenerationTimeoutError ||
     error instanceof GenerationResponseError || error instanceof GenerationDownloadError;
+}
+
+/**
+ * Whether a failed submission may still have created a job at the provider, which then cannot be polled: the
+ * request timed out, or the provider answered 2xx but its body broke off or was malformed. Such a submission is
+ * recorded as unconfirmed in the job manifest.
+ */
+export function isUnconfirmedSubmission(error: unknown): boolean {
+  if (error instanceof GenerationTimeoutError) return true;
+  return (error instanceof GenerationConnectionError || error instanceof GenerationResponseError) &&
+    error.status !== undefined && error.status >= 200 && error.status < 300;
 }
 
 /** Map an HTTP error status to the matching subclass. */

@@ -16,18 +16,40 @@ import { type VideoLabel, type VideoRecord, writeManifest } from "../io/manifest
 import { type Catalogue, loadCatalogue } from "../prompts/catalogue.ts";
 import { assertPromptPair, type PromptPair } from "../prompts/synthesize.ts";
 import { probeVideo, type VideoProbe } from "../video/probe.ts";
-import { GENERATE_BACKENDS, type GenerateBackend, type VideoJobClient, type VideoJobRequest } from "./client.ts";
-import { GenerationError, GenerationInvalidVideoError, GenerationJobFailedError } from "./errors.ts";
+import {
+  GENERATE_BACKENDS,
+  type GenerateBackend,
+  type SubmitResult,
+  type VideoJobClient,
+  type VideoJobRequest,
+  withRedactedErrors,
+} from "./client.ts";
+import {
+  GenerationError,
+  GenerationInvalidVideoError,
+  GenerationJobFailedError,
+  isUnconfirmedSubmission,
+} from "./errors.ts";
 import { type GenerationJob, type JobFailure, JobStore } from "./jobs.ts";
 import { createOpenAiVideosClient, DEFAULT_OPENAI_VIDEOS_CLIENT_OPTIONS } from "./openai_videos.ts";
 import { assertNetPermission } from "./permissions.ts";
 import { createProceduralClient, type ProceduralClientOptions } from "./procedural.ts";
+import { createRedactor, type Redact, redactError, redactValue } from "./redact.ts";
 import { retryWithBackoff, sleep, withTimeout } from "./retry.ts";
 import { createZhipuClient, DEFAULT_ZHIPU_CLIENT_OPTIONS } from "./zhipu.ts";
 
 /** Progress events of {@link generateVideos}; they never contain keys. */
 export type GenerateEvent =
-  | { type: "plan"; jobs: number; toSubmit: number; toPoll: number; done: number; failed: number }
+  | {
+    type: "plan";
+    jobs: number;
+    toSubmit: number;
+    toPoll: number;
+    done: number;
+    failed: number;
+    /** Jobs to submit that have unconfirmed earlier submissions (the provider may hold orphan jobs for them). */
+    unconfirmed: number;
+  }
   | { type: "state"; jobId: string; state: GenerationJob["state"]; reason?: string; resumed?: boolean }
   | {
     type: "retry";
@@ -157,6 +179,8 @@ export interface GenerateCounts {
   budgetSkipped: number;
   /** Retried requests in this run. */
   retries: number;
+  /** Submissions in this run whose answer was lost (recorded in the job manifest, submitted again). */
+  unconfirmedThisRun: number;
 }
 
 /** Result of {@link generateVideos}. */
@@ -233,13 +257,44 @@ function checkNumber(name: string, value: number, min: number, integer = true): 
   }
 }
 
-function describeError(error: unknown): string {
+/** The one-line text of `error` recorded as a job's reason and in events, with the keys redacted. */
+function describeError(error: unknown, redact: Redact): string {
   if (error instanceof GenerationError) {
     const extra = [error.status ? `HTTP ${error.status}` : "", error.requestId ? `request ${error.requestId}` : ""]
       .filter((s) => s).join(", ");
-    return `${error.name}: ${error.message}${extra ? ` (${extra})` : ""}`;
+    return redact(`${error.name}: ${error.message}${extra ? ` (${extra})` : ""}`);
   }
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+}
+
+/**
+ * One submit attempt under its timeout. When the provider may have accepted the submission although its answer
+ * was lost ({@link isUnconfirmedSubmission}), `onUnconfirmed` records it (awaited) before the error goes on to the
+ * retry loop.
+ */
+async function submitAttempt(
+  client: VideoJobClient,
+  request: VideoJobRequest,
+  timeoutMs: number,
+  onUnconfirmed: (error: unknown) => Promise<void>,
+): Promise<SubmitResult> {
+  try {
+    return await withTimeout((signal) => client.submit(request, signal), timeoutMs, {
+      provider: client.backend,
+      what: `submit of ${request.jobId}`,
+    });
+  } catch (error) {
+    if (isUnconfirmedSubmission(error)) await onUnconfirmed(error);
+    throw error;
+  }
+}
+
+/** Count a submission whose answer was lost on `job`: sent (so counted), but without a provider id to poll. */
+function markUnconfirmed(job: GenerationJob, reason: string): void {
+  job.submissions = (job.submissions ?? 0) + 1;
+  job.unconfirmedSubmissions = (job.unconfirmedSubmissions ?? 0) + 1;
+  job.unconfirmedReason = reason;
+  job.submittedAt = new Date().toISOString();
 }
 
 async function removeIfExists(path: string): Promise<void> {
@@ -297,7 +352,9 @@ export async function generateVideos(pairs: PromptPair[], options: GenerateVideo
   const baseUrl = o.client ? o.baseUrl : backendBaseUrl(o.backend, o.baseUrl);
   if (o.checkPermission && baseUrl) await assertNetPermission(baseUrl, `${o.backend} base URL`);
   const catalogue = o.catalogue ?? (!o.client && o.backend === "procedural" ? await loadCatalogue() : undefined);
-  const client = o.client ?? createVideoJobClient(o.backend, { ...o, baseUrl, catalogue });
+  // every text this run writes or reports passes through `redact` (provider error bodies may echo the key)
+  const redact = createRedactor([o.apiKey]);
+  const client = withRedactedErrors(o.client ?? createVideoJobClient(o.backend, { ...o, baseUrl, catalogue }), redact);
 
   const outDir = resolve(o.outDir);
   const jobsPath = join(outDir, "jobs.jsonl");
@@ -327,7 +384,7 @@ export async function generateVideos(pairs: PromptPair[], options: GenerateVideo
       });
     }
   });
-  const store = await JobStore.open(jobsPath);
+  const store = await JobStore.open(jobsPath, { redact });
   const jobs: GenerationJob[] = [];
   for (const request of requests) {
     const promptSha256 = await sha256Hex(request.prompt);
@@ -373,14 +430,17 @@ export async function generateVideos(pairs: PromptPair[], options: GenerateVideo
     failedThisRun: 0,
     budgetSkipped: 0,
     retries: 0,
+    unconfirmedThisRun: 0,
   };
 
   const willRetry = (job: GenerationJob) => job.state === "failed" && o.retryFailed;
+  const willSubmit = (job: GenerationJob) => job.state === "pending" || (willRetry(job) && !canRepoll(job));
   const plan = {
-    toSubmit: jobs.filter((j) => j.state === "pending" || (willRetry(j) && !canRepoll(j))).length,
+    toSubmit: jobs.filter(willSubmit).length,
     toPoll: jobs.filter((j) => j.state === "submitted" || (willRetry(j) && canRepoll(j))).length,
     done: jobs.filter((j) => j.state === "done").length,
     failed: jobs.filter((j) => j.state === "failed").length,
+    unconfirmed: jobs.filter((j) => willSubmit(j) && (j.unconfirmedSubmissions ?? 0) > 0).length,
   };
   o.onEvent?.({ type: "plan", jobs: jobs.length, ...plan });
 
@@ -446,7 +506,7 @@ export async function generateVideos(pairs: PromptPair[], options: GenerateVideo
         phase,
         attempt: info.attempt + 1,
         delayMs: Math.round(info.delayMs),
-        error: describeError(info.error),
+        error: describeError(info.error, redact),
       });
     },
   });
@@ -464,7 +524,12 @@ export async function generateVideos(pairs: PromptPair[], options: GenerateVideo
 
   async function fail(job: GenerationJob, failure: JobFailure, error: unknown): Promise<void> {
     counts.failedThisRun++;
-    await update(job, { state: "failed", failure, reason: describeError(error), finishedAt: new Date().toISOString() });
+    await update(job, {
+      state: "failed",
+      failure,
+      reason: describeError(error, redact),
+      finishedAt: new Date().toISOString(),
+    });
   }
 
   async function validate(path: string, jobId: string): Promise<VideoProbe> {
@@ -552,9 +617,11 @@ export async function generateVideos(pairs: PromptPair[], options: GenerateVideo
         // the submission itself is not aborted by the run's signal: once sent, its answer is always recorded
         submitted = await retryWithBackoff(
           () =>
-            withTimeout((signal) => client.submit(request, signal), o.requestTimeoutMs, {
-              provider: client.backend,
-              what: `submit of ${job.jobId}`,
+            submitAttempt(client, request, o.requestTimeoutMs, async (error) => {
+              markUnconfirmed(job, describeError(error, redact));
+              counts.unconfirmedThisRun++;
+              store.set(job);
+              await store.save();
             }),
           retryOptions(job.jobId, "submit"),
         );
@@ -670,8 +737,8 @@ export async function generateVideos(pairs: PromptPair[], options: GenerateVideo
     await store.save();
   }
   const result = finish();
-  await writeManifest(manifestPath, result.records);
-  if (fatal !== undefined) throw fatal;
+  await writeManifest(manifestPath, redactValue(result.records, redact));
+  if (fatal !== undefined) throw redactError(fatal, redact);
   if (o.signal?.aborted) throw o.signal.reason;
   return result;
 }

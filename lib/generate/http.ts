@@ -11,6 +11,7 @@ import {
   GenerationError,
   GenerationResponseError,
 } from "./errors.ts";
+import type { Redact } from "./redact.ts";
 import { parseRetryAfter } from "./retry.ts";
 
 const REQUEST_ID_HEADERS = ["x-request-id", "x-log-id", "request-id", "x-zhipu-request-id"];
@@ -46,10 +47,22 @@ export async function fetchOrThrow(
   }
 }
 
-/** Throw the status-specific error for a non-2xx response (body excerpt in the message; body consumed). */
-export async function throwForStatus(response: Response, provider: string, what: string): Promise<void> {
+function keep(text: string): string {
+  return text;
+}
+
+/**
+ * Throw the status-specific error for a non-2xx response (body excerpt in the message; body consumed). The body
+ * passes through `redact` before it is cut to an excerpt, so that no fragment of an echoed key survives the cut.
+ */
+export async function throwForStatus(
+  response: Response,
+  provider: string,
+  what: string,
+  redact: Redact = keep,
+): Promise<void> {
   if (response.ok) return;
-  const text = await response.text().catch(() => "");
+  const text = redact(await response.text().catch(() => ""));
   let detail = text.slice(0, 300);
   try {
     const json = JSON.parse(text);
@@ -64,22 +77,29 @@ export async function throwForStatus(response: Response, provider: string, what:
   });
 }
 
-/** Read a 2xx response's body as JSON, or throw {@link GenerationResponseError} (malformed). */
-export async function readJsonBody(response: Response, provider: string, what: string): Promise<unknown> {
+/**
+ * Read a 2xx response's body as JSON, or throw {@link GenerationResponseError} (malformed; a redacted excerpt in
+ * the message) or {@link GenerationConnectionError} (the body broke off; `status` set).
+ */
+export async function readJsonBody(
+  response: Response,
+  provider: string,
+  what: string,
+  redact: Redact = keep,
+): Promise<unknown> {
   let text: string;
   try {
     text = await response.text();
   } catch (error) {
-    throw new GenerationConnectionError(`${provider} ${what}: the response body could not be read`, {
-      provider,
-      requestId: requestIdOf(response.headers),
-      cause: error,
-    });
+    throw new GenerationConnectionError(
+      `${provider} ${what}: the response body broke off after the headers (${(error as Error).message})`,
+      { provider, status: response.status, requestId: requestIdOf(response.headers), cause: error },
+    );
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new GenerationResponseError(`${provider} ${what} returned malformed JSON: ${text.slice(0, 120)}`, {
+    throw new GenerationResponseError(`${provider} ${what} returned malformed JSON: ${redact(text).slice(0, 120)}`, {
       provider,
       status: response.status,
       requestId: requestIdOf(response.headers),

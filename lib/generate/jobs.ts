@@ -7,6 +7,7 @@
  */
 import { parseJsonLines, writeJsonLines } from "../io/jsonl.ts";
 import type { VideoLabel } from "../io/manifest.ts";
+import { type Redact, redactValue } from "./redact.ts";
 
 /** Job states. */
 export type JobState = "pending" | "submitted" | "done" | "failed";
@@ -41,8 +42,16 @@ export interface GenerationJob {
   providerId?: string;
   /** The provider's request id of the submission. */
   requestId?: string;
-  /** Submissions made for this job (over all runs). */
+  /** Submissions sent for this job (over all runs), unconfirmed ones included. */
   submissions: number;
+  /**
+   * Submissions whose answer was lost (timed out, or a 2xx body that broke off or was malformed): the provider
+   * may hold a job for each that this manifest has no id for. A job without a provider id is submitted again on
+   * resume (and with `retryFailed`).
+   */
+  unconfirmedSubmissions?: number;
+  /** Why the last unconfirmed submission's answer was lost. */
+  unconfirmedReason?: string;
   /** ISO time of the last submission. */
   submittedAt?: string;
   /** ISO time the job became done or failed. */
@@ -69,6 +78,12 @@ export interface GenerationJob {
   failure?: JobFailure;
 }
 
+/** Options of {@link JobStore.open}. */
+export interface JobStoreOptions {
+  /** Applied to every string of a job before it is written (API keys out of provider error texts). @default identity */
+  redact?: Redact;
+}
+
 /** An in-memory view of `jobs.jsonl` that persists every change atomically, coalescing concurrent saves. */
 export class JobStore {
   /** Path of `jobs.jsonl`. */
@@ -77,14 +92,16 @@ export class JobStore {
   #version = 0;
   #written = 0;
   #inflight: Promise<void> | undefined;
+  #redact: Redact | undefined;
 
-  private constructor(path: string) {
+  private constructor(path: string, redact: Redact | undefined) {
     this.path = path;
+    this.#redact = redact;
   }
 
   /** Open `path` (missing = empty); throws SyntaxError naming `path:line` on a corrupt line. */
-  static async open(path: string): Promise<JobStore> {
-    const store = new JobStore(path);
+  static async open(path: string, options: JobStoreOptions = {}): Promise<JobStore> {
+    const store = new JobStore(path, options.redact);
     let text = "";
     try {
       text = await Deno.readTextFile(path);
@@ -126,7 +143,8 @@ export class JobStore {
     while (this.#written < target) {
       if (!this.#inflight) {
         const version = this.#version;
-        const snapshot = this.all().map((job) => ({ ...job }));
+        const redact = this.#redact;
+        const snapshot = this.all().map((job) => (redact ? redactValue(job, redact) : { ...job }));
         this.#inflight = writeJsonLines(this.path, snapshot).then(() => {
           this.#written = Math.max(this.#written, version);
         }).finally(() => {

@@ -11,6 +11,7 @@ export {
   type SubmitResult,
   type VideoJobClient,
   type VideoJobRequest,
+  withRedactedErrors,
 } from "./client.ts";
 export {
   errorForStatus,
@@ -30,7 +31,18 @@ export {
   GenerationServerError,
   GenerationTimeoutError,
   isRetryableError,
+  isUnconfirmedSubmission,
 } from "./errors.ts";
+export {
+  createRedactor,
+  MIN_SECRET_CHARS,
+  type Redact,
+  REDACTED,
+  redactError,
+  redactUrl,
+  redactValue,
+  SECRET_FRAGMENT_CHARS,
+} from "./redact.ts";
 export {
   backoffDelay,
   DEFAULT_RETRY_OPTIONS,
@@ -40,7 +52,14 @@ export {
   sleep,
   withTimeout,
 } from "./retry.ts";
-export { type GenerationJob, JOB_STATES, type JobFailure, type JobState, JobStore } from "./jobs.ts";
+export {
+  type GenerationJob,
+  JOB_STATES,
+  type JobFailure,
+  type JobState,
+  JobStore,
+  type JobStoreOptions,
+} from "./jobs.ts";
 export { assertNetPermission } from "./permissions.ts";
 export { createZhipuClient, DEFAULT_ZHIPU_CLIENT_OPTIONS, type ZhipuClientOptions } from "./zhipu.ts";
 export {

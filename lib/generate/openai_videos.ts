@@ -8,7 +8,13 @@
  */
 import { withDefaults } from "../io/options.ts";
 import OpenAI from "openai";
-import type { ProviderStatus, SubmitResult, VideoJobClient, VideoJobRequest } from "./client.ts";
+import {
+  type ProviderStatus,
+  type SubmitResult,
+  type VideoJobClient,
+  type VideoJobRequest,
+  withRedactedErrors,
+} from "./client.ts";
 import {
   errorForStatus,
   GenerationConnectionError,
@@ -16,7 +22,8 @@ import {
   GenerationResponseError,
   GenerationTimeoutError,
 } from "./errors.ts";
-import { throwForStatus, writeResponseToFile } from "./http.ts";
+import { readJsonBody, requestIdOf, throwForStatus, writeResponseToFile } from "./http.ts";
+import { createRedactor, type Redact } from "./redact.ts";
 import { parseRetryAfter } from "./retry.ts";
 
 /** Options of {@link createOpenAiVideosClient}. */
@@ -71,14 +78,25 @@ function mapError(error: unknown, what: string, signal: AbortSignal): unknown {
   return error;
 }
 
-function checkVideo(value: unknown, what: string): OpenAI.Videos.Video {
+function checkVideo(value: unknown, what: string, response?: Response): OpenAI.Videos.Video {
   const v = value as OpenAI.Videos.Video;
   if (typeof v !== "object" || v === null || typeof v.id !== "string" || typeof v.status !== "string") {
     throw new GenerationResponseError(`${PROVIDER} ${what} returned a body without id and status`, {
       provider: PROVIDER,
+      status: response?.status,
+      requestId: response ? requestIdOf(response.headers) : undefined,
     });
   }
   return v;
+}
+
+/**
+ * The video object of a 2xx response, read by us rather than by the `openai` client: a body that breaks off is a
+ * retryable {@link GenerationConnectionError} and malformed JSON a {@link GenerationResponseError} (both carrying
+ * the answered status), as with zhipu.
+ */
+async function readVideo(response: Response, what: string, redact: Redact): Promise<OpenAI.Videos.Video> {
+  return checkVideo(await readJsonBody(response, PROVIDER, what, redact), what, response);
 }
 
 /**
@@ -101,7 +119,8 @@ export function createOpenAiVideosClient(options: OpenAiVideosClientOptions = {}
     maxRetries: 0,
     fetch: o.fetch,
   });
-  return {
+  const redact = createRedactor([o.apiKey]);
+  return withRedactedErrors({
     backend: PROVIDER,
     model: o.model,
     async submit(request: VideoJobRequest, signal: AbortSignal): Promise<SubmitResult> {
@@ -109,11 +128,11 @@ export function createOpenAiVideosClient(options: OpenAiVideosClientOptions = {}
         const params: Record<string, unknown> = { model: o.model, prompt: request.prompt };
         if (o.seconds !== undefined) params.seconds = o.seconds;
         if (o.size !== undefined) params.size = o.size;
-        const { data, request_id } = await client.videos.create(params as unknown as OpenAI.Videos.VideoCreateParams, {
+        const response = await client.videos.create(params as unknown as OpenAI.Videos.VideoCreateParams, {
           signal,
-        }).withResponse();
-        const video = checkVideo(data, "submit");
-        return { providerId: video.id, requestId: request_id ?? undefined };
+        }).asResponse();
+        const video = await readVideo(response, "submit", redact);
+        return { providerId: video.id, requestId: requestIdOf(response.headers) };
       } catch (error) {
         throw mapError(error, "submit", signal);
       }
@@ -121,7 +140,7 @@ export function createOpenAiVideosClient(options: OpenAiVideosClientOptions = {}
     async poll(providerId: string, _request: VideoJobRequest, signal: AbortSignal): Promise<ProviderStatus> {
       let video: OpenAI.Videos.Video;
       try {
-        video = checkVideo(await client.videos.retrieve(providerId, { signal }), "poll");
+        video = await readVideo(await client.videos.retrieve(providerId, { signal }).asResponse(), "poll", redact);
       } catch (error) {
         throw mapError(error, "poll", signal);
       }
@@ -147,8 +166,8 @@ export function createOpenAiVideosClient(options: OpenAiVideosClientOptions = {}
       } catch (error) {
         throw mapError(error, "download", signal);
       }
-      await throwForStatus(response, PROVIDER, "download");
+      await throwForStatus(response, PROVIDER, "download", redact);
       return await writeResponseToFile(response, path, { provider: PROVIDER, signal });
     },
-  };
+  }, redact);
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { redactUrl } from "./redact.ts";
 
 /**
  * Throw `Deno.errors.NotCapable` when the process may not connect to `url`'s host (queried with
@@ -21,14 +22,14 @@ export async function assertNetPermission(url: string, what = "base URL"): Promi
     throw new TypeError(`Cannot use the ${what} as it is not a valid URL: current value is ${url}`, { cause: error });
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new TypeError(`Cannot use the ${what} as it must be http(s): current value is ${url}`);
+    throw new TypeError(`Cannot use the ${what} as it must be http(s): current value is ${redactUrl(url)}`);
   }
   const status = await Deno.permissions.query({ name: "net", host: parsed.host });
   if (status.state !== "granted") {
     // Shown without credentials or query: a provider's signed download URL carries its token there.
     throw new Deno.errors.NotCapable(
       `Cannot connect to ${parsed.host} as the net permission does not allow it: current value is ` +
-        `${parsed.protocol}//${parsed.host}${parsed.pathname} ` +
+        `${redactUrl(url)} ` +
         `(add the host to --allow-net in the task's line in deno.json, see docs/synthetic.md)`,
     );
   }

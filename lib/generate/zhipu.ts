@@ -6,10 +6,17 @@
  * @module
  */
 import { withDefaults } from "../io/options.ts";
-import type { ProviderStatus, SubmitResult, VideoJobClient, VideoJobRequest } from "./client.ts";
+import {
+  type ProviderStatus,
+  type SubmitResult,
+  type VideoJobClient,
+  type VideoJobRequest,
+  withRedactedErrors,
+} from "./client.ts";
 import { GenerationResponseError } from "./errors.ts";
 import { assertNetPermission } from "./permissions.ts";
 import { fetchOrThrow, readJsonBody, requestIdOf, throwForStatus, writeResponseToFile } from "./http.ts";
+import { createRedactor } from "./redact.ts";
 
 /** Options of {@link createZhipuClient}. */
 export interface ZhipuClientOptions {
@@ -43,11 +50,12 @@ export const DEFAULT_ZHIPU_CLIENT_OPTIONS = {
 
 const PROVIDER = "zhipu";
 
-function record(value: unknown, what: string, requestId?: string): Record<string, unknown> {
+function record(value: unknown, what: string, response: Response): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new GenerationResponseError(`${PROVIDER} ${what} returned a non-object JSON body`, {
       provider: PROVIDER,
-      requestId,
+      status: response.status,
+      requestId: requestIdOf(response.headers),
     });
   }
   return value as Record<string, unknown>;
@@ -66,7 +74,8 @@ export function createZhipuClient(options: ZhipuClientOptions): VideoJobClient {
   const base = o.baseUrl.replace(/\/+$/, "");
   const fetchFn = o.fetch ?? globalThis.fetch;
   const headers = { "authorization": `Bearer ${o.apiKey}`, "content-type": "application/json" };
-  return {
+  const redact = createRedactor([o.apiKey]);
+  return withRedactedErrors({
     backend: PROVIDER,
     model: o.model,
     async submit(request: VideoJobRequest, signal: AbortSignal): Promise<SubmitResult> {
@@ -86,11 +95,16 @@ export function createZhipuClient(options: ZhipuClientOptions): VideoJobClient {
         body: JSON.stringify(body),
         signal,
       }, PROVIDER);
-      await throwForStatus(response, PROVIDER, "submit");
-      const json = record(await readJsonBody(response, PROVIDER, "submit"), "submit", requestIdOf(response.headers));
+      await throwForStatus(response, PROVIDER, "submit", redact);
+      const json = record(
+        await readJsonBody(response, PROVIDER, "submit", redact),
+        "submit",
+        response,
+      );
       if (typeof json.id !== "string" || json.id.length === 0) {
         throw new GenerationResponseError(`${PROVIDER} submit returned no task id`, {
           provider: PROVIDER,
+          status: response.status,
           requestId: requestIdOf(response.headers),
         });
       }
@@ -106,13 +120,17 @@ export function createZhipuClient(options: ZhipuClientOptions): VideoJobClient {
         { method: "GET", headers, signal },
         PROVIDER,
       );
-      await throwForStatus(response, PROVIDER, "poll");
-      const json = record(await readJsonBody(response, PROVIDER, "poll"), "poll", requestIdOf(response.headers));
+      await throwForStatus(response, PROVIDER, "poll", redact);
+      const json = record(
+        await readJsonBody(response, PROVIDER, "poll", redact),
+        "poll",
+        response,
+      );
       const status = json.task_status;
       if (status === "PROCESSING") return { state: "pending" };
       if (status === "FAIL") {
         const reason = typeof json.error === "object" && json.error !== null
-          ? JSON.stringify(json.error).slice(0, 200)
+          ? redact(JSON.stringify(json.error)).slice(0, 200)
           : "task_status FAIL";
         return { state: "failed", reason: `provider reported FAIL: ${reason}` };
       }
@@ -138,8 +156,8 @@ export function createZhipuClient(options: ZhipuClientOptions): VideoJobClient {
       // no Authorization header is sent there
       await assertNetPermission(url, "video download URL");
       const response = await fetchOrThrow(fetchFn, url, { method: "GET", signal }, PROVIDER);
-      await throwForStatus(response, PROVIDER, "download");
+      await throwForStatus(response, PROVIDER, "download", redact);
       return await writeResponseToFile(response, path, { provider: PROVIDER, signal });
     },
-  };
+  }, redact);
 }

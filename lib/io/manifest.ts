@@ -194,15 +194,31 @@ export async function parseManifestText(
       }
     });
   }
-  if (problems.length > 0) {
-    const ErrorClass = syntaxOnly ? SyntaxError : TypeError;
-    throw new ErrorClass(
-      `Cannot read manifest ${path} as it has ${problems.length} problem${
-        problems.length === 1 ? "" : "s"
-      }: current value is\n  ${problems.join("\n  ")}`,
+  if (problems.length > 0) throw manifestError(path, problems, syntaxOnly && records.length === 0, syntaxOnly);
+  return records;
+}
+
+/** Problems listed in a manifest error; the rest are counted. */
+const LISTED_MANIFEST_PROBLEMS = 10;
+
+/**
+ * One error for a manifest's problems: a file with no JSON line at all (a video, a CSV, a list file) is named as
+ * not being a manifest; otherwise the first problems are listed and the rest counted.
+ */
+function manifestError(path: string, problems: string[], noJsonLine: boolean, syntaxOnly: boolean): Error {
+  if (noJsonLine) {
+    return new SyntaxError(
+      `Cannot read manifest ${path} as it is not JSON Lines (no line is a JSON record; a folder of videos or a ` +
+        `video file goes where the task takes videos): current value is ${problems[0]}`,
     );
   }
-  return records;
+  const listed = problems.slice(0, LISTED_MANIFEST_PROBLEMS);
+  const more = problems.length - listed.length;
+  const ErrorClass = syntaxOnly ? SyntaxError : TypeError;
+  return new ErrorClass(
+    `Cannot read manifest ${path} as it has ${problems.length} problem${problems.length === 1 ? "" : "s"}: ` +
+      `current value is\n  ${listed.join("\n  ")}${more > 0 ? `\n  … and ${more} more` : ""}`,
+  );
 }
 
 /**

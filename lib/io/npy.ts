@@ -463,7 +463,12 @@ export async function readNpyHeader(path: string): Promise<NpyHeader> {
 
 async function openNpy(path: string): Promise<Deno.FsFile> {
   try {
-    return await Deno.open(path, { read: true });
+    const file = await Deno.open(path, { read: true });
+    if ((await file.stat()).isDirectory) {
+      file.close();
+      throw new TypeError(`Cannot read .npy as the path is a folder, not a file: current value is ${path}`);
+    }
+    return file;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new Deno.errors.NotFound(`Cannot read .npy as the file does not exist: current value is ${path}`, {

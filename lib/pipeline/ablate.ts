@@ -5,6 +5,9 @@
  *
  * Filtering needs to know which synthetic videos the filter kept: a record field `filter.kept` (as written by the
  * filter stage and carried through extraction), or a list of kept ids (`keptIds`, e.g. from a filtered manifest).
+ * When the filter kept every synthetic video (the training manifest is already the kept set), filtering changes
+ * nothing: the run warns, and each "+ filtering" row is marked as the same as its row without filtering, whose
+ * results it reuses.
  *
  * @module
  */
@@ -44,7 +47,81 @@ export interface AblationRow {
   lambda: number;
   /** Learn λ instead of fixing it. */
   learnableLambda: boolean;
+  /**
+   * Set by {@linkcode planAblation} when this row trains exactly what an earlier row of the grid trains: that row's
+   * id. A filtering row gets it when the filter kept every synthetic video (the training set was already the kept
+   * set); its cells then reuse that row's results instead of training again.
+   */
+  sameAs?: string;
+  /** Why the row is marked, for tables and warnings (set with `sameAs`). */
+  note?: string;
 }
+
+/** A finished cell (row × seed) of the grid. */
+export interface AblationCellEvent {
+  /** Event kind. */
+  type: "cell";
+  /** Row id. */
+  row: string;
+  /** Training seed. */
+  seed: number;
+  /** Frame-level AUC of the cell, `null` when it could not be computed. */
+  auc: number | null;
+}
+
+/**
+ * Progress over the whole grid (rows × seeds): sent when a cell starts and when it is done, with the time spent
+ * and an estimate of the time left.
+ */
+export interface AblationProgressEvent {
+  /** Event kind. */
+  type: "progress";
+  /**
+   * `start`: the cell starts training (not sent for cells skipped or reused); `step`: a training iteration of the cell
+   * finished (see `iteration`); `done`: the cell finished.
+   */
+  phase: "start" | "step" | "done";
+  /** Row id. */
+  row: string;
+  /** Training seed. */
+  seed: number;
+  /** Cells finished so far (this one included when `phase` is `done`). */
+  done: number;
+  /** Cells in the grid. */
+  total: number;
+  /** Iterations of the cell finished so far (`step`). */
+  iteration?: number;
+  /** Iterations per cell. */
+  iterations: number;
+  /**
+   * How a finished cell was obtained: trained now, skipped (done in an earlier run of the same folder), or reused
+   * from the row it is the same as (see {@linkcode AblationRow.sameAs}). Absent when `phase` is `start`.
+   */
+  outcome?: "trained" | "skipped" | "reused";
+  /** Frame-level AUC of a finished cell (`null` when it could not be computed). */
+  auc?: number | null;
+  /** Seconds since the grid started. */
+  elapsedSeconds: number;
+  /**
+   * Estimated seconds left: the mean time of the cells trained in this run (before the first one finishes: its time per
+   * iteration so far) times the cells still to train, less the time already spent on the current one; `NaN` until
+   * an iteration has been trained in this run.
+   */
+  etaSeconds: number;
+}
+
+/** Something the caller should tell the user (the library never prints). */
+export interface AblationWarningEvent {
+  /** Event kind. */
+  type: "warning";
+  /** The warning, one sentence. */
+  message: string;
+  /** Rows it concerns. */
+  rows: string[];
+}
+
+/** Events of {@linkcode runAblation}: its stages', each finished cell, progress over the grid, warnings. */
+export type AblationEvent = StageEvent | AblationCellEvent | AblationProgressEvent | AblationWarningEvent;
 
 /** Options of {@linkcode runAblation}. `outDir` is required. */
 export interface AblationOptions {
@@ -80,8 +157,10 @@ export interface AblationOptions {
   select?: SelectPolicy;
   /** Frames per clip. @default {16} */
   framesPerClip?: number;
-  /** Progress callback. @default {undefined} */
-  onEvent?: (event: StageEvent | { type: "cell"; row: string; seed: number; auc: number | null }) => void;
+  /** Progress callback: stage events, finished cells, progress over the grid and warnings. @default {undefined} */
+  onEvent?: (event: AblationEvent) => void;
+  /** Clock in milliseconds, for elapsed time and the ETA (injectable for tests). @default {performance.now} */
+  now?: () => number;
 }
 
 /** Defaults of {@linkcode AblationOptions}. */
@@ -233,6 +312,7 @@ function pm(m: { mean: number; std: number } | undefined): string {
 /**
  * Check the ablation's options against the training records and return the rows it will run; throws what
  * {@linkcode runAblation} would throw, before any file is written (a task calls it before creating its run folder).
+ * When the filter kept every synthetic video, the filtering rows come back marked (`sameAs`, `note`).
  *
  * @example
  * ```ts ignore
@@ -286,14 +366,65 @@ export function planAblation(train: VideoRecord[], options: Omit<AblationOptions
         }`,
       );
     }
+    const kept = synthetic.filter((r) => keptByFilter(r, keptIds) === true).length;
+    if (kept === synthetic.length) return markUnchangedByFiltering(rows);
   }
   return rows;
+}
+
+const ALREADY_FILTERED = "the synthetic set was already filtered";
+
+/**
+ * The filter kept every synthetic video, so a filtering row trains exactly what the row without filtering (same SSLS
+ * and λ) trains: mark it `sameAs` that row when the grid has it earlier, and note the reason on the components rows.
+ */
+function markUnchangedByFiltering(rows: AblationRow[]): AblationRow[] {
+  return rows.map((row, index) => {
+    if (!row.filtered) return row;
+    const twin = rows.slice(0, index).find((o) =>
+      o.synthetic && !o.filtered && o.ssls === row.ssls && o.lambda === row.lambda &&
+      o.learnableLambda === row.learnableLambda
+    );
+    if (twin !== undefined) return { ...row, sameAs: twin.id, note: `same as ${twin.label}: ${ALREADY_FILTERED}` };
+    return row.table === "components" ? { ...row, note: `${ALREADY_FILTERED}: filtering changed nothing` } : row;
+  });
+}
+
+/** Warnings about the planned grid: filtering that changes nothing, or that leaves no synthetic video. */
+function ablationWarnings(rows: AblationRow[], synthetic: number, kept: number): AblationWarningEvent[] {
+  const filtered = rows.filter((r) => r.filtered).map((r) => r.id);
+  if (filtered.length === 0 || synthetic === 0) return [];
+  if (kept === synthetic) {
+    const same = rows.filter((r) => r.sameAs !== undefined);
+    return [{
+      type: "warning",
+      rows: filtered,
+      message:
+        `the filter kept all ${synthetic} synthetic videos of the training manifest (it is already the kept set), ` +
+        "so filtering changes nothing: " +
+        (same.length > 0
+          ? `${same.map((r) => `${r.id} is the same as ${r.sameAs}`).join(", ")} (reused, not trained again); `
+          : "") +
+        "to measure filtering, pass every generated video with its filter.kept decision " +
+        "(the pipeline's features/synthetic-all.jsonl, or --filtered <kept.jsonl>)",
+    }];
+  }
+  if (kept === 0) {
+    return [{
+      type: "warning",
+      rows: filtered,
+      message:
+        `the filter kept none of the ${synthetic} synthetic videos, so the filtering rows train on real videos only`,
+    }];
+  }
+  return [];
 }
 
 /**
  * Run the ablation grid: `train` holds real and synthetic feature records (by `source`), `test` the test videos
  * with `frames` and `intervals`. Writes `<outDir>/ablation.md`, `<outDir>/ablation.json` and stage records
- * (`<outDir>/stages/<row>-seed-<s>.json`; a rerun skips finished cells).
+ * (`<outDir>/stages/<row>-seed-<s>.json`; a rerun skips finished cells). `onEvent` receives the warnings first, then
+ * progress over the whole grid (each cell's start, training iterations and end, with elapsed time and an ETA).
  *
  * @example
  * ```ts ignore
@@ -312,6 +443,45 @@ export async function runAblation(
   const synthetic = train.filter((r) => r.source === "synthetic");
   const keptIds = o.keptIds ? new Set(o.keptIds) : undefined;
   const filteredSynthetic = synthetic.filter((r) => keptByFilter(r, keptIds) === true);
+  for (const warning of ablationWarnings(rows, synthetic.length, filteredSynthetic.length)) o.onEvent?.(warning);
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  const total = rows.length * o.seeds.length;
+  // Progress over the grid: cells done, and for the ETA the cells still to train and the time trained cells took.
+  let done = 0;
+  let toTrain = rows.filter((r) => r.sameAs === undefined).length * o.seeds.length;
+  let trainedCells = 0;
+  let trainedMs = 0;
+  let cellStart: number | undefined;
+  let cellIteration = 0;
+  const progress = (
+    phase: AblationProgressEvent["phase"],
+    row: string,
+    seed: number,
+    extra: Partial<AblationProgressEvent> = {},
+  ) => {
+    if (o.onEvent === undefined) return;
+    const t = now();
+    const inCell = cellStart === undefined ? 0 : t - cellStart;
+    const perCell = trainedCells > 0
+      ? trainedMs / trainedCells
+      : cellIteration > 0
+      ? (inCell / cellIteration) * o.iterations
+      : NaN;
+    o.onEvent({
+      type: "progress",
+      phase,
+      row,
+      seed,
+      done,
+      total,
+      iterations: o.iterations,
+      elapsedSeconds: (t - started) / 1000,
+      etaSeconds: Math.max(0, perCell * toTrain - inCell) / 1000,
+      ...extra,
+    });
+  };
+  const cellResults = new Map<string, Record<string, number>>();
   const results: AblationRowResult[] = [];
   for (const row of rows) {
     const set = row.synthetic ? [...real, ...(row.filtered ? filteredSynthetic : synthetic)] : real;
@@ -333,24 +503,61 @@ export async function runAblation(
         bootstrapSamples: 0,
         seed,
       };
-      const { result } = await runStage(o.outDir, {
-        name: `${row.id}-seed-${seed}`,
-        inputs: {
-          row,
-          trainOptions,
-          train: set.map((r) => [r.id, r.path, r.label, r.source]),
-          test: test.map((r) => [r.id, r.path]),
-        },
-        run: async () => {
-          const trained = await trainDetector(set, test, trainOptions);
-          try {
-            return { result: flattenMetrics(trained.metrics ?? {}), files: [] };
-          } finally {
-            trained.detector.dispose();
-          }
-        },
-      }, { onEvent: o.onEvent });
-      o.onEvent?.({ type: "cell", row: row.id, seed, auc: (result as Record<string, number>).auc ?? null });
+      let result: Record<string, number>;
+      let outcome: AblationProgressEvent["outcome"];
+      const twin = row.sameAs === undefined ? undefined : cellResults.get(`${row.sameAs}\u0000${seed}`);
+      if (twin !== undefined) {
+        result = twin;
+        outcome = "reused";
+      } else {
+        const { sameAs: _sameAs, note: _note, ...stageRow } = row;
+        const stage = await runStage(o.outDir, {
+          name: `${row.id}-seed-${seed}`,
+          inputs: {
+            row: stageRow,
+            trainOptions,
+            train: set.map((r) => [r.id, r.path, r.label, r.source]),
+            test: test.map((r) => [r.id, r.path]),
+          },
+          run: async () => {
+            const trained = await trainDetector(set, test, {
+              ...trainOptions,
+              onStep: (e) => {
+                cellIteration = e.iteration;
+                progress("step", row.id, seed, { iteration: e.iteration });
+              },
+            });
+            try {
+              return { result: flattenMetrics(trained.metrics ?? {}), files: [] };
+            } finally {
+              trained.detector.dispose();
+            }
+          },
+        }, {
+          onEvent: (e) => {
+            o.onEvent?.(e);
+            if (e.type === "start") {
+              cellStart = now();
+              cellIteration = 0;
+              progress("start", row.id, seed);
+            }
+          },
+        });
+        result = stage.result as Record<string, number>;
+        outcome = stage.skipped ? "skipped" : "trained";
+        if (!stage.skipped && cellStart !== undefined) {
+          trainedCells++;
+          trainedMs += now() - cellStart;
+        }
+        if (row.sameAs === undefined) toTrain--;
+        cellStart = undefined;
+        cellIteration = 0;
+      }
+      cellResults.set(`${row.id}\u0000${seed}`, result);
+      done++;
+      const auc = typeof result.auc === "number" ? result.auc : null;
+      o.onEvent?.({ type: "cell", row: row.id, seed, auc });
+      progress("done", row.id, seed, { outcome, auc });
       for (const name of ABLATION_METRICS) {
         const v = (result as Record<string, number>)[name];
         if (typeof v === "number") (values[name] ??= []).push(v);
@@ -392,7 +599,9 @@ export async function runAblation(
     md.push(`| ${header.join(" | ")} |`, `|${header.map(() => " --- ").join("|")}|`);
     for (const r of tableRows) {
       md.push(
-        `| ${r.label} | ${r.trainVideos.real} + ${r.trainVideos.synthetic} | ${
+        `| ${r.label}${
+          r.note === undefined ? "" : ` — ${r.note}`
+        } | ${r.trainVideos.real} + ${r.trainVideos.synthetic} | ${
           ABLATION_METRICS.map((m) => pm(r.metrics[m])).join(" | ")
         } |`,
       );

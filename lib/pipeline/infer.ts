@@ -11,6 +11,8 @@ import { readFeatures, sha256File, type VideoRecord, writeFileAtomic, writeJsonA
 import { extractFeatures } from "../encode/mod.ts";
 import { resolveCheckpointDir, scoreVideo, type TrainBackend } from "../train/mod.ts";
 import { lineChartSvg } from "../eval/mod.ts";
+import type { ExtractProgress, NormalizeMode } from "../encode/mod.ts";
+import { type InferRecipe, planInferRecipe, type ResolvedInferRecipe } from "./infer_recipe.ts";
 
 /** Options of {@linkcode inferVideo}. `checkpoint`, `model` and `outDir` are required. */
 export interface InferOptions {
@@ -24,37 +26,55 @@ export interface InferOptions {
   threshold?: number;
   /** Intervals shorter than this many frames are dropped. @default {1} */
   minIntervalFrames?: number;
-  /** Frames per clip (as in training). @default {16} */
+  /**
+   * Frames per clip. Every extraction setting below defaults to the checkpoint's recipe (how its training features
+   * were extracted; `FALLBACK_INFER_RECIPE` for a checkpoint without one); one given explicitly must equal it unless
+   * `allowRecipeMismatch`. @default {the checkpoint's}
+   */
   framesPerClip?: number;
-  /** Crops: `center` (TD) or `ten` (CTD, averaged by the detector). @default {"center"} */
+  /** Crops: `center` (TD) or `ten` (CTD, averaged by the detector). @default {the checkpoint's} */
   crops?: "center" | "ten";
-  /** Frame pooling per clip (as in training). @default {"mean"} */
+  /** Frame pooling per clip. @default {the checkpoint's} */
   pooling?: string;
-  /** Resize engine (as in training): `pil` or `ffmpeg`. @default {"pil"} */
+  /** Resize engine: `pil` or `ffmpeg`. @default {the checkpoint's} */
   resizeEngine?: "pil" | "ffmpeg";
+  /** L2 normalisation: `none`, `frame` or `clip`. @default {the checkpoint's} */
+  normalize?: NormalizeMode;
+  /** Target frame rate; `null` = native. @default {the checkpoint's} */
+  fps?: number | null;
+  /** Shorter side after resize. @default {the checkpoint's} */
+  resize?: number;
+  /** Crop side. @default {the checkpoint's} */
+  cropSize?: number;
+  /**
+   * Incomplete last clip: `pad` (with the last frame, so every frame gets a score) or `drop` (the tail frames take
+   * the last full clip's score). Not compared with the checkpoint's: it changes no full clip's features.
+   * @default {"pad"}
+   */
+  tail?: "drop" | "pad";
+  /** Score even when a given setting or the encoder differs from the checkpoint's recipe (warned). @default {false} */
+  allowRecipeMismatch?: boolean;
   /** ONNX device. @default {"cpu"} */
   device?: "cpu" | "webgpu" | "cuda" | "auto";
   /** TensorFlow.js backend for the detector. @default {"cpu"} */
   backend?: TrainBackend;
+  /** Progress of the video's feature extraction, frame by frame (lib/encode's events). @default {undefined} */
+  onProgress?: (event: ExtractProgress) => void;
 }
 
 /** Defaults of {@linkcode InferOptions}. */
 export const DEFAULT_INFER_OPTIONS: Readonly<{
   threshold: number;
   minIntervalFrames: number;
-  framesPerClip: number;
-  crops: "center";
-  pooling: string;
-  resizeEngine: "pil";
+  tail: "pad";
+  allowRecipeMismatch: boolean;
   device: "cpu";
   backend: TrainBackend;
 }> = Object.freeze({
   threshold: 0.5,
   minIntervalFrames: 1,
-  framesPerClip: 16,
-  crops: "center" as const,
-  pooling: "mean",
-  resizeEngine: "pil" as const,
+  tail: "pad" as const,
+  allowRecipeMismatch: false,
   device: "cpu" as const,
   backend: "cpu" as TrainBackend,
 });
@@ -91,6 +111,12 @@ export interface InferResult {
   frames: number;
   /** Frames per clip. */
   framesPerClip: number;
+  /** The extraction settings used. */
+  recipe: InferRecipe;
+  /** Where they came from: the checkpoint's recipe, or the fallback for a checkpoint without one. */
+  recipeSource: "checkpoint" | "fallback";
+  /** Warnings for the user (a checkpoint without a recipe, an allowed mismatch). */
+  warnings: string[];
   /** Frames whose score is >= this are anomalous. */
   threshold: number;
   /** Anomaly score per clip. */
@@ -180,6 +206,12 @@ function round(v: number, digits = 6): number {
 export async function inferVideo(video: string, options: InferOptions): Promise<InferResult> {
   const o = resolveInferOptions(options);
   const checkpoint = await resolveCheckpointDir(resolve(o.checkpoint));
+  // The checkpoint's recipe, the given settings and the encoder agree (or are allowed not to) before any output.
+  const plan = await planInferRecipe(checkpoint, o.model, {
+    given: recipeOptions(o),
+    allowMismatch: o.allowRecipeMismatch,
+  });
+  const { recipe } = plan;
   const outDir = resolve(o.outDir);
   const path = resolve(video);
   const id = basename(path, extname(path)) || "video";
@@ -189,11 +221,16 @@ export async function inferVideo(video: string, options: InferOptions): Promise<
       model: o.model,
       outDir: join(outDir, "features"),
       device: o.device,
-      crops: o.crops,
-      pooling: o.pooling,
-      resizeEngine: o.resizeEngine,
-      framesPerClip: o.framesPerClip,
-      tail: "pad",
+      crops: recipe.crops,
+      pooling: recipe.pooling,
+      resizeEngine: recipe.resizeEngine,
+      framesPerClip: recipe.framesPerClip,
+      normalize: recipe.normalize,
+      fps: recipe.fps ?? undefined,
+      resize: recipe.resize,
+      cropSize: recipe.cropSize,
+      tail: o.tail,
+      onProgress: o.onProgress,
     });
   } catch (error) {
     throw new Error(`Cannot infer video ${path} as its feature extraction failed: current value is ${error}`, {
@@ -217,15 +254,41 @@ export async function inferVideo(video: string, options: InferOptions): Promise<
     });
   }
   const record = extracted.records[0];
-  return await scoreExtracted(path, record, checkpoint, o);
+  return await scoreExtracted(path, record, checkpoint, o, plan);
 }
 
-/** {@linkcode InferOptions} with every default applied. */
-export type ResolvedInferOptions = Required<InferOptions>;
+/** The extraction settings given in `options` (absent ones stay absent: they come from the checkpoint). */
+export function recipeOptions(options: InferOptions): Partial<InferRecipe> {
+  return {
+    framesPerClip: options.framesPerClip,
+    fps: options.fps,
+    pooling: options.pooling,
+    normalize: options.normalize,
+    crops: options.crops,
+    resize: options.resize,
+    cropSize: options.cropSize,
+    resizeEngine: options.resizeEngine,
+  };
+}
+
+/** {@linkcode InferOptions} with every default applied (extraction settings stay optional: see `recipeOptions`). */
+export type ResolvedInferOptions = InferOptions & {
+  threshold: number;
+  minIntervalFrames: number;
+  tail: "drop" | "pad";
+  allowRecipeMismatch: boolean;
+  device: "cpu" | "webgpu" | "cuda" | "auto";
+  backend: TrainBackend;
+};
 
 /** Defaults applied and values checked; throws before any work. */
 export function resolveInferOptions(options: InferOptions): ResolvedInferOptions {
-  const o = { ...DEFAULT_INFER_OPTIONS, ...options };
+  // An option given as `undefined` (a flag not given) keeps its default.
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as InferOptions;
+  const o = { ...DEFAULT_INFER_OPTIONS, ...given };
+  if (o.tail !== "pad" && o.tail !== "drop") {
+    throw new RangeError(`Cannot infer as tail must be one of pad, drop: current value is ${o.tail}`);
+  }
   if (!Number.isFinite(o.threshold)) {
     throw new RangeError(`Cannot infer as threshold must be a finite number: current value is ${o.threshold}`);
   }
@@ -242,15 +305,17 @@ async function scoreExtracted(
   record: VideoRecord,
   checkpoint: string,
   o: ResolvedInferOptions,
+  plan: ResolvedInferRecipe,
 ): Promise<InferResult> {
   const outDir = resolve(o.outDir);
-  const features = await readFeatures(record.path, record.layout ?? (o.crops === "ten" ? "CTD" : "TD"));
+  const { framesPerClip } = plan.recipe;
+  const features = await readFeatures(record.path, record.layout ?? (plan.recipe.crops === "ten" ? "CTD" : "TD"));
   const clipScores = Array.from(await scoreVideo(checkpoint, features, { backend: o.backend }), (v) => round(v));
   const frames = record.frames as number;
   const fps = record.fps as number;
   const frameScores = Array.from(
     { length: frames },
-    (_, f) => clipScores[Math.min(clipScores.length - 1, Math.floor(f / o.framesPerClip))],
+    (_, f) => clipScores[Math.min(clipScores.length - 1, Math.floor(f / framesPerClip))],
   );
   const intervals = anomalousIntervals(frameScores, fps, { threshold: o.threshold, minFrames: o.minIntervalFrames });
   const files = {
@@ -262,7 +327,7 @@ async function scoreExtracted(
   const rows = frameScores.map((score, frame) => ({
     frame,
     seconds: round(frame / fps),
-    clip: Math.floor(frame / o.framesPerClip),
+    clip: Math.floor(frame / framesPerClip),
     score,
     anomalous: score >= o.threshold ? 1 : 0,
   }));
@@ -277,7 +342,10 @@ async function scoreExtracted(
     model: resolve(o.model),
     fps,
     frames,
-    framesPerClip: o.framesPerClip,
+    framesPerClip,
+    recipe: plan.recipe,
+    recipeSource: plan.source,
+    warnings: plan.warnings,
     threshold: o.threshold,
     clipScores,
     frameScores,

@@ -10,7 +10,8 @@ import { stringify } from "csv-stringify";
 import { writeFileAtomic, writeJsonAtomic } from "../io/mod.ts";
 import { resolveCheckpointDir } from "../train/mod.ts";
 import { listVideoFolder } from "../video/mod.ts";
-import { type AnomalousInterval, type InferOptions, inferVideo, resolveInferOptions } from "./infer.ts";
+import { type AnomalousInterval, type InferOptions, inferVideo, recipeOptions, resolveInferOptions } from "./infer.ts";
+import { type InferRecipe, planInferRecipe, type ResolvedInferRecipe } from "./infer_recipe.ts";
 
 /** Options of {@linkcode inferVideoFolder}: those of {@linkcode inferVideo} plus folder listing and progress. */
 export interface InferFolderOptions extends InferOptions {
@@ -18,6 +19,8 @@ export interface InferFolderOptions extends InferOptions {
   recursive?: boolean;
   /** Called after each video. @default {undefined} */
   onVideo?: (video: InferFolderVideo, index: number, total: number) => void;
+  /** Called once, before the first video, with the extraction settings and their warnings. @default {undefined} */
+  onRecipe?: (plan: ResolvedInferRecipe) => void;
 }
 
 /** One video of a folder run (a row of the summary). */
@@ -46,6 +49,12 @@ export interface InferFolderResult {
   folder: string;
   /** Checkpoint folder used. */
   checkpoint: string;
+  /** The extraction settings used for every video. */
+  recipe: InferRecipe;
+  /** Where they came from: the checkpoint's recipe, or the fallback for a checkpoint without one. */
+  recipeSource: "checkpoint" | "fallback";
+  /** Warnings for the user (a checkpoint without a recipe, an allowed mismatch), once for the folder. */
+  warnings: string[];
   /** Threshold of the intervals. */
   threshold: number;
   /** Every video, in path order. */
@@ -80,16 +89,15 @@ export const INFER_SUMMARY_COLUMNS = Object.freeze(
  * ```
  */
 export async function inferVideoFolder(folder: string, options: InferFolderOptions): Promise<InferFolderResult> {
-  const { recursive, onVideo, ...inferOptions } = options;
+  const { recursive, onVideo, onRecipe, ...inferOptions } = options;
   const o = resolveInferOptions(inferOptions);
   const checkpoint = await resolveCheckpointDir(resolve(o.checkpoint));
-  try {
-    await Deno.stat(o.model);
-  } catch (error) {
-    throw new Deno.errors.NotFound(`Cannot infer as the model file does not exist: current value is ${o.model}`, {
-      cause: error,
-    });
-  }
+  // The model exists and the recipe is settled (or refused) before any video.
+  const plan = await planInferRecipe(checkpoint, o.model, {
+    given: recipeOptions(o),
+    allowMismatch: o.allowRecipeMismatch,
+  });
+  onRecipe?.(plan);
   const records = await listVideoFolder(folder, { recursive: recursive ?? false });
   const outDir = resolve(o.outDir);
   const videos: InferFolderVideo[] = [];
@@ -126,6 +134,9 @@ export async function inferVideoFolder(folder: string, options: InferFolderOptio
   const result: InferFolderResult = {
     folder: resolve(folder),
     checkpoint,
+    recipe: plan.recipe,
+    recipeSource: plan.source,
+    warnings: plan.warnings,
     threshold: o.threshold,
     videos,
     failed: videos.filter((v) => v.status === "failed").length,

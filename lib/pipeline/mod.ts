@@ -65,9 +65,21 @@ export {
   type InferOptions,
   type InferResult,
   inferVideo,
+  recipeOptions,
   type ResolvedInferOptions,
   resolveInferOptions,
 } from "./infer.ts";
+export {
+  describeRecipe,
+  FALLBACK_INFER_RECIPE,
+  INFER_RECIPE_FLAGS,
+  type InferRecipe,
+  planInferRecipe,
+  type RecipeMismatch,
+  type ResolvedInferRecipe,
+  resolveInferRecipe,
+  type ResolveInferRecipeOptions,
+} from "./infer_recipe.ts";
 export {
   INFER_SUMMARY_COLUMNS,
   type InferFolderOptions,
@@ -78,12 +90,16 @@ export {
 export {
   ABLATION_METRICS,
   ABLATION_TABLES,
+  type AblationCellEvent,
+  type AblationEvent,
   type AblationOptions,
+  type AblationProgressEvent,
   type AblationResult,
   type AblationRow,
   type AblationRowResult,
   ablationRows,
   type AblationTable,
+  type AblationWarningEvent,
   DEFAULT_ABLATION_OPTIONS,
   planAblation,
   runAblation,

@@ -3,17 +3,27 @@
  * chart helpers; the same figures are also written to `figures/*.svg` for the Markdown). Contents: what the run is
  * and is not evidence of, the metrics table (mean ± std over seeds, the selection policy), ROC curves, score curves of
  * sample test videos with the ground truth shaded, training curves (loss, λ), the filtering summary, the stages,
- * and the provenance of every input.
+ * and the provenance of every input. Curves of several seeds are drawn as their mean with a min–max band.
  *
  * @module
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { parse as parseCsv } from "csv-parse";
-import { readJsonLines, readManifest, readNpy, writeFileAtomic } from "../io/mod.ts";
-import { escapeXml, labelSpans, lineChartSvg, type LineSeries, smallMultiplesSvg } from "../eval/mod.ts";
+import { readJsonLines, readManifest, readNpy, type VideoRecord, writeFileAtomic } from "../io/mod.ts";
+import {
+  CHART_DASHES,
+  CHART_MARKERS,
+  CHART_PALETTE,
+  type ChartPanel,
+  escapeXml,
+  labelSpans,
+  lineChartSvg,
+  type LineSeries,
+  smallMultiplesSvg,
+} from "../eval/mod.ts";
 import { recordFrameLabels } from "./_labels.ts";
-import { type PipelineConfig, repositoryRoot } from "./config.ts";
-import type { PipelineResults } from "./run.ts";
+import { DEFAULT_PIPELINE_CONFIG, type PipelineConfig, repositoryRoot, TRAIN_VARIANTS } from "./config.ts";
+import type { PipelineResults, VariantResult } from "./run.ts";
 import { readStageRecord, type StageRecord } from "./stages.ts";
 
 /** What {@linkcode writeReport} needs besides the run folder. */
@@ -28,12 +38,26 @@ export interface ReportInput {
   promptsHash: string;
 }
 
+/** One figure of the report: its file under `figures/`, its SVG, and the caption printed under it. */
+interface Figure {
+  name: string;
+  alt: string;
+  caption: string;
+  svg: string;
+}
+
 const METRIC_LABELS: Record<string, string> = {
   auc: "AUC",
   ap: "AP",
   aucAnomalous: "AUC (anomalous videos)",
   "far.allFrames": "FAR",
 };
+
+/** Fill of the ground-truth frames in the score panels (grey: no variant's colour). */
+const GROUND_TRUTH_COLOR = "#8c8c8c";
+
+/** False-positive rates at which the seeds' ROC curves are averaged (vertical averaging). */
+const ROC_GRID_POINTS = 201;
 
 function pm(m: { mean: number; std: number } | undefined): string {
   if (m === undefined || !Number.isFinite(m.mean)) return "n/a";
@@ -47,6 +71,283 @@ function safeFileName(id: string): string {
 async function readRoc(path: string): Promise<{ fpr: number[]; tpr: number[] }> {
   const rows = parseCsv(await Deno.readTextFile(path), { columns: true }) as Record<string, string>[];
   return { fpr: rows.map((r) => Number(r.fpr)), tpr: rows.map((r) => Number(r.tpr)) };
+}
+
+/**
+ * The report's title: `report.title` when the configuration sets its own; the demo's default title only for the
+ * demo itself (profile `demo` on the demo's real set); otherwise one made from the run (its id, profile and data).
+ */
+function reportTitle(config: PipelineConfig, runDir: string): string {
+  const defaultTitle = DEFAULT_PIPELINE_CONFIG.report.title;
+  if (config.report.title !== defaultTitle) return config.report.title;
+  if (config.profile === "demo" && config.real.source === "demo") return defaultTitle;
+  const data = config.real.source === "features"
+    ? "own features"
+    : config.real.source === "videos"
+    ? "own videos"
+    : "demo videos";
+  return `GV-VAD pipeline run ${basename(runDir)} (profile ${config.profile}, ${data})`;
+}
+
+/** Chart style of a variant, the same in every figure (colour, dash pattern and markers by its report order). */
+function variantStyle(variant: string, several: boolean): Pick<LineSeries, "color" | "dash" | "marker"> {
+  if (!several) return {};
+  const i = Math.max(0, TRAIN_VARIANTS.indexOf(variant as VariantResult["variant"]));
+  return {
+    color: CHART_PALETTE[i % CHART_PALETTE.length],
+    dash: CHART_DASHES[i % CHART_DASHES.length],
+    marker: CHART_MARKERS[i % CHART_MARKERS.length],
+  };
+}
+
+/** What the lines and bands of a figure show, for captions and legends. */
+function seedsText(seeds: number[]): { caption: string; note: string } {
+  if (seeds.length === 1) return { caption: `seed ${seeds[0]}`, note: "" };
+  return {
+    caption: `lines: mean over seeds ${seeds.join(", ")}; shaded bands: min–max over those seeds`,
+    note: `lines: mean of seeds ${seeds.join(", ")}; bands: min–max over seeds`,
+  };
+}
+
+/**
+ * One series from the curves of several seeds (same x): their mean with a min–max band, or the only curve as it is.
+ * Curves are cut to the shortest.
+ */
+function seedSeries(
+  name: string,
+  x: number[],
+  curves: number[][],
+  style: Partial<LineSeries> = {},
+): LineSeries {
+  const n = Math.min(x.length, ...curves.map((c) => c.length));
+  const xs = x.slice(0, n);
+  if (curves.length === 1) return { name, x: xs, y: curves[0].slice(0, n), ...style };
+  const mean: number[] = [];
+  const lower: number[] = [];
+  const upper: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const values = curves.map((c) => c[i]);
+    mean.push(values.reduce((a, b) => a + b, 0) / values.length);
+    lower.push(Math.min(...values));
+    upper.push(Math.max(...values));
+  }
+  return { name, x: xs, y: mean, band: { lower, upper }, ...style };
+}
+
+/**
+ * True-positive rate of a ROC curve (FPR non-decreasing, as `roc.csv` has it) at each false-positive rate of the
+ * increasing `grid`: linear between the curve's points; where the curve rises vertically at a grid FPR, its highest TPR
+ * there. One pass over the curve.
+ */
+function rocAtGrid(fpr: number[], tpr: number[], grid: number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  for (const g of grid) {
+    while (i < fpr.length && fpr[i] < g) i++;
+    if (i < fpr.length && fpr[i] === g) {
+      let best = tpr[i];
+      for (let j = i + 1; j < fpr.length && fpr[j] === g; j++) best = Math.max(best, tpr[j]);
+      out.push(best);
+    } else if (i === 0) out.push(0);
+    else if (i === fpr.length) out.push(1);
+    else out.push(tpr[i - 1] + (tpr[i] - tpr[i - 1]) * (g - fpr[i - 1]) / (fpr[i] - fpr[i - 1]));
+  }
+  return out;
+}
+
+/** ROC curves of every variant: per variant, the mean over seeds (vertical averaging) with a min–max band. */
+async function rocFigure(runDir: string, variants: VariantResult[]): Promise<Figure> {
+  const grid = Array.from({ length: ROC_GRID_POINTS }, (_, i) => i / (ROC_GRID_POINTS - 1));
+  const series: LineSeries[] = [];
+  for (const v of variants) {
+    const curves: number[][] = [];
+    for (const evaluation of v.evaluations) {
+      const roc = await readRoc(join(runDir, evaluation, "roc.csv"));
+      curves.push([0, ...rocAtGrid(roc.fpr, roc.tpr, grid)]);
+    }
+    const name = `${v.variant} (AUC ${pm(v.metrics.auc)})`;
+    series.push(seedSeries(name, [0, ...grid], curves, variantStyle(v.variant, variants.length > 1)));
+  }
+  const seeds = seedsText(variants[0]?.seeds ?? []);
+  return {
+    name: "roc.svg",
+    alt: "ROC curves (frame level)",
+    caption: `Frame-level ROC curves (${seeds.caption}; the true-positive rate is averaged at each false-positive ` +
+      `rate). AUC in the legend: mean ± std over seeds. Variants are told apart by colour, dash pattern and marker.`,
+    svg: lineChartSvg(series, {
+      title: "ROC curves (frame level)",
+      xLabel: "false-positive rate",
+      yLabel: "true-positive rate",
+      xDomain: [0, 1],
+      yDomain: [0, 1],
+      diagonal: true,
+      width: 640,
+      height: 560,
+      legendNote: seeds.note,
+      id: "roc",
+    }),
+  };
+}
+
+/** The test videos whose scores are drawn: up to half of `wanted` anomalous ones, the rest normal. */
+function sampleTestVideos(test: VideoRecord[], wanted: number): VideoRecord[] {
+  const anomalous = test.filter((r) => r.label === "anomalous");
+  const normal = test.filter((r) => r.label === "normal");
+  return [
+    ...anomalous.slice(0, Math.ceil(wanted / 2)),
+    ...normal.slice(0, wanted - Math.min(anomalous.length, Math.ceil(wanted / 2))),
+  ].slice(0, wanted);
+}
+
+/** Clip scores of sample test videos, one panel per video, with the ground-truth frames shaded. */
+async function scoresFigure(runDir: string, config: PipelineConfig, variants: VariantResult[]): Promise<Figure | null> {
+  const test = await readManifest(join(runDir, "features", "test.jsonl"), { checkFiles: false });
+  const samples = sampleTestVideos(test, config.report.sampleVideos);
+  if (samples.length === 0 || variants.length === 0) return null;
+  const fpc = config.extract.framesPerClip;
+  const panels: ChartPanel[] = [];
+  for (const r of samples) {
+    const series: LineSeries[] = [];
+    let clips = 0;
+    for (const v of variants) {
+      const curves: number[][] = [];
+      for (const seed of v.seeds) {
+        const path = join(runDir, "train", v.variant, `seed-${seed}`, "scores", `${safeFileName(r.id)}.npy`);
+        const scores = Array.from((await readNpy(path)).data as ArrayLike<number>, Number);
+        // A step line per clip, closed at the last clip's end frame.
+        curves.push([...scores, scores[scores.length - 1]]);
+      }
+      clips = Math.min(...curves.map((c) => c.length - 1));
+      const x = Array.from({ length: clips + 1 }, (_, i) => i * fpc);
+      series.push({ ...seedSeries(v.variant, x, curves, variantStyle(v.variant, variants.length > 1)), step: true });
+    }
+    const spans = labelSpans(recordFrameLabels(r, clips * fpc), { label: "ground truth", color: GROUND_TRUTH_COLOR });
+    panels.push({
+      series,
+      options: {
+        title: `${r.id} (${r.label})`,
+        xLabel: "frame",
+        yLabel: "anomaly score",
+        yDomain: [0, 1],
+        spans,
+        markers: 4,
+      },
+    });
+  }
+  const seeds = seedsText(variants[0].seeds);
+  return {
+    name: "scores.svg",
+    alt: "Clip scores of sample test videos",
+    caption: `Clip scores of ${samples.length} sample test videos, one score per ${fpc}-frame clip drawn as steps ` +
+      `(${seeds.caption}); ground-truth anomalous frames shaded grey.`,
+    svg: smallMultiplesSvg(panels, {
+      columns: 2,
+      panelWidth: 440,
+      panelHeight: 240,
+      title: "Test video scores",
+      sharedLegend: true,
+      legendNote: seeds.note,
+    }),
+  };
+}
+
+/** One training log field of every seed of a variant, by logged step. */
+async function trainingCurves(
+  runDir: string,
+  v: VariantResult,
+  field: "loss" | "lambda",
+): Promise<{ x: number[]; curves: number[][] }> {
+  let x: number[] = [];
+  const curves: number[][] = [];
+  for (const seed of v.seeds) {
+    const log = await readJsonLines<{ type: string; iteration: number; loss: number; lambda: number }>(
+      join(runDir, "train", v.variant, `seed-${seed}`, "metrics.jsonl"),
+    );
+    const steps = log.filter((e) => e.type === "step");
+    if (curves.length === 0) x = steps.map((s) => s.iteration);
+    curves.push(steps.map((s) => s[field]));
+  }
+  return { x, curves };
+}
+
+/** Training loss per variant, with the caveat that SSLS's loss is scaled by λ and so not comparable. */
+async function lossFigure(runDir: string, config: PipelineConfig, variants: VariantResult[]): Promise<Figure> {
+  const series: LineSeries[] = [];
+  for (const v of variants) {
+    const { x, curves } = await trainingCurves(runDir, v, "loss");
+    const name = v.variant === "with-synthetic-ssls" ? `${v.variant} (λ-scaled, not comparable)` : v.variant;
+    series.push(seedSeries(name, x, curves, variantStyle(v.variant, variants.length > 1)));
+  }
+  const seeds = seedsText(variants[0]?.seeds ?? []);
+  const ssls = variants.some((v) => v.variant === "with-synthetic-ssls");
+  const lambda = config.train.learnableLambda ? "a learned λ (see the λ figure)" : `λ = ${config.train.lambda}`;
+  return {
+    name: "loss.svg",
+    alt: "Training loss",
+    caption: `Training loss at each logged iteration (${seeds.caption}).` +
+      (ssls
+        ? ` The with-synthetic-ssls loss is not comparable with the other curves: SSLS multiplies the synthetic ` +
+          `videos' loss terms by ${lambda}, so its loss is lower by construction, not because its detector fits ` +
+          `better. Compare the variants by the metrics above, not by their losses.`
+        : ""),
+    svg: lineChartSvg(series, {
+      title: "Training loss",
+      xLabel: "iteration",
+      yLabel: "loss",
+      height: 440,
+      legendNote: seeds.note,
+      id: "loss",
+    }),
+  };
+}
+
+/** λ applied to the synthetic videos' loss terms, for the variants that train on synthetic videos. */
+async function lambdaFigure(runDir: string, variants: VariantResult[]): Promise<Figure | null> {
+  const series: LineSeries[] = [];
+  const synthetic = variants.filter((v) => v.trainVideos.synthetic > 0);
+  for (const v of synthetic) {
+    const { x, curves } = await trainingCurves(runDir, v, "lambda");
+    series.push(seedSeries(v.variant, x, curves, variantStyle(v.variant, variants.length > 1)));
+  }
+  if (series.length === 0) return null;
+  const seeds = seedsText(synthetic[0].seeds);
+  return {
+    name: "lambda.svg",
+    alt: "λ applied to synthetic videos' loss terms",
+    caption: `λ applied to the synthetic videos' loss terms at each logged iteration, 1 = unscaled (${seeds.caption}).`,
+    svg: lineChartSvg(series, {
+      title: "λ (weight of synthetic videos' loss terms)",
+      xLabel: "iteration",
+      yLabel: "λ",
+      height: 440,
+      yDomain: [0, Math.max(1.05, ...series.flatMap((s) => Array.from(s.band?.upper ?? s.y)))],
+      legendNote: seeds.note,
+      id: "lambda",
+    }),
+  };
+}
+
+/** Every figure of the report, in order. */
+async function reportFigures(runDir: string, config: PipelineConfig, variants: VariantResult[]): Promise<Figure[]> {
+  const figures: (Figure | null)[] = [
+    await rocFigure(runDir, variants),
+    await scoresFigure(runDir, config, variants),
+    await lossFigure(runDir, config, variants),
+    await lambdaFigure(runDir, variants),
+  ];
+  return figures.filter((f): f is Figure => f !== null);
+}
+
+/** The run's stage records, in completion order. */
+async function readStageRecords(runDir: string): Promise<StageRecord[]> {
+  const stageNames: string[] = [];
+  for await (const e of Deno.readDir(join(runDir, "stages"))) if (e.name.endsWith(".json")) stageNames.push(e.name);
+  const records: StageRecord[] = [];
+  for (const name of stageNames.sort()) {
+    const r = await readStageRecord(runDir, name.replace(/\.json$/, ""));
+    if (r) records.push(r);
+  }
+  return records.sort((a, b) => a.completedAt.localeCompare(b.completedAt));
 }
 
 function evidenceText(config: PipelineConfig): string[] {
@@ -74,140 +375,32 @@ function evidenceText(config: PipelineConfig): string[] {
   ];
 }
 
-/**
- * Write `report.md`, `report.html` and `figures/*.svg` into `runDir`; returns the two report paths.
- *
- * @example
- * ```ts ignore
- * import { writeReport } from "./report.ts";
- * await writeReport(runDir, { config, results, inputHashes, promptsHash });
- * ```
- */
-export async function writeReport(runDir: string, input: ReportInput): Promise<{ markdown: string; html: string }> {
-  const { config, results } = input;
-  const figures: { name: string; title: string; svg: string }[] = [];
+/** Title, run folder and what the run is (and is not) evidence of. */
+function headerSection(title: string, runDir: string, config: PipelineConfig): string[] {
+  return [
+    `# ${title}`,
+    "",
+    `Run folder: \`${runDir}\` · profile \`${config.profile}\` · written ${new Date().toISOString()}`,
+    "",
+    ...evidenceText(config),
+    "",
+  ];
+}
+
+/** The metrics table (mean ± std over seeds), the selection policy and the variants. */
+function metricsSection(config: PipelineConfig, results: PipelineResults): string[] {
   const variants = results.variants;
-  const firstSeed = config.seeds[0];
-
-  // ROC curves (first seed of each variant).
-  const rocSeries: LineSeries[] = [];
-  for (const v of variants) {
-    const roc = await readRoc(join(runDir, v.evaluations[0], "roc.csv"));
-    rocSeries.push({ name: `${v.variant} (seed ${v.seeds[0]})`, x: roc.fpr, y: roc.tpr });
-  }
-  figures.push({
-    name: "roc.svg",
-    title: "ROC curves (frame level, first seed of each variant)",
-    svg: lineChartSvg(rocSeries, {
-      title: "ROC",
-      xLabel: "false positive rate",
-      yLabel: "true positive rate",
-      xDomain: [0, 1],
-      yDomain: [0, 1],
-      diagonal: true,
-      id: "roc",
-    }),
-  });
-
-  // Score curves of sample test videos (first seed), ground truth shaded.
-  const test = await readManifest(join(runDir, "features", "test.jsonl"), { checkFiles: false });
-  const anomalous = test.filter((r) => r.label === "anomalous");
-  const normal = test.filter((r) => r.label === "normal");
-  const wanted = config.report.sampleVideos;
-  const samples = [
-    ...anomalous.slice(0, Math.ceil(wanted / 2)),
-    ...normal.slice(0, wanted - Math.min(anomalous.length, Math.ceil(wanted / 2))),
-  ].slice(0, wanted);
-  const fpc = config.extract.framesPerClip;
-  const panels = [];
-  for (const r of samples) {
-    const series: LineSeries[] = [];
-    let clips = 0;
-    for (const v of variants) {
-      const path = join(runDir, "train", v.variant, `seed-${v.seeds[0]}`, "scores", `${safeFileName(r.id)}.npy`);
-      const scores = Array.from((await readNpy(path)).data as ArrayLike<number>, Number);
-      clips = scores.length;
-      // A step line per clip, closed at the last clip's end frame.
-      const x = [...scores.map((_, i) => i * fpc), scores.length * fpc];
-      series.push({ name: v.variant, x, y: [...scores, scores[scores.length - 1]], step: true });
-    }
-    const spans = labelSpans(recordFrameLabels(r, clips * fpc), { label: "ground truth" });
-    panels.push({
-      series,
-      options: { title: `${r.id} (${r.label})`, xLabel: "frame", yDomain: [0, 1] as [number, number], spans },
-    });
-  }
-  if (panels.length > 0) {
-    figures.push({
-      name: "scores.svg",
-      title: `Clip scores of sample test videos (seed ${firstSeed}), ground-truth frames shaded`,
-      svg: smallMultiplesSvg(panels, { columns: 2, panelWidth: 420, panelHeight: 220, title: "Test video scores" }),
-    });
-  }
-
-  // Training curves (first seed of each variant): loss, and λ for the SSLS variant.
-  const lossSeries: LineSeries[] = [];
-  const lambdaSeries: LineSeries[] = [];
-  for (const v of variants) {
-    const log = await readJsonLines<{ type: string; iteration: number; loss: number; lambda: number }>(
-      join(runDir, "train", v.variant, `seed-${v.seeds[0]}`, "metrics.jsonl"),
-    );
-    const steps = log.filter((e) => e.type === "step");
-    lossSeries.push({ name: v.variant, x: steps.map((s) => s.iteration), y: steps.map((s) => s.loss) });
-    if (v.trainVideos.synthetic > 0) {
-      lambdaSeries.push({ name: v.variant, x: steps.map((s) => s.iteration), y: steps.map((s) => s.lambda) });
-    }
-  }
-  figures.push({
-    name: "loss.svg",
-    title: `Training loss (seed ${firstSeed})`,
-    svg: lineChartSvg(lossSeries, { title: "Training loss", xLabel: "iteration", yLabel: "loss", id: "loss" }),
-  });
-  if (lambdaSeries.length > 0) {
-    figures.push({
-      name: "lambda.svg",
-      title: `λ applied to synthetic videos' loss terms (seed ${firstSeed}; 1 = unscaled)`,
-      svg: lineChartSvg(lambdaSeries, {
-        title: "λ",
-        xLabel: "iteration",
-        yLabel: "λ",
-        yDomain: [0, Math.max(1.05, ...lambdaSeries.flatMap((s) => Array.from(s.y)))],
-        id: "lambda",
-      }),
-    });
-  }
-  for (const f of figures) await writeFileAtomic(join(runDir, "figures", f.name), f.svg);
-
-  // Stage records.
-  const stageNames: string[] = [];
-  for await (const e of Deno.readDir(join(runDir, "stages"))) if (e.name.endsWith(".json")) stageNames.push(e.name);
-  const records: StageRecord[] = [];
-  for (const name of stageNames.sort()) {
-    const r = await readStageRecord(runDir, name.replace(/\.json$/, ""));
-    if (r) records.push(r);
-  }
-  records.sort((a, b) => a.completedAt.localeCompare(b.completedAt));
-  const filterRecord = records.find((r) => r.stage === "filter");
-  const realRecord = records.find((r) => r.stage === "real");
-  const runConfig = JSON.parse(await Deno.readTextFile(join(runDir, "config.json"))) as Record<string, unknown>;
-
-  // Markdown.
-  const md: string[] = [];
-  md.push(`# ${config.report.title}`, "");
-  md.push(`Run folder: \`${runDir}\` · profile \`${config.profile}\` · written ${new Date().toISOString()}`, "");
-  md.push(...evidenceText(config), "");
-  md.push("## Metrics", "");
+  const selection = config.train.select === "best-on-test"
+    ? " (chosen by test AUC: optimistic, only for comparison with published numbers)"
+    : config.train.select === "val"
+    ? " (held-out validation split of the training videos)"
+    : " (the last iteration; the test set is never used for selection)";
+  const md: string[] = ["## Metrics", ""];
   md.push(
     `Frame-level metrics on ${results.testVideos} test videos, mean ± std (sample std) over seeds ${
       config.seeds.join(", ")
-    }. Model selection: **${config.train.select}**${
-      config.train.select === "best-on-test"
-        ? " (chosen by test AUC: optimistic, only for comparison with published numbers)"
-        : config.train.select === "val"
-        ? " (held-out validation split of the training videos)"
-        : " (the last iteration; the test set is never used for selection)"
-    }. FAR at threshold ${config.evaluate.threshold} over all normal frames. Protocol: ${results.protocol.auc}; ` +
-      `${results.protocol.scoreExpansion}.`,
+    }. Model selection: **${config.train.select}**${selection}. FAR at threshold ${config.evaluate.threshold} over ` +
+      `all normal frames. Protocol: ${results.protocol.auc}; ${results.protocol.scoreExpansion}.`,
     "",
   );
   const header = ["variant", "training videos (real + synthetic)", ...Object.values(METRIC_LABELS)];
@@ -236,50 +429,79 @@ export async function writeReport(runDir: string, input: ReportInput): Promise<{
     }.`,
     "",
   );
-  md.push("## Figures", "");
-  for (const f of figures) md.push(`![${f.title}](figures/${f.name})`, "", `*${f.title}*`, "");
-  md.push("## Data", "");
-  if (realRecord) {
-    const r = realRecord.result as { train: Record<string, number>; test: Record<string, number>; source: string };
-    md.push(
-      `Real videos (source \`${r.source}\`): train ${r.train.normal} normal + ${r.train.anomalous} anomalous; test ${r.test.normal} normal + ${r.test.anomalous} anomalous.` +
-        (config.real.source === "demo"
-          ? ` Cut from ${config.real.clips.length} real clip(s), ${config.real.framesPerVideo} frames each at ${config.real.fps} fps, ` +
-            `${config.real.width}×${config.real.height}; anomalous videos carry a planted \`${config.real.event}\` event of ${config.real.eventFrames} frames at a known interval (exact frame labels).`
-          : ""),
-      "",
-    );
-  }
-  md.push("## Filtering", "");
-  if (filterRecord) {
-    const f = filterRecord.result as {
-      enabled: boolean;
-      total: number;
-      kept: number;
-      byLabel: Record<string, { total: number; kept: number; fraction: number }>;
-      byReason: Record<string, number>;
-      semantic: string;
-      duplicateMethod: string;
-    };
-    md.push(
-      `${f.kept} of ${f.total} generated videos kept (${f.total > 0 ? (100 * f.kept / f.total).toFixed(0) : 0} %). ` +
-        `Semantic check: ${f.semantic}. Near-duplicates compared by: ${f.duplicateMethod}.`,
-      "",
-      "| label | generated | kept | fraction |",
-      "| --- | --- | --- | --- |",
-      ...Object.entries(f.byLabel).map(([l, c]) => `| ${l} | ${c.total} | ${c.kept} | ${c.fraction.toFixed(2)} |`),
-      "",
-      `Rejections by reason: ${
-        Object.keys(f.byReason).length > 0 ? Object.entries(f.byReason).map(([k, n]) => `${k} ${n}`).join(", ") : "none"
-      }. Every decision is in \`filter/filtered.jsonl\`.`,
-      "",
-    );
-  } else md.push("No synthetic videos in this configuration (no filtering stage).", "");
-  md.push("## Stages", "");
-  md.push("| stage | seconds (when computed) | runs | completed |", "| --- | --- | --- | --- |");
-  for (const r of records) md.push(`| ${r.stage} | ${r.seconds.toFixed(1)} | ${r.executions} | ${r.completedAt} |`);
-  md.push("", "(`report` completes after this table is written.)", "");
-  md.push("## Provenance", "");
+  return md;
+}
+
+/** The figures, each with its caption underneath. */
+function figuresSection(figures: Figure[]): string[] {
+  const md: string[] = ["## Figures", ""];
+  for (const f of figures) md.push(`![${f.alt}](figures/${f.name})`, "", `*${f.caption}*`, "");
+  return md;
+}
+
+/** The real videos: counts by split and label, and how the demo's were made. */
+function dataSection(config: PipelineConfig, realRecord: StageRecord | undefined): string[] {
+  const md: string[] = ["## Data", ""];
+  if (!realRecord) return md;
+  const r = realRecord.result as { train: Record<string, number>; test: Record<string, number>; source: string };
+  md.push(
+    `Real videos (source \`${r.source}\`): train ${r.train.normal} normal + ${r.train.anomalous} anomalous; test ${r.test.normal} normal + ${r.test.anomalous} anomalous.` +
+      (config.real.source === "demo"
+        ? ` Cut from ${config.real.clips.length} real clip(s), ${config.real.framesPerVideo} frames each at ${config.real.fps} fps, ` +
+          `${config.real.width}×${config.real.height}; anomalous videos carry a planted \`${config.real.event}\` event of ${config.real.eventFrames} frames at a known interval (exact frame labels).`
+        : ""),
+    "",
+  );
+  return md;
+}
+
+/** The filtering summary: kept fractions by label, rejections by reason. */
+function filteringSection(filterRecord: StageRecord | undefined): string[] {
+  const md: string[] = ["## Filtering", ""];
+  if (!filterRecord) return [...md, "No synthetic videos in this configuration (no filtering stage).", ""];
+  const f = filterRecord.result as {
+    enabled: boolean;
+    total: number;
+    kept: number;
+    byLabel: Record<string, { total: number; kept: number; fraction: number }>;
+    byReason: Record<string, number>;
+    semantic: string;
+    duplicateMethod: string;
+  };
+  md.push(
+    `${f.kept} of ${f.total} generated videos kept (${f.total > 0 ? (100 * f.kept / f.total).toFixed(0) : 0} %). ` +
+      `Semantic check: ${f.semantic}. Near-duplicates compared by: ${f.duplicateMethod}.`,
+    "",
+    "| label | generated | kept | fraction |",
+    "| --- | --- | --- | --- |",
+    ...Object.entries(f.byLabel).map(([l, c]) => `| ${l} | ${c.total} | ${c.kept} | ${c.fraction.toFixed(2)} |`),
+    "",
+    `Rejections by reason: ${
+      Object.keys(f.byReason).length > 0 ? Object.entries(f.byReason).map(([k, n]) => `${k} ${n}`).join(", ") : "none"
+    }. Every decision is in \`filter/filtered.jsonl\`.`,
+    "",
+  );
+  return md;
+}
+
+/** One row per stage record. */
+function stagesSection(records: StageRecord[]): string[] {
+  return [
+    "## Stages",
+    "",
+    "| stage | seconds (when computed) | runs | completed |",
+    "| --- | --- | --- | --- |",
+    ...records.map((r) => `| ${r.stage} | ${r.seconds.toFixed(1)} | ${r.executions} | ${r.completedAt} |`),
+    "",
+    "(`report` completes after this table is written.)",
+    "",
+  ];
+}
+
+/** Input hashes, the lockfile, the toolkit commit, how to reproduce, and versions. */
+async function provenanceSection(input: ReportInput, runConfig: Record<string, unknown>): Promise<string[]> {
+  const { config } = input;
+  const md: string[] = ["## Provenance", ""];
   md.push("| input | sha256 |", "| --- | --- |");
   for (const [path, hash] of Object.entries(input.inputHashes)) md.push(`| \`${path}\` | \`${hash}\` |`);
   md.push(`| \`prompts/\` (catalogues and templates) | \`${input.promptsHash}\` |`);
@@ -304,12 +526,38 @@ export async function writeReport(runDir: string, input: ReportInput): Promise<{
       `${config.train.learnableLambda ? " (learnable)" : ""}. Full resolved configuration: \`config.json\`.`,
     "",
   );
-  const markdown = md.join("\n");
+  return md;
+}
+
+/**
+ * Write `report.md`, `report.html` and `figures/*.svg` into `runDir`; returns the two report paths.
+ *
+ * @example
+ * ```ts ignore
+ * import { writeReport } from "./report.ts";
+ * await writeReport(runDir, { config, results, inputHashes, promptsHash });
+ * ```
+ */
+export async function writeReport(runDir: string, input: ReportInput): Promise<{ markdown: string; html: string }> {
+  const { config, results } = input;
+  const figures = await reportFigures(runDir, config, results.variants);
+  for (const f of figures) await writeFileAtomic(join(runDir, "figures", f.name), f.svg);
+  const records = await readStageRecords(runDir);
+  const runConfig = JSON.parse(await Deno.readTextFile(join(runDir, "config.json"))) as Record<string, unknown>;
+  const title = reportTitle(config, runDir);
+  const markdown = [
+    ...headerSection(title, runDir, config),
+    ...metricsSection(config, results),
+    ...figuresSection(figures),
+    ...dataSection(config, records.find((r) => r.stage === "real")),
+    ...filteringSection(records.find((r) => r.stage === "filter")),
+    ...stagesSection(records),
+    ...await provenanceSection(input, runConfig),
+  ].join("\n");
   const markdownPath = join(runDir, "report.md");
   await writeFileAtomic(markdownPath, markdown);
-
   // HTML: the Markdown's content rendered simply, figures inline.
-  const html = renderHtml(markdown, new Map(figures.map((f) => [`figures/${f.name}`, f.svg])), config.report.title);
+  const html = renderHtml(markdown, new Map(figures.map((f) => [`figures/${f.name}`, f.svg])), title);
   const htmlPath = join(runDir, "report.html");
   await writeFileAtomic(htmlPath, html);
   return { markdown: markdownPath, html: htmlPath };

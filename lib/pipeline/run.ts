@@ -151,7 +151,19 @@ async function hashTree(dir: string): Promise<string> {
 /** Cheap fingerprint of a feature manifest: its text plus each listed file's size. */
 async function manifestFingerprint(records: VideoRecord[], manifestPath: string): Promise<string> {
   const sizes: string[] = [];
-  for (const r of records) sizes.push(`${r.id}:${(await Deno.stat(r.path)).size}`);
+  for (const r of records) {
+    let size: number;
+    try {
+      size = (await Deno.stat(r.path)).size;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      throw new Deno.errors.NotFound(
+        `Cannot read the real features of ${manifestPath} as a listed file does not exist: current value is ${r.path}`,
+        { cause: error },
+      );
+    }
+    sizes.push(`${r.id}:${size}`);
+  }
   return sha256Hex(`${await sha256File(manifestPath)}\n${sizes.join("\n")}`);
 }
 
@@ -269,7 +281,7 @@ export async function runPipeline(
           test: { normal: count(test, "normal"), anomalous: count(test, "anomalous") },
           source: config.real.source,
         },
-        files: [join(realDir, "train.jsonl"), join(realDir, "test.jsonl")],
+        files: realStageFiles(realDir, config.real.source === "demo" ? [...train, ...test] : []),
       };
     }),
   );
@@ -448,7 +460,7 @@ export async function runPipeline(
           failedSynthetic,
           dim: records[0]?.dim ?? null,
         },
-        files: ["train.jsonl", "test.jsonl", "synthetic.jsonl", "synthetic-all.jsonl"].map((f) => join(featuresDir, f)),
+        files: extractStageFiles(featuresDir, records),
       };
     }),
   );
@@ -533,7 +545,7 @@ export async function runPipeline(
                   synthetic: trainSet.filter((r) => r.source === "synthetic").length,
                 },
               } satisfies TrainStageResult,
-              files: [join(dir, "checkpoints", "last", "checkpoint.json"), join(dir, "metrics.jsonl")],
+              files: trainStageFiles(dir, featTest),
             };
           } finally {
             result.detector.dispose();
@@ -623,6 +635,30 @@ export async function runPipeline(
     }),
   );
   return { runDir, stages, results, report: report.result };
+}
+
+// The outputs each stage records, checked with their sizes before it is skipped on a rerun: besides its manifests, the
+// files they point to, so that one deleted or cut short after the run makes the stage run again (and its library redo
+// just that item) instead of a later stage failing on it.
+
+/** The real stage's outputs: its manifests, and the demo's cut videos (a user's listed files are inputs instead). */
+function realStageFiles(realDir: string, cutVideos: VideoRecord[]): string[] {
+  return [join(realDir, "train.jsonl"), join(realDir, "test.jsonl"), ...cutVideos.map((r) => r.path)];
+}
+
+/** The extract stage's outputs: its manifests and every feature file it wrote or kept. */
+function extractStageFiles(featuresDir: string, records: VideoRecord[]): string[] {
+  const manifests = ["train.jsonl", "test.jsonl", "synthetic.jsonl", "synthetic-all.jsonl"];
+  return [...manifests.map((f) => join(featuresDir, f)), ...records.map((r) => r.path)];
+}
+
+/** A training stage's outputs: its last checkpoint, its metrics and the score file of each test video. */
+function trainStageFiles(dir: string, test: VideoRecord[]): string[] {
+  return [
+    join(dir, "checkpoints", "last", "checkpoint.json"),
+    join(dir, "metrics.jsonl"),
+    ...test.map((r) => join(dir, "scores", `${safeFileName(r.id)}.npy`)),
+  ];
 }
 
 /** File in a training stage's folder naming the inputs hash of the attempt that wrote the folder. */

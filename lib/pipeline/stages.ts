@@ -1,7 +1,8 @@
 /**
  * Resumable stages: each stage records its completion in `<run>/stages/<name>.json` with a hash of its inputs and
- * options. A rerun skips a stage whose record exists, whose hash still matches, and whose declared output files
- * still exist; anything else runs again (the stage libraries themselves resume finished items inside a stage).
+ * options and the size of each output file. A rerun skips a stage whose record exists, whose hash still matches, and
+ * whose declared output files still exist with their recorded sizes; anything else runs again, saying why (the
+ * stage libraries themselves resume finished items inside a stage, so only what is missing is recomputed).
  *
  * @module
  */
@@ -20,6 +21,11 @@ export interface StageRecord {
   seconds: number;
   /** Files the stage produced, relative to the run folder (checked on resume). */
   files: string[];
+  /**
+   * Size in bytes of each of `files` when the stage finished (checked on resume; `null` for a file that was not
+   * there; absent in older records).
+   */
+  sizes?: (number | null)[];
   /** A small JSON summary the later stages and the report read. */
   result: unknown;
   /** How many times the stage body ran to completion in this run folder. */
@@ -114,17 +120,35 @@ export async function readStageRecord(runDir: string, stage: string): Promise<St
   }
 }
 
-async function missingFiles(runDir: string, files: string[]): Promise<string[]> {
+/** Size of `path` in bytes; `undefined` when it does not exist. */
+async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    return (await Deno.stat(path)).size;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Why a done stage's outputs no longer stand: files missing, or of another size than recorded (rewritten or cut
+ * short since); `undefined` when every output is there as recorded.
+ */
+async function outputProblem(runDir: string, record: StageRecord): Promise<string | undefined> {
   const missing: string[] = [];
-  for (const f of files) {
-    try {
-      await Deno.stat(resolve(runDir, f));
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) missing.push(f);
-      else throw error;
+  const changed: string[] = [];
+  for (const [i, f] of record.files.entries()) {
+    const size = await fileSize(resolve(runDir, f));
+    if (size === undefined) missing.push(f);
+    else if (typeof record.sizes?.[i] === "number" && record.sizes[i] !== size) {
+      changed.push(`${f} (${size} bytes, recorded ${record.sizes[i]})`);
     }
   }
-  return missing;
+  const list = (files: string[]) =>
+    files.slice(0, 3).join(", ") + (files.length > 3 ? ` and ${files.length - 3} more` : "");
+  if (missing.length > 0) return `outputs missing: ${list(missing)}`;
+  if (changed.length > 0) return `outputs changed since the stage finished: ${list(changed)}`;
+  return undefined;
 }
 
 /** The outcome of {@linkcode runStage}. */
@@ -163,8 +187,8 @@ export async function runStage<T>(
   const previous = await readStageRecord(runDir, stage);
   let reason = "not run before";
   if (previous !== undefined) {
-    const missing = previous.hash === hash ? await missingFiles(runDir, previous.files) : [];
-    if (previous.hash === hash && missing.length === 0) {
+    const problem = previous.hash === hash ? await outputProblem(runDir, previous) : undefined;
+    if (previous.hash === hash && problem === undefined) {
       options.onEvent?.({ type: "skip", stage, hash });
       return { record: previous, result: previous.result as T, skipped: true };
     }
@@ -172,7 +196,7 @@ export async function runStage<T>(
       ? "an earlier attempt did not finish"
       : previous.hash !== hash
       ? "inputs or options changed"
-      : `outputs missing: ${missing.slice(0, 3).join(", ")}`;
+      : problem!;
     // The body is about to overwrite the outputs: until it finishes, the old record must not count as done (else a
     // failed attempt followed by a run with the old inputs would skip over half-rewritten files).
     if (!previous.hash.startsWith(STALE_PREFIX)) {
@@ -196,12 +220,17 @@ export async function runStage<T>(
     throw new Error(`Cannot run the pipeline as stage ${stage} failed: ${message}`, { cause: error });
   }
   const seconds = (performance.now() - started) / 1000;
+  const files = output.files.map((f) => relative(runDir, resolve(runDir, f)));
+  // A declared output that is not there (a stage bug) is recorded as null: it counts as missing on the next run.
+  const sizes: (number | null)[] = [];
+  for (const f of files) sizes.push(await fileSize(resolve(runDir, f)) ?? null);
   const record: StageRecord = {
     stage,
     hash,
     completedAt: new Date().toISOString(),
     seconds: Math.round(seconds * 1000) / 1000,
-    files: output.files.map((f) => relative(runDir, resolve(runDir, f))),
+    files,
+    sizes,
     result: output.result,
     executions: (previous?.executions ?? 0) + 1,
   };

@@ -44,6 +44,11 @@ export class LlmRateLimitError extends LlmApiError {}
 export class LlmServerError extends LlmApiError {}
 /** No HTTP answer: connection refused, reset or timed out. */
 export class LlmConnectionError extends LlmError {}
+/**
+ * The endpoint answered 2xx but its body broke off after the headers or is not a chat completion (not JSON, not
+ * an object). Retryable: {@link requestLlmPair} asks again, then the scene is dropped and counted.
+ */
+export class LlmResponseError extends LlmError {}
 
 /** Why an answer was rejected by validation. */
 export type InvalidAnswerKind = "json" | "schema" | "refusal" | "truncated" | "length" | "identical" | "mentions";

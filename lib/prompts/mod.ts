@@ -33,6 +33,8 @@ export {
   type PromptTemplate,
 } from "./template.ts";
 export {
+  ANSWER_EXCERPT_CHARS,
+  answerExcerpt,
   DEFAULT_VALIDATE_PAIR_OPTIONS,
   PAIR_JSON_SCHEMA,
   type PairCheck,
@@ -57,6 +59,7 @@ export {
   type LlmErrorInit,
   LlmNotFoundError,
   LlmRateLimitError,
+  LlmResponseError,
   LlmServerError,
 } from "./errors.ts";
 export {
@@ -73,6 +76,8 @@ export {
 export {
   assertPromptPair,
   DEFAULT_SYNTHESIZE_PROMPTS_OPTIONS,
+  type DropFailure,
+  type DroppedCandidate,
   PAIR_CSV_COLUMNS,
   pairHash,
   PROMPT_BACKENDS,

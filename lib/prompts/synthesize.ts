@@ -10,7 +10,7 @@ import { sha256Hex } from "../io/hash.ts";
 import { writeJsonLines } from "../io/jsonl.ts";
 import { type Catalogue, loadCatalogue, type PromptElements, resolveElements } from "./catalogue.ts";
 import { findNearDuplicate, shingles } from "./dedupe.ts";
-import { LlmAnswerError } from "./errors.ts";
+import { LlmAnswerError, LlmResponseError } from "./errors.ts";
 import { createLlmClient, requestLlmPair } from "./llm.ts";
 import { sampleElements } from "./sample.ts";
 import { composeTemplatePair, DEFAULT_PROMPT_VERSION, loadPromptTemplate, type PromptTemplate } from "./template.ts";
@@ -51,11 +51,31 @@ export interface PromptPair {
   hash: string;
 }
 
+/**
+ * Why a candidate scene was dropped: every LLM answer was invalid (`answers`), or the endpoint's responses broke
+ * off or were not chat completions even after retries (`response`).
+ */
+export type DropFailure = "answers" | "response";
+
+/** A candidate scene dropped without a pair (recorded in {@link SynthesisResult.dropped}). */
+export interface DroppedCandidate {
+  /** Index of the candidate scene in the run's sampled order. */
+  candidate: number;
+  /** The scene's elements. */
+  elements: PromptElements;
+  /** The event's class. */
+  class: string;
+  /** Why it was dropped. */
+  failure: DropFailure;
+  /** One reason per rejected answer or the response error, `<kind>: <reason>` (keys redacted). */
+  reasons: string[];
+}
+
 /** Progress events of {@link synthesizePrompts}. */
 export type SynthesizeEvent =
   | { type: "pair"; pair: PromptPair; kept: number; count: number }
   | { type: "duplicate"; candidate: number; of: string }
-  | { type: "invalid"; candidate: number; reasons: string[] };
+  | { type: "invalid"; candidate: number; failure: DropFailure; reasons: string[] };
 
 /** Options of {@link synthesizePrompts}. */
 export interface SynthesizePromptsOptions {
@@ -85,8 +105,13 @@ export interface SynthesizePromptsOptions {
   temperature?: number;
   /** LLM requests per element combination before it is dropped as invalid. @default 3 */
   maxAttempts?: number;
-  /** HTTP retries of the openai client itself (429/5xx/connection, honouring Retry-After). @default 2 */
+  /**
+   * HTTP retries of the openai client itself (429/5xx/connection, honouring Retry-After), and retries of a 2xx
+   * response whose body broke off or is not a chat completion. @default 2
+   */
   maxHttpRetries?: number;
+  /** Wait before the first retry of a broken or malformed 2xx response, in ms (doubling). @default 1000 */
+  responseRetryDelayMs?: number;
   /** LLM request timeout in ms. @default 60000 */
   requestTimeoutMs?: number;
   /** Concurrent LLM requests. @default 4 */
@@ -125,6 +150,7 @@ export const DEFAULT_SYNTHESIZE_PROMPTS_OPTIONS = {
   temperature: 0.7,
   maxAttempts: 3,
   maxHttpRetries: 2,
+  responseRetryDelayMs: 1000,
   requestTimeoutMs: 60_000,
   concurrency: 4,
   maxChars: 512,
@@ -143,6 +169,10 @@ export interface SynthesisResult {
   duplicatesRemoved: number;
   /** Candidates dropped because every LLM answer was invalid. */
   invalidDropped: number;
+  /** Candidates dropped because the endpoint's responses broke off or were malformed after retries. */
+  responseDropped: number;
+  /** Every dropped candidate with its reasons (invalid answers and broken responses). */
+  dropped: DroppedCandidate[];
   /** Invalid LLM answers in total (retried or not). */
   invalidAnswers: number;
   /** LLM requests made (0 for the template backend). */
@@ -254,19 +284,21 @@ export async function synthesizePrompts(options: SynthesizePromptsOptions = {}):
     pairs,
     duplicatesRemoved: 0,
     invalidDropped: 0,
+    responseDropped: 0,
+    dropped: [],
     invalidAnswers: 0,
     requests: 0,
     candidates: 0,
     files: null,
   };
 
-  type Draft = { anomalous: string; normal: string } | { invalid: string[] };
+  type Draft = { anomalous: string; normal: string } | { invalid: string[]; failure: DropFailure };
   async function draft(index: number): Promise<Draft> {
     const resolved = resolveElements(catalogue, candidates[index]);
     if (!client) {
       const composed = composeTemplatePair(resolved, template, createRandom(hashString(`${o.seed}:${index}`)));
       const check = validatePairAnswer(composed, resolved, validateOptions);
-      return check.ok ? check : { invalid: [`${check.kind}: ${check.reason}`] };
+      return check.ok ? check : { invalid: [`${check.kind}: ${check.reason}`], failure: "answers" };
     }
     try {
       const answer = await requestLlmPair(client, resolved, template, {
@@ -275,18 +307,16 @@ export async function synthesizePrompts(options: SynthesizePromptsOptions = {}):
         temperature: o.temperature,
         seed: hashString(`${o.seed}:${index}`) & 0x7fffffff,
         maxAttempts: o.maxAttempts,
+        maxResponseRetries: o.maxHttpRetries,
+        responseRetryDelayMs: o.responseRetryDelayMs,
+        pairIndex: index,
         signal: o.signal,
       });
-      result.requests += answer.attempts;
+      result.requests += answer.requests;
       result.invalidAnswers += answer.rejected.length;
       return answer;
     } catch (error) {
-      if (error instanceof LlmAnswerError) {
-        result.requests += error.reasons.length;
-        result.invalidAnswers += error.reasons.length;
-        return { invalid: error.reasons };
-      }
-      throw error;
+      return dropOrThrow(error, result, o.maxHttpRetries);
     }
   }
 
@@ -309,8 +339,12 @@ export async function synthesizePrompts(options: SynthesizePromptsOptions = {}):
       const d = drafts[slot];
       result.candidates++;
       if ("invalid" in d) {
-        result.invalidDropped++;
-        o.onEvent?.({ type: "invalid", candidate: index, reasons: d.invalid });
+        if (d.failure === "answers") result.invalidDropped++;
+        else result.responseDropped++;
+        const elements = candidates[index];
+        const eventClass = resolveElements(catalogue, elements).event.class;
+        result.dropped.push({ candidate: index, elements, class: eventClass, failure: d.failure, reasons: d.invalid });
+        o.onEvent?.({ type: "invalid", candidate: index, failure: d.failure, reasons: d.invalid });
         continue;
       }
       const a = shingles(d.anomalous, shingleOptions);
@@ -345,6 +379,28 @@ export async function synthesizePrompts(options: SynthesizePromptsOptions = {}):
   }
   if (o.out) result.files = await writePromptPairs(o.out, pairs);
   return result;
+}
+
+/**
+ * The draft of a scene whose LLM request failed: dropped (and counted in `result`) when every answer was invalid
+ * or the responses broke off after retries; any other error (HTTP status, connection, abort) is rethrown and
+ * stops the run, since it concerns the endpoint, not the scene.
+ */
+function dropOrThrow(
+  error: unknown,
+  result: SynthesisResult,
+  responseRetries: number,
+): { invalid: string[]; failure: DropFailure } {
+  if (error instanceof LlmAnswerError) {
+    result.requests += error.reasons.length;
+    result.invalidAnswers += error.reasons.length;
+    return { invalid: error.reasons, failure: "answers" };
+  }
+  if (error instanceof LlmResponseError) {
+    result.requests += responseRetries + 1;
+    return { invalid: [`response: ${error.message}`], failure: "response" };
+  }
+  throw error;
 }
 
 /** CSV columns written by {@link writePromptPairs}. */

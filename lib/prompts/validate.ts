@@ -41,6 +41,16 @@ export const PAIR_JSON_SCHEMA = {
   additionalProperties: false,
 } as const;
 
+/** Characters of a rejected answer quoted in its reason. */
+export const ANSWER_EXCERPT_CHARS = 80;
+
+/** A short quoted excerpt of a rejected answer (its first {@link ANSWER_EXCERPT_CHARS} characters). */
+export function answerExcerpt(text: string): string {
+  if (text.trim() === "") return "(empty)";
+  const flat = text.replace(/\s+/g, " ").trim();
+  return JSON.stringify(flat.length > ANSWER_EXCERPT_CHARS ? `${flat.slice(0, ANSWER_EXCERPT_CHARS)}…` : flat);
+}
+
 function normalizeText(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
 }
@@ -70,8 +80,13 @@ export function validatePairAnswer(
   if (typeof answer === "string") {
     try {
       value = JSON.parse(answer);
-    } catch (error) {
-      return { ok: false, kind: "json", reason: `answer is not valid JSON: ${(error as Error).message}` };
+    } catch {
+      return {
+        ok: false,
+        kind: "json",
+        reason: `the model returned text that is not the expected JSON pair {"anomalous": "…", "normal": "…"}: ` +
+          answerExcerpt(answer),
+      };
     }
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {

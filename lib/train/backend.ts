@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { registerTopKGradient } from "./topk.ts";
 import { installWasmKernels } from "./_wasm_kernels.ts";
+import { ensureXdgRuntimeDir } from "../encode/gpu_env.ts";
 
 /** Backend names accepted by `--backend`. */
 export type TrainBackend = "auto" | "webgpu" | "tensorflow" | "wasm" | "cpu";
@@ -126,6 +127,8 @@ async function registerWasm(options: SelectBackendOptions): Promise<void> {
 }
 
 async function registerWebgpu(): Promise<string> {
+  // Mesa's drivers print "XDG_RUNTIME_DIR is invalid or not set" several times per probe without it.
+  await ensureXdgRuntimeDir();
   const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
   if (gpu === undefined) {
     throw new Error(
@@ -138,7 +141,7 @@ async function registerWebgpu(): Promise<string> {
   if (adapter === null) {
     throw new Error(
       "Cannot use the webgpu backend as no WebGPU adapter is available: current value is null " +
-        "(install Vulkan drivers, e.g. apt mesa-vulkan-drivers, and set XDG_RUNTIME_DIR)",
+        "(install Vulkan drivers, e.g. apt mesa-vulkan-drivers)",
     );
   }
   if (!webgpuRegistered) {
@@ -236,6 +239,11 @@ export async function activateBackend(
   return detail;
 }
 
+/** The "why" of a `Cannot … as <why>: current value is …` message (the whole first line otherwise). */
+function why(message: string): string {
+  return /^Cannot .+? as (.+?): current value is/.exec(message)?.[1] ?? message;
+}
+
 async function defaultProbe(): Promise<void> {
   const x = tf.randomUniform([1024, 768], -1, 1, "float32", 1);
   const w1 = tf.tidy(() => tf.variable(tf.randomUniform([768, 512], -0.05, 0.05, "float32", 2)));
@@ -313,6 +321,8 @@ export async function selectBackend(
   const best = timed[0][0] as Exclude<TrainBackend, "auto">;
   await activateBackend(best, options);
   const others = timed.slice(1).map(([n, ms]) => `${n} ${ms} ms`).join(", ");
-  const reason = `fastest measured probe step: ${best} ${timed[0][1]} ms` + (others ? ` (vs ${others})` : "");
+  const failed = Object.entries(probes).filter(([n, v]) => n !== "cpu" && typeof v === "string");
+  const reason = `fastest measured probe step: ${best} ${timed[0][1]} ms` + (others ? ` (vs ${others})` : "") +
+    (failed.length > 0 ? `; could not start ${failed.map(([n, v]) => `${n} (${why(String(v))})`).join(", ")}` : "");
   return { name: best, requested, reason, detail: details[best] ?? "", probes };
 }

@@ -1,6 +1,7 @@
 /**
- * Portable checkpoints: a folder with `checkpoint.json` (format, options, iteration, optimizer and RNG state) and
- * one `.npy` file per tensor (parameters, BatchNorm buffers, Adam moments).
+ * Portable checkpoints: a folder with `checkpoint.json` (format, options, iteration, optimizer and RNG state, the
+ * extraction recipe of the training features) and one `.npy` file per tensor (parameters, BatchNorm buffers, Adam
+ * moments).
  *
  * @module
  */
@@ -8,6 +9,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
 import { writeJsonAtomic } from "../io/atomic.ts";
 import { readNpy, writeNpy } from "../io/npy.ts";
+import type { FeatureRecipe } from "./recipe.ts";
 
 /** Format tag written into every checkpoint. */
 export const CHECKPOINT_FORMAT = "gvvad-train-checkpoint/1";
@@ -22,6 +24,19 @@ export interface CheckpointManifest {
   state: Record<string, unknown>;
   /** Tensor entries: name → file (relative) and shape. */
   tensors: { name: string; file: string; shape: number[] }[];
+  /**
+   * Extraction recipe of the training features (encoder name and SHA-256, frames per clip, fps, pooling,
+   * normalisation, crops, resize, crop size, resize engine; from the training manifests' records): inference extracts
+   * new videos with it. `null` when the training records carried no recipe (features made elsewhere); absent in
+   * checkpoints written before recipes were stored.
+   */
+  recipe?: FeatureRecipe | null;
+}
+
+/** Options of {@linkcode saveCheckpoint}. */
+export interface SaveCheckpointOptions {
+  /** Extraction recipe of the training features, stored as `recipe`. @default {undefined} (not stored) */
+  recipe?: FeatureRecipe | null;
 }
 
 function fileName(name: string, generation: string): string {
@@ -39,6 +54,7 @@ export async function saveCheckpoint(
   iteration: number,
   tensors: Map<string, tf.Tensor>,
   state: Record<string, unknown>,
+  options: SaveCheckpointOptions = {},
 ): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
   const generation = `${iteration}-${crypto.randomUUID().slice(0, 8)}`;
@@ -50,6 +66,7 @@ export async function saveCheckpoint(
     entries.push({ name, file, shape: [...tensor.shape] });
   }
   const manifest: CheckpointManifest = { format: CHECKPOINT_FORMAT, iteration, state, tensors: entries };
+  if (options.recipe !== undefined) manifest.recipe = options.recipe;
   await writeJsonAtomic(join(dir, "checkpoint.json"), manifest);
   const current = new Set(entries.map((e) => e.file));
   for await (const entry of Deno.readDir(dir)) {

@@ -109,6 +109,13 @@ export async function loadVideoFeatures(
 ): Promise<VideoFeatures> {
   const o = { ...DEFAULT_LOAD_FEATURES_OPTIONS, ...options };
   const what = `video ${record.id} (${record.path})`;
+  if (record.status === "failed") {
+    // extract records a video it could not read with `status: "failed"`; its `path` is the video, not features.
+    throw new TypeError(
+      `Cannot read features of video ${record.id} as its extraction failed (status "failed"; leave such records ` +
+        `out): current value is ${JSON.stringify(record.error ?? "no error recorded")}`,
+    );
+  }
   let features: FeatureArray;
   try {
     features = await readFeatures(record.path, record.layout ?? o.layout);

@@ -11,6 +11,14 @@ import type { ForwardOutput } from "./model.ts";
 import { oneHotRows } from "./topk.ts";
 import { floatMask } from "./_gradients.ts";
 
+/** Lower clamp of each log term in BCE, as PyTorch's `BCELoss` (ATen `binary_cross_entropy`). */
+export const BCE_LOG_CLAMP = -100;
+/** Floor of p·(1 − p) in BCE's gradient denominator, as ATen's `binary_cross_entropy_backward` (`EPSILON`). */
+export const BCE_GRAD_EPSILON = 1e-12;
+/** The probability range BCE accepts; scores are clipped to it (`BCELoss` refuses values outside). */
+const PROBABILITY_MIN = 0;
+const PROBABILITY_MAX = 1;
+
 /** Loss weights and margins. */
 export interface LossOptions {
   /** Weight of the video-level BCE. @default {1} */
@@ -58,7 +66,7 @@ export const DEFAULT_LOSS_OPTIONS: LossOptions = {
   tripletTopK: 3,
   pseudoLabelBonus: 2,
   normEpsilon: 1e-12,
-  logClamp: -100,
+  logClamp: BCE_LOG_CLAMP,
 };
 
 /** Per-batch targets and weights. */
@@ -79,13 +87,49 @@ export interface LossResult {
   terms: Record<string, tf.Scalar>;
 }
 
-/** Per-element binary cross-entropy with PyTorch's log clamp: −(y·log p + (1 − y)·log(1 − p)). */
+/**
+ * Per-element binary cross-entropy as PyTorch's `BCELoss` computes it, value and gradient:
+ * value −(y·max(log p, c) + (1 − y)·max(log(1 − p), c)) with c = `logClamp` (−100), and
+ * d/dp = (p − y) / max(p·(1 − p), {@linkcode BCE_GRAD_EPSILON}), so the gradient stays finite when a score is exactly
+ * 0 or 1 (a plain `max(log p, c)` would send 0/0 = NaN through `log` there). A NaN input stays NaN. Per-sample weights
+ * multiply the result (`weight` of `BCELoss`); the gradient with respect to `y` (constant labels everywhere here) uses
+ * the clamped logs. Golden values from PyTorch: `fixtures/train/make_bce_golden.py`.
+ *
+ * @example
+ * ```ts ignore
+ * const loss = binaryCrossEntropy(tf.tensor1d([0, 0.3]), tf.tensor1d([1, 0])); // [100, 0.3567]
+ * ```
+ */
 export function binaryCrossEntropy(p: tf.Tensor, y: tf.Tensor, logClamp = DEFAULT_LOSS_OPTIONS.logClamp): tf.Tensor {
-  return tf.tidy(() => {
-    const logP = tf.maximum(tf.log(p), logClamp);
-    const log1mP = tf.maximum(tf.log(tf.sub(1, p)), logClamp);
-    return tf.neg(tf.add(tf.mul(y, logP), tf.mul(tf.sub(1, y), log1mP)));
+  const bce = tf.customGrad((prob, label, save) => {
+    const pt = prob as tf.Tensor;
+    const yt = label as tf.Tensor;
+    (save as tf.GradSaveFunc)([pt, yt]);
+    // `where(log < c, c, log)` keeps NaN (a comparison with NaN is false), unlike some backends' `maximum`.
+    const clampedLog = (x: tf.Tensor) => {
+      const log = tf.log(x);
+      return tf.where(tf.less(log, logClamp), tf.fill(log.shape, logClamp), log);
+    };
+    const logP = clampedLog(pt);
+    const log1mP = clampedLog(tf.sub(PROBABILITY_MAX, pt));
+    const value = tf.neg(tf.add(tf.mul(yt, logP), tf.mul(tf.sub(PROBABILITY_MAX, yt), log1mP)));
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [ps, ys] = saved;
+        const variance = tf.maximum(tf.mul(ps, tf.sub(PROBABILITY_MAX, ps)), BCE_GRAD_EPSILON);
+        const dp = tf.mul(dy, tf.div(tf.sub(ps, ys), variance));
+        const dLabel = tf.mul(dy, tf.sub(clampedLog(tf.sub(PROBABILITY_MAX, ps)), clampedLog(ps)));
+        return [dp, dLabel];
+      },
+    };
   });
+  return tf.tidy(() => bce(p, y));
+}
+
+/** Scores clipped to [0, 1] before BCE (the top-k mean of sigmoid outputs is already inside). */
+function probabilities(x: tf.Tensor): tf.Tensor {
+  return tf.clipByValue(x, PROBABILITY_MIN, PROBABILITY_MAX);
 }
 
 /** RTFM magnitude terms per pair: mean over crops of (|m − ‖ā‖| + ‖n̄‖)²; inputs `[B, C]` norms. */
@@ -147,7 +191,7 @@ export function detectorLoss(out: ForwardOutput, targets: LossTargets, options: 
     terms[name] = value;
     parts.push(weight === 1 ? value : tf.mul(value, weight) as tf.Scalar);
   };
-  const bce = binaryCrossEntropy(tf.clipByValue(out.videoScores, 0, 1), targets.labels, o.logClamp);
+  const bce = binaryCrossEntropy(probabilities(out.videoScores), targets.labels, o.logClamp);
   add("bce", o.bceWeight, weightedMean(bce, w));
   const anomalousScores = tf.slice(out.clipScores, [b, 0], [b, t]);
   if (o.magnitudeWeight !== 0) {
@@ -169,7 +213,7 @@ export function detectorLoss(out: ForwardOutput, targets: LossTargets, options: 
     const pseudo = targets.pseudoLabels;
     if (o.palWeight !== 0) {
       const pal = binaryCrossEntropy(
-        tf.clipByValue(tf.sub(1, anomalousScores), 0, 1),
+        probabilities(tf.sub(PROBABILITY_MAX, anomalousScores)),
         tf.slice(pseudo, [b, 0], [b, t]),
         o.logClamp,
       );

@@ -18,7 +18,29 @@ export {
   TRAIN_BACKENDS,
   type TrainBackend,
 } from "./backend.ts";
-export { CHECKPOINT_FORMAT, type CheckpointManifest, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+export {
+  CHECKPOINT_FORMAT,
+  type CheckpointManifest,
+  loadCheckpoint,
+  saveCheckpoint,
+  type SaveCheckpointOptions,
+} from "./checkpoint.ts";
+export {
+  FEATURE_RECIPE_FIELDS,
+  type FeatureRecipe,
+  readCheckpointRecipe,
+  type TrainingRecipe,
+  trainingRecipe,
+} from "./recipe.ts";
+export { type ManifestInput, readTrainingManifests, type SkippedRecord, type TrainingInputs } from "./inputs.ts";
+export {
+  checkResumeInputs,
+  type PreparedRunFolder,
+  type PrepareRunFolderOptions,
+  prepareTrainRunFolder,
+  type ResumeInputsCheck,
+  TRAIN_RUN_ENTRIES,
+} from "./run_folder.ts";
 export {
   BatchSampler,
   type BatchSamplerState,
@@ -32,6 +54,8 @@ export {
   type VideoFeatures,
 } from "./data.ts";
 export {
+  BCE_GRAD_EPSILON,
+  BCE_LOG_CLAMP,
   binaryCrossEntropy,
   DEFAULT_LOSS_OPTIONS,
   detectorLoss,
@@ -85,3 +109,10 @@ export {
   type TrainOptions,
   type TrainResult,
 } from "./train.ts";
+export {
+  type GuardCheckpoint,
+  type GuardFailure,
+  type GuardReport,
+  type GuardWarning,
+  TrainingGuard,
+} from "./guard.ts";

@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { healthVector, scoreHealth, type StepHealth } from "./guard.ts";
 import { detectorLoss, type LossOptions, pseudoAnomalyLabels } from "./loss.ts";
 import type { Detector, DropoutSource } from "./model.ts";
 import type { AdamL2 } from "./optimizer.ts";
@@ -34,6 +35,8 @@ export interface TrainStepContext {
   lambdaOptimizer?: AdamL2;
   /** Prompt-bank embeddings `[P, Dt]` for pseudo labels (needs text). */
   promptBank?: tf.Tensor;
+  /** Compute the step's health vector for the training guard (`TrainStepResult.health`, `guard.ts`). */
+  guard?: boolean;
 }
 
 /** One batch in host memory: `2B` videos, normal first. */
@@ -62,6 +65,8 @@ export interface TrainStepResult {
   loss: tf.Scalar;
   /** Loss terms by name (empty unless asked). */
   terms: Record<string, tf.Scalar>;
+  /** With `context.guard`: finiteness of scores, loss, gradients and updated tensors (owned by the caller). */
+  health?: StepHealth;
 }
 
 /** Split `b` pairs into `m` nearly equal groups: `[start, end)` pair ranges. */
@@ -110,6 +115,8 @@ export function trainStep(
     )
     : undefined;
   const kept: Record<string, tf.Scalar> = {};
+  const keep = keepTerms || context.guard === true;
+  let scores: tf.Tensor1D | undefined;
   let lossSum: tf.Scalar | undefined;
   let gradSum: Record<string, tf.Tensor> = {};
   try {
@@ -153,7 +160,8 @@ export function trainStep(
           // The reference code's scalar: f = synthetic share of the anomalous half; cost·(1 + f·(λ − 1)).
           cost = tf.mul(cost, tf.add(1, tf.mul(synthetic / b, tf.sub(lambda, 1)))) as tf.Scalar;
         }
-        if (keepTerms) {
+        if (context.guard) scores = tf.keep(scoreHealth(out.clipScores, scores));
+        if (keep) {
           for (const [k, v] of Object.entries(scaled)) {
             const previous = kept[k];
             kept[k] = tf.keep(previous ? tf.add(previous, v) : tf.clone(v)) as tf.Scalar;
@@ -179,13 +187,45 @@ export function trainStep(
   } finally {
     fullPseudo?.dispose();
   }
+  // Gradients are probed before the update disposes them; the updated tensors after it.
+  const termNames = Object.keys(kept);
+  const variableNames = [...detector.params.keys(), ...(lambdaTheta ? ["lambda.theta"] : [])];
+  const withGrad = variables.map((v, i) => [variableNames[i], gradSum[v.name]] as const).filter(([, g]) => g);
+  const gradNames = withGrad.map(([name]) => name);
+  const early = context.guard
+    ? healthVector([scores!, lossSum!, ...termNames.map((k) => kept[k])], withGrad.map(([, g]) => g))
+    : undefined;
   optimizer.apply(detector.params, gradSum, () => true);
   if (lambdaTheta && context.lambdaOptimizer) {
     context.lambdaOptimizer.apply(new Map([["theta", lambdaTheta]]), gradSum, () => false);
   }
   detector.updateBuffers();
   tf.dispose(gradSum);
-  return { loss: lossSum!, terms: kept };
+  let health: StepHealth | undefined;
+  if (early) {
+    const saved = savedTensors(context);
+    health = {
+      vector: healthVector([early], saved.map(([, t]) => t)),
+      layout: { terms: termNames, gradients: gradNames, tensors: saved.map(([name]) => name) },
+    };
+    tf.dispose([early, scores!]);
+    if (!keepTerms) {
+      tf.dispose(Object.values(kept));
+      return { loss: lossSum!, terms: {}, health };
+    }
+  }
+  return { loss: lossSum!, terms: kept, health };
+}
+
+/** Every tensor a checkpoint saves, named: parameters, BatchNorm buffers, Adam moments, a learnable λ. */
+function savedTensors(context: TrainStepContext): [string, tf.Tensor][] {
+  const out: [string, tf.Tensor][] = context.detector.namedTensors().map(({ name, tensor }) => [name, tensor]);
+  for (const [name, m] of context.optimizer.m) out.push([`Adam moment m of ${name}`, m]);
+  for (const [name, v] of context.optimizer.v) out.push([`Adam moment v of ${name}`, v]);
+  if (context.lambdaTheta) out.push(["lambda.theta", context.lambdaTheta]);
+  for (const [, m] of context.lambdaOptimizer?.m ?? []) out.push(["Adam moment m of lambda.theta", m]);
+  for (const [, v] of context.lambdaOptimizer?.v ?? []) out.push(["Adam moment v of lambda.theta", v]);
+  return out;
 }
 
 /**

@@ -15,15 +15,20 @@ import { writeNpy } from "../io/npy.ts";
 import { writeRunConfig } from "../io/run_dir.ts";
 import {
   type AlignmentPolicy,
+  DEFAULT_ALIGNMENT,
   evaluateVideos,
   type EvaluationResult,
   rocAuc,
   type VideoScores,
+  videoScoresFromRecord,
   writeEvaluation,
 } from "../eval/mod.ts";
-import { type IntervalEnd, recordFrameLabels } from "./_labels.ts";
+import type { IntervalEnd } from "./_labels.ts";
 import { type BackendChoice, selectBackend, type TrainBackend } from "./backend.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { checkSelectionInputs } from "./_inputs.ts";
+import { type GuardCheckpoint, TrainingGuard } from "./guard.ts";
+import { trainingRecipe } from "./recipe.ts";
 import { truncateMetricsLog } from "./_metrics_log.ts";
 import {
   BatchSampler,
@@ -136,7 +141,7 @@ export interface TrainOptions {
   framesPerClip: number;
   /** How interval ends count when building test frame labels. @default {"inclusive"} */
   intervalEnd: IntervalEnd;
-  /** Evaluator alignment of scores and labels. @default {"cut-or-pad-labels"} */
+  /** Evaluator alignment of scores and labels (one default with `deno task evaluate`). @default {DEFAULT_ALIGNMENT} */
   alignment: AlignmentPolicy;
   /** Bootstrap resamples of the evaluator's AUC CI. @default {1000} */
   bootstrapSamples: number;
@@ -150,6 +155,11 @@ export interface TrainOptions {
   onStep?: (event: StepEvent) => void;
   /** Called with the chosen backend before training. @default {undefined} */
   onBackend?: (choice: BackendChoice) => void;
+  /**
+   * Called with each guard warning (saturated clip scores, once per run); also in metrics.jsonl and metrics.json.
+   * @default {undefined}
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** Defaults of {@linkcode TrainOptions}. */
@@ -182,7 +192,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   valFraction: 0.2,
   framesPerClip: 16,
   intervalEnd: "inclusive",
-  alignment: "cut-or-pad-labels",
+  alignment: DEFAULT_ALIGNMENT,
   bootstrapSamples: 1000,
   configExtra: {},
 };
@@ -309,7 +319,7 @@ const RESUME_KEYS = [
 
 /** Options as plain JSON (callbacks and arrays of data removed). */
 function optionsRecord(o: TrainOptions): Record<string, unknown> {
-  const { onStep: _s, onBackend: _b, promptBank, ...rest } = o;
+  const { onStep: _s, onBackend: _b, onWarning: _w, promptBank, ...rest } = o;
   return { ...rest, promptBank: promptBank ? { shape: promptBank.shape } : null };
 }
 
@@ -378,8 +388,8 @@ function topKMeanJs(scores: Float32Array, k: number): number {
 function testVideoScores(records: VideoRecord[], scores: Float32Array[], o: TrainOptions): VideoScores[] {
   return records.map((r, i) => {
     const frames = typeof r.frames === "number" && r.frames > 0 ? r.frames : scores[i].length * o.framesPerClip;
-    const frameLabels = recordFrameLabels(r.id, frames, r.intervals ?? [], o.intervalEnd);
-    return { id: r.id, class: r.class, label: r.label, frameLabels, clipScores: scores[i] };
+    // lib/eval builds the labels and lists clipped intervals, so metrics.json warns as `deno task evaluate` does.
+    return videoScoresFromRecord({ ...r, frames }, scores[i], { intervalEnd: o.intervalEnd });
   });
 }
 
@@ -463,6 +473,9 @@ export async function trainDetector(
       `Cannot evaluate the test set as every anomalous test video needs frame intervals: current value is none for ${unannotated.length} video(s) (${ids})`,
     );
   }
+  checkSelectionInputs(o.select, test.length);
+  // The extraction recipe shared by the training features (refuses mixed recipes), stored in every checkpoint.
+  const { recipe } = trainingRecipe(train);
   // Data first (fails fast on bad input, before any output).
   const withText = preset.usesText;
   const loadOptions = { layout: o.layout, crops: o.crops, textField: o.textField, withText };
@@ -571,6 +584,7 @@ export async function trainDetector(
         crops: shape.crops,
         textDim,
         synthetic: fitVideos.filter((v) => v.record.source === "synthetic").length,
+        recipe,
         microBatches: o.microBatches === "auto"
           ? autoMicroBatches(
             { options: { aggregate: modelOptions.aggregate ?? true, textDim } },
@@ -599,14 +613,19 @@ export async function trainDetector(
   const lambdaOptimizer = new AdamL2({ learningRate: o.learningRate, weightDecay: 0 });
   // A learnable λ is read and logged at every step.
   const logEvery = lambdaTheta ? 1 : o.logEvery;
-  // A non-finite loss stops training at the step it happens, without a per-step device sync. On the CPU backends
-  // (`cpu`, `wasm`) kernels run synchronously, so the loss is already on the host: reading it every step is a
-  // 4-byte copy, not a sync. On GPU backends (`webgpu`, `tensorflow`) a per-step read would stall the device queue,
-  // so the first iteration whose loss is not finite is kept in a device-side scalar (never read per step); it is read
-  // on logging steps and before every evaluation and checkpoint, so the error still names the exact iteration and no
-  // checkpoint or selected model with non-finite weights is ever written. (A learnable λ logs every step anyway.)
+  // The guard (guard.ts) checks every step's scores, loss, gradients and updated tensors. On the CPU backends (`cpu`,
+  // `wasm`) kernels run synchronously, so its small health vector is read every step (a copy, not a sync). On GPU
+  // backends (`webgpu`, `tensorflow`) the vectors are read together on logging steps and before every evaluation and
+  // checkpoint: the error still names the exact (host-side, integer) iteration, and no checkpoint or selected model
+  // with non-finite values is ever written.
   const lossOnHost = backend.name === "cpu" || backend.name === "wasm";
-  let firstNonFinite: tf.Scalar | undefined;
+  let lastCheckpoint: GuardCheckpoint | undefined;
+  const guard = new TrainingGuard({
+    learningRate: o.learningRate,
+    backend: backend.name,
+    lastCheckpoint: () => lastCheckpoint,
+  });
+  const guardWarnings: string[] = [];
   const history: StepLog[] = [];
   const evaluations: TrainResult["evaluations"] = [];
   let startIteration = 0;
@@ -623,20 +642,29 @@ export async function trainDetector(
     lambdaOptimizer.dispose();
     lambdaTheta?.dispose();
     textBank?.dispose();
-    firstNonFinite?.dispose();
+    guard.dispose();
   };
 
-  const nonFiniteLoss = (iteration: number, value: number | string) =>
-    new RangeError(
-      `Cannot continue training as the loss is not finite at iteration ${iteration}: current value is ${value}`,
-    );
-  /** Throws when the device-side flag recorded a non-finite loss (one read; see `lossOnHost`). */
+  // Reads the guard: saturation warns once; a non-finite value logs a `failed` line (with the last good checkpoint
+  // and evaluation) and throws.
   const checkNonFinite = async () => {
-    if (!firstNonFinite) return;
-    const at = (await firstNonFinite.data())[0];
-    firstNonFinite.dispose();
-    firstNonFinite = undefined;
-    if (Number.isFinite(at)) throw nonFiniteLoss(at, "NaN or ±Infinity");
+    const { failure, warnings } = await guard.check();
+    for (const w of warnings) {
+      guardWarnings.push(w.message);
+      o.onWarning?.(w.message);
+      if (metricsPath) await appendJsonLine(metricsPath, { type: "warning", ...w });
+    }
+    if (!failure) return;
+    if (metricsPath) {
+      const lastEvaluation = evaluations.at(-1) ?? null;
+      await appendJsonLine(metricsPath, {
+        type: "failed",
+        ...failure,
+        checkpoint: lastCheckpoint ?? null,
+        lastEvaluation,
+      });
+    }
+    throw new RangeError(failure.message);
   };
 
   const currentLambda = async (): Promise<number> =>
@@ -732,6 +760,7 @@ export async function trainDetector(
       sampler.setState(state.sampler as BatchSamplerState);
       dropout.random.state = state.dropoutRandom as number;
       startIteration = manifest.iteration;
+      lastCheckpoint = { iteration: startIteration, path: o.resume };
       // The best model so far (val / best-on-test) lives in the sibling `selected` checkpoint.
       const savedBest = state.best as { iteration: number; value: number } | null;
       if (o.select !== "last" && savedBest) {
@@ -778,6 +807,7 @@ export async function trainDetector(
     lambdaMax: o.lambdaMax,
     lambdaOptimizer,
     promptBank: textBank,
+    guard: true,
   };
 
   const saveSelected = async () => {
@@ -799,7 +829,7 @@ export async function trainDetector(
         seed: o.seed,
         selection: o.select,
         value: best.value,
-      });
+      }, { recipe });
     } finally {
       tf.dispose(made);
     }
@@ -845,7 +875,7 @@ export async function trainDetector(
         sources[j] = v.record.source === "synthetic" ? 1 : 0;
       });
       const log = iteration % logEvery === 0 || iteration === o.iterations;
-      const { loss: value, terms: kept } = trainStep(
+      const { loss: value, terms: kept, health } = trainStep(
         stepContext,
         {
           vision: visionBuf,
@@ -860,6 +890,7 @@ export async function trainDetector(
         log,
         microBatches,
       );
+      guard.record(iteration, health!);
       let loss: number | undefined;
       const lambdaValue = await currentLambda();
       if (log) {
@@ -871,24 +902,14 @@ export async function trainDetector(
           tf.dispose([value, ...Object.values(kept)]);
         }
         await checkNonFinite();
-        if (!Number.isFinite(loss)) throw nonFiniteLoss(iteration, loss);
         const ms = performance.now() - started;
         const entry: StepLog = { iteration, loss, terms, lambda: lambdaValue, ms: Math.round(ms * 10) / 10 };
         history.push(entry);
         if (metricsPath) await appendJsonLine(metricsPath, { type: "step", ...entry, backend: backend.name });
       }
-      if (!log && lossOnHost) {
-        const hostLoss = value.dataSync()[0];
+      if (!log) {
         value.dispose();
-        if (!Number.isFinite(hostLoss)) throw nonFiniteLoss(iteration, hostLoss);
-      } else if (!log) {
-        const previous = firstNonFinite;
-        firstNonFinite = tf.tidy(() => {
-          const here = tf.where(tf.isFinite(value), tf.scalar(Infinity), tf.scalar(iteration)) as tf.Scalar;
-          return previous ? tf.minimum(previous, here) : here;
-        });
-        previous?.dispose();
-        value.dispose();
+        if (lossOnHost) await checkNonFinite();
       }
       o.onStep?.({ iteration, iterations: o.iterations, loss, lambda: lambdaValue, ms: performance.now() - started });
       if (o.select !== "last" && (iteration % o.evalEvery === 0 || iteration === o.iterations)) {
@@ -898,14 +919,15 @@ export async function trainDetector(
       if (ckptDir && o.checkpointEvery > 0 && iteration % o.checkpointEvery === 0 && iteration !== o.iterations) {
         await checkNonFinite();
         const [tensors, state] = checkpointState(iteration);
-        await saveCheckpoint(join(ckptDir, "last"), iteration, tensors, state);
+        await saveCheckpoint(join(ckptDir, "last"), iteration, tensors, state, { recipe });
+        lastCheckpoint = { iteration, path: join(ckptDir, "last") };
       }
     }
     await checkNonFinite();
     const lastIteration = Math.max(o.iterations, startIteration);
     if (ckptDir) {
       const [tensors, state] = checkpointState(lastIteration);
-      await saveCheckpoint(join(ckptDir, "last"), lastIteration, tensors, state);
+      await saveCheckpoint(join(ckptDir, "last"), lastIteration, tensors, state, { recipe });
     }
     let selectedIteration = lastIteration;
     let selectedValue: number | null = null;
@@ -929,6 +951,7 @@ export async function trainDetector(
           `trained with lib/train preset ${o.preset} on backend ${backend.name}; frame labels from manifest intervals (${o.intervalEnd} ends)`,
       });
       metrics.protocol.modelSelection = label;
+      metrics.warnings.push(...guardWarnings);
       if (o.outDir !== undefined) {
         for (const t of testScores) {
           await writeNpy(join(o.outDir, "scores", `${safeFileName(t.id)}.npy`), {

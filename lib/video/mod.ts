@@ -1,7 +1,7 @@
 /**
  * Video area: ffprobe, streaming ffmpeg decode to RGB, clip segmentation and pooling positions, CLIP preprocessing
  * (Pillow-exact bicubic resize, centre crop, ten-crop, normalisation), image batches for the encoder (in a worker),
- * video folders and sharding.
+ * video folders, single files and manifests as inputs, and sharding.
  * @module
  */
 export { DEFAULT_PROBE_OPTIONS, probeVideo } from "./probe.ts";
@@ -58,6 +58,8 @@ export {
   VIDEO_EXTENSIONS,
 } from "./list.ts";
 export type { ListVideoFolderOptions, Shard } from "./list.ts";
+export { readVideoInputs } from "./video_inputs.ts";
+export type { ReadVideoInputsOptions } from "./video_inputs.ts";
 export { DEFAULT_RENDER_OPTIONS, proceduralFfmpegArgs, renderProceduralVideo } from "./render.ts";
 export type { ProceduralEvent, ProceduralScene, ProceduralShape, RenderOptions } from "./render.ts";
 export { cutAndPlant, cutAndPlantArgs, DEFAULT_CUT_AND_PLANT_OPTIONS, PLANTED_EVENT_KINDS } from "./plant.ts";

@@ -79,7 +79,7 @@ export function startLlmServer(): LlmServer {
         { headers: { "content-type": "application/json", "x-request-id": `req-${count}` } },
       );
     };
-    return (await applyFault(state.faults.next("chat"), closing.signal, respond)) ?? respond();
+    return (await applyFault(state.faults.next("chat"), closing.signal, respond, request)) ?? respond();
   });
   return {
     ...state,

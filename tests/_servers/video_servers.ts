@@ -93,7 +93,7 @@ export function startZhipuServer(options: VideoServerOptions): VideoServer {
         server_.onSubmit?.(state.submits.length);
         return json({ id, request_id: body.request_id, model: body.model, task_status: "PROCESSING" });
       };
-      return (await applyFault(state.faults.next("submit"), closing.signal, respond)) ?? respond();
+      return (await applyFault(state.faults.next("submit"), closing.signal, respond, request)) ?? respond();
     }
     const poll = /^\/api\/paas\/v4\/async-result\/([^/]+)$/.exec(path);
     if (request.method === "GET" && poll) {
@@ -112,7 +112,7 @@ export function startZhipuServer(options: VideoServerOptions): VideoServer {
           video_result: [{ url: `${origin}/files/${job.id}.mp4`, cover_image_url: `${origin}/files/${job.id}.png` }],
         });
       };
-      return (await applyFault(state.faults.next("poll"), closing.signal, respond)) ?? respond();
+      return (await applyFault(state.faults.next("poll"), closing.signal, respond, request)) ?? respond();
     }
     const file = /^\/files\/([^/]+)\.mp4$/.exec(path);
     if (request.method === "GET" && file) {
@@ -125,7 +125,7 @@ export function startZhipuServer(options: VideoServerOptions): VideoServer {
       };
       const fault = state.faults.next("download");
       if (fault?.kind === "truncated") return truncatedResponse(options.video);
-      return (await applyFault(fault, closing.signal, respond)) ?? respond();
+      return (await applyFault(fault, closing.signal, respond, request)) ?? respond();
     }
     return json({ error: { message: `no route ${request.method} ${path}` } }, 404);
   });
@@ -177,7 +177,7 @@ export function startOpenAiVideosServer(options: VideoServerOptions): VideoServe
         server_.onSubmit?.(state.submits.length);
         return json(video(job, "queued"));
       };
-      return (await applyFault(state.faults.next("submit"), closing.signal, respond)) ?? respond();
+      return (await applyFault(state.faults.next("submit"), closing.signal, respond, request)) ?? respond();
     }
     const content = /^\/v1\/videos\/([^/]+)\/content$/.exec(path);
     if (request.method === "GET" && content) {
@@ -190,7 +190,7 @@ export function startOpenAiVideosServer(options: VideoServerOptions): VideoServe
       };
       const fault = state.faults.next("download");
       if (fault?.kind === "truncated") return truncatedResponse(options.video);
-      return (await applyFault(fault, closing.signal, respond)) ?? respond();
+      return (await applyFault(fault, closing.signal, respond, request)) ?? respond();
     }
     const poll = /^\/v1\/videos\/([^/]+)$/.exec(path);
     if (request.method === "GET" && poll) {
@@ -205,7 +205,7 @@ export function startOpenAiVideosServer(options: VideoServerOptions): VideoServe
         }
         return json(video(job, "completed"));
       };
-      return (await applyFault(state.faults.next("poll"), closing.signal, respond)) ?? respond();
+      return (await applyFault(state.faults.next("poll"), closing.signal, respond, request)) ?? respond();
     }
     return json({ error: { message: `no route ${request.method} ${path}` } }, 404);
   });

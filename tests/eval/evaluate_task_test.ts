@@ -78,13 +78,15 @@ Deno.test("evaluate task: per-video mode from a manifest and a scores folder", a
       "--out",
       join(dir, "out"),
     ];
-    // 3 clips × 16 = 48 score frames but 50 labels: an error without an alignment policy.
-    strictEqual((await run(args)).code, 1);
-    const { code } = await run([...args, "--alignment", "cut-or-pad-labels", "--bootstrap", "20", "--seed", "3"]);
+    // 3 clips × 16 = 48 score frames but 50 labels: an error with --alignment none; the default (the one train
+    // uses) cuts the labels.
+    strictEqual((await run([...args, "--alignment", "none"])).code, 1);
+    const { code } = await run([...args, "--bootstrap", "20", "--seed", "3"]);
     strictEqual(code, 0);
     const metrics = JSON.parse(await Deno.readTextFile(join(dir, "out", "metrics.json")));
     strictEqual(metrics.counts.videos, 2);
     strictEqual(metrics.counts.frames, 48 + 32);
+    strictEqual(metrics.protocol.alignment, "cut-or-pad-labels");
     strictEqual(metrics.aucCi.samples, 20);
     strictEqual(metrics.aucCi.seed, 3);
     ok(metrics.protocol.note.includes("interval end inclusive"));

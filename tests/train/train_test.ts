@@ -319,7 +319,7 @@ Deno.test("trainDetector() stops at the step whose loss is not finite, not at th
           }),
         (e: Error) => {
           message = e.message;
-          return e instanceof RangeError && e.message.includes("loss is not finite");
+          return e instanceof RangeError && e.message.includes("must stay finite");
         },
       );
       return { last: seen.length > 0 ? seen[seen.length - 1] : 0, message };
