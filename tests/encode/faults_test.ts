@@ -8,37 +8,19 @@ import { main } from "../../tasks/extract.ts";
 import { extractFeatures, type ExtractProgress } from "../../lib/encode/mod.ts";
 import { readManifest, type VideoRecord, writeManifest } from "../../lib/io/mod.ts";
 import { withTempDir } from "../_helpers/temp.ts";
+import { captureTask, exists } from "../_helpers/capture.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const MODEL = join(ROOT, "fixtures/models/tiny_image_encoder.onnx");
 const CAR = join(ROOT, "fixtures/videos/car-3s.mp4");
 
-/** Runs extract's main() with stdout, stderr and the error line captured. */
-async function run(args: string[]): Promise<{ code: number; out: string; error: string }> {
-  const lines: string[] = [];
-  let error = "";
-  const log = console.log;
-  const err = console.error;
-  console.log = (...a: unknown[]) => lines.push(a.join(" "));
-  console.error = (...a: unknown[]) => lines.push(a.join(" "));
-  try {
-    const code = await main(args, { writeError: (text) => error += text });
-    return { code, out: lines.join("\n"), error };
-  } finally {
-    console.log = log;
-    console.error = err;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, (e) => e instanceof Deno.errors.NotFound ? false : Promise.reject(e));
-}
+const run = (args: string[]) => captureTask(main, args);
 
 Deno.test("extract --videos accepts a single video file", async () => {
   await withTempDir(async (dir) => {
     const out = join(dir, "features");
     const r = await run(["--videos", CAR, "--model", MODEL, "--out", out, "--label", "anomalous", "--quiet"]);
-    strictEqual(r.code, 0, r.out + r.error);
+    strictEqual(r.code, 0, r.out + r.err);
     ok(r.out.includes("extracted 1, skipped 0, failed 0"), r.out);
     const records = await readManifest(join(out, "manifest.jsonl"));
     deepStrictEqual(records.map((x) => [x.id, x.label, x.source, x.clips, x.video]), [
@@ -74,9 +56,9 @@ Deno.test("extract --videos gives one clear error for a file that is neither a v
         const out = join(dir, `out-${name}`);
         const r = await run(["--videos", join(dir, name), "--model", MODEL, "--out", out]);
         strictEqual(r.code, 1);
-        ok(message.test(r.error), r.error);
-        strictEqual(r.error.split("\n").filter((l) => l.startsWith("error:")).length, 1, r.error);
-        ok(!r.error.includes("not valid JSON"), r.error);
+        ok(message.test(r.err), r.err);
+        strictEqual(r.err.split("\n").filter((l) => l.startsWith("error:")).length, 1, r.err);
+        ok(!r.err.includes("not valid JSON"), r.err);
         strictEqual(await exists(out), false, "no output folder is created for bad input");
       });
     }
@@ -88,7 +70,7 @@ Deno.test("extract --frames-per-clip -3 says the value must be >= 1, before read
     const out = join(dir, "out");
     const r = await run(["--videos", join(dir, "missing"), "--model", MODEL, "--out", out, "--frames-per-clip", "-3"]);
     strictEqual(r.code, 1);
-    strictEqual(r.error, "error: Cannot use --frames-per-clip as it must be >= 1: current value is -3\n");
+    strictEqual(r.err, "error: Cannot use --frames-per-clip as it must be >= 1: current value is -3\n");
     strictEqual(await exists(out), false);
   }, "extract-faults-");
 });
@@ -238,10 +220,10 @@ Deno.test("extract task: a folder as --model or a file as --out is named before 
     const out = join(dir, "feats");
     const folderModel = await run(["--videos", CAR, "--model", join(ROOT, "fixtures/models"), "--out", out]);
     strictEqual(folderModel.code, 1);
-    ok(/Cannot read --model as it must be an ONNX image encoder file, not a folder/.test(folderModel.error));
+    ok(/Cannot read --model as it must be an ONNX image encoder file, not a folder/.test(folderModel.err));
     const fileOut = await run(["--videos", CAR, "--model", MODEL, "--out", MODEL]);
     strictEqual(fileOut.code, 1);
-    ok(/Cannot write --out as it must be a folder, not a file/.test(fileOut.error), fileOut.error);
+    ok(/Cannot write --out as it must be a folder, not a file/.test(fileOut.err), fileOut.err);
     strictEqual(await Deno.stat(out).then(() => true, () => false), false);
   });
 });

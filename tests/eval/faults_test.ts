@@ -13,39 +13,9 @@ import { DEFAULT_TRAIN_OPTIONS, trainDetector } from "../../lib/train/train.ts";
 import { main as evaluateMain } from "../../tasks/evaluate.ts";
 import { main as gtMain } from "../../tasks/gt.ts";
 import { writeSyntheticSet } from "../train/_synthetic.ts";
+import { captureTask, exists } from "../_helpers/capture.ts";
 
-/** Runs a task's `main` with stdout (console.log) and stderr captured. */
-async function run(
-  main: (args: string[]) => Promise<number>,
-  args: string[],
-): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const writeSync = Deno.stderr.writeSync;
-  console.log = (...parts: unknown[]) => out.push(parts.join(" "));
-  Deno.stderr.writeSync = (bytes: Uint8Array) => {
-    err.push(new TextDecoder().decode(bytes));
-    return bytes.length;
-  };
-  try {
-    const code = await main(args);
-    return { code, out: out.join("\n"), err: err.join("") };
-  } finally {
-    console.log = log;
-    Deno.stderr.writeSync = writeSync;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
+const run = captureTask;
 
 /** A manifest of two videos and their clip scores in `<dir>/scores`; returns the manifest path. */
 async function writeSet(dir: string, videos: { record: VideoRecord; scores: number[] }[]): Promise<string> {

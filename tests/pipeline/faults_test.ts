@@ -8,6 +8,7 @@ import { readStageRecord, runStage, type StageEvent } from "../../lib/pipeline/m
 import { readManifest } from "../../lib/io/mod.ts";
 import { main } from "../../tasks/pipeline.ts";
 import { withTempDir } from "../_helpers/temp.ts";
+import { captureTask } from "../_helpers/capture.ts";
 
 /** The cheapest complete run: the demo's real set only (no prompts, generation or filter), one seed, few steps. */
 const REAL_ONLY = {
@@ -18,18 +19,7 @@ const REAL_ONLY = {
   report: { sampleVideos: 1 },
 };
 
-/** Runs the pipeline task with its printed lines captured. */
-async function run(args: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => lines.push(a.join(" "));
-  try {
-    const code = await main(args);
-    return { code, out: lines.join("\n") };
-  } finally {
-    console.log = log;
-  }
-}
+const run = (args: string[]) => captureTask(main, args);
 
 Deno.test("runStage() reruns a done stage whose output was deleted or changed size, saying which", async () => {
   await withTempDir(async (dir) => {

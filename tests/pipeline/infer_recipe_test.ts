@@ -20,6 +20,7 @@ import { type FeatureRecipe, trainDetector } from "../../lib/train/mod.ts";
 import { main as extractMain } from "../../tasks/extract.ts";
 import { main } from "../../tasks/infer.ts";
 import { withTempDir } from "../_helpers/temp.ts";
+import { captureTask, exists } from "../_helpers/capture.ts";
 import { writeSyntheticSet } from "../train/_synthetic.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -71,23 +72,7 @@ async function checkpointWithRecipe(dir: string): Promise<string> {
   return out;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
-}
-
-/** Runs the infer task quietly; returns the exit code, the printed lines and the error line. */
-async function infer(args: string[]): Promise<{ code: number; printed: string; error: string }> {
-  const log = console.log;
-  let printed = "";
-  let error = "";
-  console.log = (...parts: unknown[]) => (printed += parts.join(" ") + "\n");
-  try {
-    const code = await main(args, { writeError: (text) => (error += text) });
-    return { code, printed, error };
-  } finally {
-    console.log = log;
-  }
-}
+const infer = (args: string[]) => captureTask(main, args);
 
 Deno.test("infer task uses the checkpoint's recipe and refuses a different one naming each field", async (t) => {
   await withTempDir(async (dir) => {
@@ -99,8 +84,8 @@ Deno.test("infer task uses the checkpoint's recipe and refuses a different one n
     await t.step("no recipe flag: the checkpoint's settings (ffmpeg resizer, centre crop)", async () => {
       const out = join(dir, "default");
       const r = await infer([...base, "--out", out]);
-      strictEqual(r.code, 0, r.error);
-      ok(r.printed.includes("--resize-engine ffmpeg") && r.printed.includes("the checkpoint's recipe"), r.printed);
+      strictEqual(r.code, 0, r.err);
+      ok(r.out.includes("--resize-engine ffmpeg") && r.out.includes("the checkpoint's recipe"), r.out);
       const scores = JSON.parse(await Deno.readTextFile(join(out, "scores.json")));
       strictEqual(scores.recipeSource, "checkpoint");
       deepStrictEqual(scores.warnings, []);
@@ -111,7 +96,7 @@ Deno.test("infer task uses the checkpoint's recipe and refuses a different one n
     });
     await t.step("an explicit setting equal to the checkpoint's is accepted", async () => {
       const r = await infer([...base, "--resize-engine", "ffmpeg", "--crops", "center", "--out", join(dir, "same")]);
-      strictEqual(r.code, 0, r.error);
+      strictEqual(r.code, 0, r.err);
     });
     for (
       const [flags, needles] of [
@@ -138,9 +123,9 @@ Deno.test("infer task uses the checkpoint's recipe and refuses a different one n
       await t.step(`${flags.join(" ")} is refused before any output`, async () => {
         const out = join(dir, `refused${flags.join("")}`.replace(/[^A-Za-z0-9]/g, "_"));
         const r = await infer([...base, ...flags, "--out", out]);
-        strictEqual(r.code, 1, r.printed);
-        for (const needle of needles) ok(r.error.includes(needle), `${needle}\n${r.error}`);
-        ok(r.error.includes("--allow-recipe-mismatch"), r.error);
+        strictEqual(r.code, 1, r.out);
+        for (const needle of needles) ok(r.err.includes(needle), `${needle}\n${r.err}`);
+        ok(r.err.includes("--allow-recipe-mismatch"), r.err);
         strictEqual(await exists(out), false);
       });
     }
@@ -151,14 +136,14 @@ Deno.test("infer task uses the checkpoint's recipe and refuses a different one n
       const out = join(dir, "folder-refused");
       const r = await infer([videos, "--checkpoint", checkpoint, "--model", MODEL, "--crops", "ten", "--out", out]);
       strictEqual(r.code, 1);
-      ok(r.error.includes("--crops: checkpoint center, given ten"), r.error);
+      ok(r.err.includes("--crops: checkpoint center, given ten"), r.err);
       strictEqual(await exists(out), false);
     });
     await t.step("--allow-recipe-mismatch scores anyway and says so in the output and scores.json", async () => {
       const out = join(dir, "allowed");
       const r = await infer([...base, "--pooling", "center", "--allow-recipe-mismatch", "--out", out]);
-      strictEqual(r.code, 0, r.error);
-      ok(r.printed.includes("warning:") && r.printed.includes("--pooling: checkpoint mean, given center"), r.printed);
+      strictEqual(r.code, 0, r.err);
+      ok(r.out.includes("warning:") && r.out.includes("--pooling: checkpoint mean, given center"), r.out);
       const scores = JSON.parse(await Deno.readTextFile(join(out, "scores.json")));
       strictEqual(scores.recipe.pooling, "center");
       strictEqual(scores.warnings.length, 1);
@@ -167,7 +152,7 @@ Deno.test("infer task uses the checkpoint's recipe and refuses a different one n
       const copy = join(dir, "renamed-encoder.onnx");
       await Deno.copyFile(MODEL, copy);
       const r = await infer([CAR, "--checkpoint", checkpoint, "--model", copy, "--out", join(dir, "renamed")]);
-      strictEqual(r.code, 0, r.error);
+      strictEqual(r.code, 0, r.err);
     });
     await t.step("inferVideo() and inferVideoFolder() refuse the same way as the task", async () => {
       await rejects(
@@ -204,8 +189,8 @@ Deno.test("infer task keeps the fallback defaults with a warning for a checkpoin
       "--out",
       out,
     ]);
-    strictEqual(r.code, 0, r.error);
-    ok(r.printed.includes("warning:") && r.printed.includes("carries no extraction recipe"), r.printed);
+    strictEqual(r.code, 0, r.err);
+    ok(r.out.includes("warning:") && r.out.includes("carries no extraction recipe"), r.out);
     const scores = JSON.parse(await Deno.readTextFile(join(out, "scores.json")));
     strictEqual(scores.recipeSource, "fallback");
     deepStrictEqual(scores.recipe, { ...FALLBACK_INFER_RECIPE, resizeEngine: "ffmpeg" });
@@ -293,11 +278,11 @@ Deno.test("infer task: a file as --checkpoint or a folder as --model is named be
     const fileCheckpoint = await infer([CAR, "--checkpoint", MODEL, "--model", MODEL, "--out", out]);
     strictEqual(fileCheckpoint.code, 1);
     ok(/Cannot read --checkpoint as it must be a checkpoint folder or a training run folder, not a file/.test(
-      fileCheckpoint.error,
+      fileCheckpoint.err,
     ));
     const folderModel = await infer([CAR, "--checkpoint", dir, "--model", join(MODEL, ".."), "--out", out]);
     strictEqual(folderModel.code, 1);
-    ok(/Cannot read --model as it must be an ONNX image encoder file, not a folder/.test(folderModel.error));
+    ok(/Cannot read --model as it must be an ONNX image encoder file, not a folder/.test(folderModel.err));
     strictEqual(await exists(out), false);
   });
 });

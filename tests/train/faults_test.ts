@@ -12,6 +12,7 @@ import { trainDetector } from "../../lib/train/train.ts";
 import { trainingRecipe } from "../../lib/train/recipe.ts";
 import { main } from "../../tasks/train.ts";
 import { withTempDir } from "../_helpers/temp.ts";
+import { captureTask, exists } from "../_helpers/capture.ts";
 import { writeSyntheticSet } from "./_synthetic.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -68,23 +69,7 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
   return out;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
-}
-
-/** Runs the task quietly; returns the exit code, the printed lines and the error line. */
-async function runTrain(args: string[]): Promise<{ code: number; printed: string; error: string }> {
-  const log = console.log;
-  let printed = "";
-  let error = "";
-  console.log = (...parts: unknown[]) => (printed += parts.join(" ") + "\n");
-  try {
-    const code = await main(args, { writeError: (text) => (error += text) });
-    return { code, printed, error };
-  } finally {
-    console.log = log;
-  }
-}
+const runTrain = (args: string[]) => captureTask(main, args);
 
 const FAST = ["--preset", "mil", "--backend", "cpu", "--batch-size", "2", "--segments", "4", "--bootstrap", "0"];
 
@@ -127,10 +112,10 @@ Deno.test("train task skips records whose extraction failed, lists them and reco
       "--out",
       out,
     ]);
-    strictEqual(r.code, 0, r.error);
-    ok(r.printed.includes("skipped 1 training video(s) whose extraction failed"), r.printed);
-    ok(r.printed.includes("skipped 1 test video(s)"), r.printed);
-    ok(/ bad \(.*with-failed\.jsonl\): /.test(r.printed), r.printed);
+    strictEqual(r.code, 0, r.err);
+    ok(r.out.includes("skipped 1 training video(s) whose extraction failed"), r.out);
+    ok(r.out.includes("skipped 1 test video(s)"), r.out);
+    ok(/ bad \(.*with-failed\.jsonl\): /.test(r.out), r.out);
     const config = JSON.parse(await Deno.readTextFile(join(out, "config.json")));
     deepStrictEqual(config.skipped.train.map((s: { id: string }) => s.id), ["bad"]);
     deepStrictEqual(config.skipped.test.map((s: { id: string }) => s.id), ["bad-test"]);
@@ -164,9 +149,9 @@ Deno.test("train task trains without --test (checkpoint only) and refuses --sele
     await t.step("no --test: a checkpoint, no scores or metrics.json, and the output says so", async () => {
       const out = join(dir, "deploy");
       const r = await runTrain([...FAST, "--train", train, "--iterations", "2", "--out", out]);
-      strictEqual(r.code, 0, r.error);
-      ok(r.printed.includes("no --test: training only"), r.printed);
-      ok(r.printed.includes("not evaluated"), r.printed);
+      strictEqual(r.code, 0, r.err);
+      ok(r.out.includes("no --test: training only"), r.out);
+      ok(r.out.includes("not evaluated"), r.out);
       ok(await exists(join(out, "checkpoints", "last", "checkpoint.json")));
       ok(!await exists(join(out, "metrics.json")));
       ok(!await exists(join(out, "scores")));
@@ -187,14 +172,14 @@ Deno.test("train task trains without --test (checkpoint only) and refuses --sele
         "--out",
         out,
       ]);
-      strictEqual(r.code, 0, r.error);
+      strictEqual(r.code, 0, r.err);
       ok(await exists(join(out, "checkpoints", "selected", "checkpoint.json")));
     });
     await t.step("--select best-on-test without --test is refused before anything is written", async () => {
       const out = join(dir, "best");
       const r = await runTrain([...FAST, "--train", train, "--select", "best-on-test", "--out", out]);
       strictEqual(r.code, 1);
-      ok(r.error.includes("best-on-test") && r.error.includes("--test"), r.error);
+      ok(r.err.includes("best-on-test") && r.err.includes("--test"), r.err);
       ok(!await exists(out));
     });
     await t.step("trainDetector() refuses best-on-test with no test videos", async () => {
@@ -220,8 +205,8 @@ Deno.test("train task refuses to rerun into a folder that holds a run; --force r
       const r = await runTrain(args);
       strictEqual(r.code, 1);
       ok(
-        r.error.includes("already holds a run") && r.error.includes("--resume") && r.error.includes("--force"),
-        r.error,
+        r.err.includes("already holds a run") && r.err.includes("--resume") && r.err.includes("--force"),
+        r.err,
       );
       deepStrictEqual(await snapshot(out), before);
       strictEqual(await finals(out), 1);
@@ -229,22 +214,22 @@ Deno.test("train task refuses to rerun into a folder that holds a run; --force r
     await t.step("--force with --resume is refused", async () => {
       const r = await runTrain([...args, "--force", "--resume", join(out, "checkpoints", "last")]);
       strictEqual(r.code, 1);
-      ok(r.error.includes("--force") && r.error.includes("--resume"), r.error);
+      ok(r.err.includes("--force") && r.err.includes("--resume"), r.err);
       deepStrictEqual(await snapshot(out), before);
     });
     await t.step("--force refuses a folder that also holds files a run does not write", async () => {
       await Deno.writeTextFile(join(out, "notes.txt"), "mine");
       const r = await runTrain([...args, "--force"]);
       strictEqual(r.code, 1);
-      ok(r.error.includes("notes.txt"), r.error);
+      ok(r.err.includes("notes.txt"), r.err);
       strictEqual(await Deno.readTextFile(join(out, "notes.txt")), "mine");
       await Deno.remove(join(out, "notes.txt"));
       deepStrictEqual(await snapshot(out), before);
     });
     await t.step("--force replaces the run: one run in the folder, one final line", async () => {
       const r = await runTrain([...args, "--iterations", "3", "--force"]);
-      strictEqual(r.code, 0, r.error);
-      ok(r.printed.includes("replaced the earlier run"), r.printed);
+      strictEqual(r.code, 0, r.err);
+      ok(r.out.includes("replaced the earlier run"), r.out);
       strictEqual(await finals(out), 1);
       const steps = (await Deno.readTextFile(join(out, "metrics.jsonl"))).split("\n").filter((l) => l.trim() !== "")
         .map((l) => JSON.parse(l)).filter((e) => e.type === "step").map((e) => e.iteration);
@@ -276,7 +261,7 @@ Deno.test("train task refuses --resume on other --train manifests and leaves the
     await t.step("an added manifest is refused, naming the manifests on both sides", async () => {
       const r = await runTrain([...base, "--train", train, "--train", extra, "--iterations", "4", "--resume", ckpt]);
       strictEqual(r.code, 1);
-      ok(r.error.includes("other --train manifests") && r.error.includes("extra.jsonl"), r.error);
+      ok(r.err.includes("other --train manifests") && r.err.includes("extra.jsonl"), r.err);
       deepStrictEqual(await snapshot(out), before);
     });
     await t.step("the same manifest path with other content is refused", async () => {
@@ -285,7 +270,7 @@ Deno.test("train task refuses --resume on other --train manifests and leaves the
       try {
         const r = await runTrain([...base, "--train", train, "--iterations", "4", "--resume", ckpt]);
         strictEqual(r.code, 1);
-        ok(r.error.includes("other --train manifests") && r.error.includes("train.jsonl"), r.error);
+        ok(r.err.includes("other --train manifests") && r.err.includes("train.jsonl"), r.err);
       } finally {
         await Deno.writeTextFile(train, original);
       }
@@ -304,12 +289,12 @@ Deno.test("train task refuses --resume on other --train manifests and leaves the
         join(other, "checkpoints", "last"),
       ]);
       strictEqual(r.code, 1);
-      ok(r.error.includes("holds another run"), r.error);
+      ok(r.err.includes("holds another run"), r.err);
       deepStrictEqual(await snapshot(out), before);
     });
     await t.step("the same manifests resume: each step once, one final line", async () => {
       const r = await runTrain([...base, "--train", train, "--iterations", "4", "--resume", ckpt]);
-      strictEqual(r.code, 0, r.error);
+      strictEqual(r.code, 0, r.err);
       const lines = (await Deno.readTextFile(join(out, "metrics.jsonl"))).split("\n").filter((l) => l.trim() !== "")
         .map((l) => JSON.parse(l));
       deepStrictEqual(lines.filter((e) => e.type === "step").map((e) => e.iteration), [1, 2, 3, 4]);
@@ -339,7 +324,7 @@ Deno.test("train task stores the features' extraction recipe in the checkpoint a
         "--out",
         out,
       ]);
-      strictEqual(r.code, 0, r.error);
+      strictEqual(r.code, 0, r.err);
       const expected = {
         model: "tiny_image_encoder.onnx",
         modelSha256: await sha256File(MODEL),
@@ -374,8 +359,8 @@ Deno.test("train task stores the features' extraction recipe in the checkpoint a
       const out = join(dir, "mixed");
       const r = await runTrain([...FAST, "--train", train, "--train", pil, "--iterations", "2", "--out", out]);
       strictEqual(r.code, 1);
-      ok(r.error.includes("one extraction recipe") && r.error.includes("resizeEngine"), r.error);
-      ok(r.error.includes('"ffmpeg"') && r.error.includes('"pil"') && r.error.includes("pi0"), r.error);
+      ok(r.err.includes("one extraction recipe") && r.err.includes("resizeEngine"), r.err);
+      ok(r.err.includes('"ffmpeg"') && r.err.includes('"pil"') && r.err.includes("pi0"), r.err);
       ok(!await exists(out));
     });
     await t.step("trainingRecipe() sets aside records without a recipe and decides fps over the set", () => {
