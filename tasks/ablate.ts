@@ -18,14 +18,13 @@
  * ```
  * @module
  */
-import { enumFlag, type FlagSpec, formatDuration, numberFlag, runTask } from "../lib/cli/mod.ts";
+import { choiceOrInteger, type FlagSpec, formatDuration, runTask } from "../lib/cli/mod.ts";
 import { createRunDir, readManifest, type VideoRecord, writeRunConfig } from "../lib/io/mod.ts";
 import { DETECTOR_PRESETS, SELECT_POLICIES, TRAIN_BACKENDS } from "../lib/train/mod.ts";
 import {
   ABLATION_TABLES,
   type AblationProgressEvent,
   ablationRows,
-  type AblationTable,
   DEFAULT_ABLATION_OPTIONS,
   planAblation,
   runAblation,
@@ -43,7 +42,7 @@ const EXAMPLES = [
 ];
 const D = DEFAULT_ABLATION_OPTIONS;
 
-const SPEC: FlagSpec = {
+const SPEC = {
   train: { type: "string", multiple: true, description: "training manifest(s): real + synthetic feature records" },
   test: { type: "string", description: "test manifest (frames, intervals)" },
   filtered: {
@@ -51,34 +50,46 @@ const SPEC: FlagSpec = {
     description: "manifest of the synthetic videos the filter kept (else filter.kept fields)",
   },
   out: { type: "string", description: "output folder (default runs/ablate/<timestamp>); an existing one resumes" },
-  tables: { type: "string", default: D.tables.join(","), description: `tables: ${ABLATION_TABLES.join(",")}` },
-  rows: { type: "string", description: "only these row ids, comma-separated (see --list-rows)" },
+  tables: {
+    type: "list",
+    values: ABLATION_TABLES,
+    default: D.tables,
+    description: `tables: ${ABLATION_TABLES.join(",")}`,
+  },
+  rows: { type: "list", description: "only these row ids, comma-separated (see --list-rows)" },
   "list-rows": { type: "boolean", default: false, description: "print the row ids and exit" },
-  seeds: { type: "string", default: D.seeds.join(","), description: "seeds, comma-separated" },
-  lambdas: { type: "string", default: D.lambdas.join(","), description: "λ values of the λ table" },
+  seeds: { type: "list", of: "integer", default: D.seeds, description: "seeds, comma-separated" },
+  lambdas: { type: "list", of: "number", default: D.lambdas, description: "λ values of the λ table" },
   "no-learnable": { type: "boolean", default: false, description: "leave out the learnable-λ row" },
-  lambda: { type: "string", default: String(D.lambda), description: "λ of the SSLS rows of the components table" },
-  preset: { type: "string", default: D.preset, description: `detector preset: ${DETECTOR_PRESETS.join(", ")}` },
-  backend: { type: "string", default: D.backend, description: `backend: ${TRAIN_BACKENDS.join(", ")}` },
-  iterations: { type: "string", default: String(D.iterations), description: "iterations per training" },
-  "batch-size": { type: "string", default: String(D.batchSize), description: "videos per class in a batch" },
-  segments: { type: "string", default: String(D.segments), description: "segments per training video" },
-  crops: { type: "string", default: "all", description: "crops: all, mean or an index" },
-  select: { type: "string", default: D.select, description: `model selection: ${SELECT_POLICIES.join(", ")}` },
-};
-
-function numberList(text: string, name: string, integer: boolean): number[] {
-  return text.split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
-    const v = Number(s);
-    if (!Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-      throw new RangeError(
-        `Cannot parse --${name} as it must be a comma-separated list of ${integer ? "integers" : "numbers"}: ` +
-          `current value is ${s}`,
-      );
-    }
-    return v;
-  });
-}
+  lambda: { type: "number", min: 0, default: D.lambda, description: "λ of the SSLS rows of the components table" },
+  preset: {
+    type: "enum",
+    values: DETECTOR_PRESETS,
+    default: D.preset,
+    description: `detector preset: ${DETECTOR_PRESETS.join(", ")}`,
+  },
+  backend: {
+    type: "enum",
+    values: TRAIN_BACKENDS,
+    default: D.backend,
+    description: `backend: ${TRAIN_BACKENDS.join(", ")}`,
+  },
+  iterations: { type: "integer", min: 1, default: D.iterations, description: "iterations per training" },
+  "batch-size": { type: "integer", min: 1, default: D.batchSize, description: "videos per class in a batch" },
+  segments: { type: "integer", min: 1, default: D.segments, description: "segments per training video" },
+  crops: {
+    type: "string",
+    parse: choiceOrInteger(["all", "mean"], "a crop index"),
+    default: "all",
+    description: "crops: all, mean or an index",
+  },
+  select: {
+    type: "enum",
+    values: SELECT_POLICIES,
+    default: D.select,
+    description: `model selection: ${SELECT_POLICIES.join(", ")}`,
+  },
+} as const satisfies FlagSpec;
 
 /** Seconds between two progress lines while a cell trains (cell starts and ends are always printed). */
 const STEP_LINE_SECONDS = 15;
@@ -111,58 +122,50 @@ export function main(args: string[]): Promise<number> {
     examples: EXAMPLES,
     print: console.log,
     run: async ({ values }) => {
-      const tables = (values.tables as string).split(",").map((t) => t.trim()) as AblationTable[];
-      for (const t of tables) enumFlag({ tables: t }, "tables", ABLATION_TABLES);
-      const lambdas = numberList(values.lambdas as string, "lambdas", false);
-      const learnable = values["no-learnable"] !== true;
-      const lambda = numberFlag(values, "lambda", { min: 0 })!;
+      const { tables, lambdas, lambda } = values;
+      const learnable = !values["no-learnable"];
       if (values["list-rows"]) {
         for (const r of ablationRows({ tables, lambdas, learnable, lambda })) {
           console.log(`${r.id.padEnd(32)} ${r.label}`);
         }
         return 0;
       }
-      const trainPaths = (values.train as string[] | undefined) ?? [];
-      if (trainPaths.length === 0 || typeof values.test !== "string") {
+      const { train: trainPaths, test: testPath, filtered } = values;
+      if (trainPaths.length === 0 || testPath === undefined) {
         throw new TypeError(
           `Cannot run the ablation as --train and --test are required: current value is missing (${USAGE})`,
         );
       }
       const train: VideoRecord[] = [];
       for (const p of trainPaths) train.push(...await readManifest(p));
-      const test = await readManifest(values.test);
-      const keptIds = typeof values.filtered === "string"
-        ? (await readManifest(values.filtered)).map((r) => r.id)
-        : undefined;
-      const crops: "all" | "mean" | number = values.crops === "all" || values.crops === "mean"
-        ? values.crops
-        : numberFlag(values, "crops", { integer: true, min: 0 })!;
+      const test = await readManifest(testPath);
+      const keptIds = filtered === undefined ? undefined : (await readManifest(filtered)).map((r) => r.id);
       const resolved = {
         tables,
-        seeds: numberList(values.seeds as string, "seeds", true),
+        seeds: values.seeds,
         lambdas,
         learnable,
         lambda,
         keptIds,
-        rows: typeof values.rows === "string" ? values.rows.split(",").map((r) => r.trim()) : undefined,
-        preset: enumFlag(values, "preset", DETECTOR_PRESETS)!,
-        backend: enumFlag(values, "backend", TRAIN_BACKENDS)!,
-        iterations: numberFlag(values, "iterations", { integer: true, min: 1 })!,
-        batchSize: numberFlag(values, "batch-size", { integer: true, min: 1 })!,
-        segments: numberFlag(values, "segments", { integer: true, min: 1 })!,
-        crops,
-        select: enumFlag(values, "select", SELECT_POLICIES)!,
+        rows: values.rows,
+        preset: values.preset,
+        backend: values.backend,
+        iterations: values.iterations,
+        batchSize: values["batch-size"],
+        segments: values.segments,
+        crops: values.crops,
+        select: values.select,
       };
       // Everything is checked before the run folder exists: a typo leaves nothing behind.
       const planned = planAblation(train, resolved);
-      const out = typeof values.out === "string" ? values.out : await createRunDir("runs", "ablate");
+      const out = values.out ?? await createRunDir("runs", "ablate");
       await Deno.mkdir(out, { recursive: true });
       const options = { outDir: out, ...resolved };
       await writeRunConfig(out, {
         task: "ablate",
         train: trainPaths,
-        test: values.test,
-        filtered: values.filtered ?? null,
+        test: testPath,
+        filtered: filtered ?? null,
         options,
       });
       console.log(

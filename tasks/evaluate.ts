@@ -17,10 +17,11 @@
  * outside their video (clipped; listed in `metrics.json` `clippedIntervals`).
  *
  * Outputs in `--out` (default `runs/evaluate/<timestamp>/`): `config.json`, `metrics.json` (auc, ap, aucAnomalous,
- * far, perClass, aucCi, counts, protocol, alignedVideos, clippedIntervals, warnings), `roc.csv`, `pr.csv`,
- * `videos.csv`, `scores.csv`, `roc.svg`, `pr.svg`, `scores.svg`. Exit code 0 on success, 1 on any error (printed as
- * `error: ...`). Every path flag is checked first (a folder where a file is expected, or the reverse, is an error
- * naming the flag and the path), and nothing is written unless the evaluation succeeds.
+ * far, perClass, aucCi, counts, protocol, alignedVideos, clippedIntervals, warnings), `roc.csv` and `pr.csv` (thinned
+ * to about 1000 of their exact points for plotting; every point with `--exact-curves`), `videos.csv`, `scores.csv`
+ * (one row per clip score, only with `--scores-table`), `roc.svg`, `pr.svg`, `scores.svg`. Exit code 0 on success, 1
+ * on any error (printed as `error: ...`). Every path flag is checked first (a folder where a file is expected, or
+ * the reverse, is an error naming the flag and the path), and nothing is written unless the evaluation succeeds.
  *
  * Permissions: `--allow-read` (inputs, `deno.lock`), `--allow-write` (the output folder).
  *
@@ -34,7 +35,7 @@
  * @module
  */
 
-import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/flags.ts";
+import { type FlagSpec, type FlagValues, runTask } from "../lib/cli/flags.ts";
 import { checkPathFlag } from "../lib/cli/paths.ts";
 import { readManifest } from "../lib/io/manifest.ts";
 import { readNpy } from "../lib/io/npy.ts";
@@ -72,50 +73,74 @@ const EXAMPLES = [
 const INTERVAL_ENDS: readonly IntervalEnd[] = ["inclusive", "exclusive"];
 
 /** Flags of the evaluate task. */
-export const EVALUATE_FLAGS: FlagSpec = {
+export const EVALUATE_FLAGS = {
   gt: { type: "string", description: "pooled mode: concatenated 0/1 frame labels (.npy)" },
   scores: { type: "string", description: "pooled mode: concatenated scores per clip or per frame (.npy)" },
   manifest: { type: "string", description: "per-video mode: test manifest (JSON Lines with frames, intervals)" },
   "scores-dir": { type: "string", description: "per-video mode: folder of <id>.npy clip scores" },
   out: { type: "string", description: "output folder (default: runs/evaluate/<timestamp>)" },
   "frames-per-clip": {
-    type: "string",
+    type: "integer",
+    min: 1,
     description: `frames per clip score (default ${DEFAULT_EVALUATE_OPTIONS.framesPerClip}; pooled mode: 1 when ` +
       "the lengths are equal)",
   },
-  threshold: { type: "string", default: String(DEFAULT_EVALUATE_OPTIONS.threshold), description: "FAR threshold" },
+  threshold: { type: "number", default: DEFAULT_EVALUATE_OPTIONS.threshold, description: "FAR threshold" },
   alignment: {
-    type: "string",
+    type: "enum",
+    values: ALIGNMENT_POLICIES,
     description: `length policy: ${ALIGNMENT_POLICIES.join(" | ")} (default ${DEFAULT_ALIGNMENT} per video, as ` +
       "train; none in pooled mode)",
   },
   segments: {
-    type: "string",
+    type: "integer",
+    min: 1,
     description: "per-video mode: each <id>.npy holds this many segment scores (32: Sultani/MIL form), mapped to " +
       "frames as the reference code does",
   },
   "interval-end": {
-    type: "string",
+    type: "enum",
+    values: INTERVAL_ENDS,
     default: DEFAULT_LOAD_VIDEO_SCORES_OPTIONS.intervalEnd,
     description: "per-video mode: interval end frame inclusive | exclusive",
   },
   "interval-base": {
-    type: "string",
-    default: String(DEFAULT_LOAD_VIDEO_SCORES_OPTIONS.intervalBase),
+    type: "enum",
+    values: [0, 1],
+    default: DEFAULT_LOAD_VIDEO_SCORES_OPTIONS.intervalBase,
     description: "per-video mode: index base of the interval frame numbers, 0 | 1",
   },
   bootstrap: {
-    type: "string",
-    default: String(DEFAULT_EVALUATE_OPTIONS.bootstrapSamples),
+    type: "integer",
+    min: 0,
+    default: DEFAULT_EVALUATE_OPTIONS.bootstrapSamples,
     description: "bootstrap resamples of videos for the AUC CI (0: off)",
   },
-  seed: { type: "string", default: String(DEFAULT_EVALUATE_OPTIONS.seed), description: "bootstrap seed" },
+  seed: {
+    type: "integer",
+    min: 0,
+    max: 0xffffffff,
+    default: DEFAULT_EVALUATE_OPTIONS.seed,
+    description: "bootstrap seed",
+  },
   "max-plotted-videos": {
-    type: "string",
-    default: String(DEFAULT_WRITE_EVALUATION_OPTIONS.maxPlottedVideos),
+    type: "integer",
+    min: 0,
+    default: DEFAULT_WRITE_EVALUATION_OPTIONS.maxPlottedVideos,
     description: "videos drawn in scores.svg (anomalous first)",
   },
-};
+  "scores-table": {
+    type: "boolean",
+    default: DEFAULT_WRITE_EVALUATION_OPTIONS.scoresTable,
+    description: "also write scores.csv, one row per clip score (per frame for per-frame scores), streamed",
+  },
+  "exact-curves": {
+    type: "boolean",
+    default: DEFAULT_WRITE_EVALUATION_OPTIONS.exactCurves,
+    description: "write every point of roc.csv and pr.csv (default: thinned to about " +
+      `${DEFAULT_WRITE_EVALUATION_OPTIONS.maxCurvePoints} points for plotting; metrics always use the exact data)`,
+  },
+} as const satisfies FlagSpec;
 
 /** Runs the task; returns the exit code. */
 export function main(args: string[]): Promise<number> {
@@ -127,30 +152,36 @@ export function main(args: string[]): Promise<number> {
     print: console.log,
     run: async ({ values }) => {
       const pooled = checkMode(values);
-      const explicitFramesPerClip = numberFlag(values, "frames-per-clip", { integer: true, min: 1 });
+      const explicitFramesPerClip = values["frames-per-clip"];
       const options: EvaluateOptions = {
-        threshold: numberFlag(values, "threshold"),
+        threshold: values.threshold,
         // One default for evaluate and train (DEFAULT_ALIGNMENT); a concatenation has no videos to align.
-        alignment: enumFlag(values, "alignment", ALIGNMENT_POLICIES) ?? (pooled ? "none" : DEFAULT_ALIGNMENT),
-        bootstrapSamples: numberFlag(values, "bootstrap", { integer: true, min: 0 }),
-        seed: numberFlag(values, "seed", { integer: true, min: 0, max: 0xffffffff }),
+        alignment: values.alignment ?? (pooled ? "none" : DEFAULT_ALIGNMENT),
+        bootstrapSamples: values.bootstrap,
+        seed: values.seed,
       };
-      const maxPlottedVideos = numberFlag(values, "max-plotted-videos", { integer: true, min: 0 });
+      const maxPlottedVideos = values["max-plotted-videos"];
       const paths = await checkPaths(values, pooled);
       const { videos, result, inputs } = pooled
         ? await evaluatePooled(paths, options, explicitFramesPerClip)
         : await evaluatePerVideo(paths, values, options, explicitFramesPerClip);
       const out = paths.out ?? await createRunDir("runs", "evaluate");
       await writeRunConfig(out, { task: "evaluate", inputs, protocol: result.protocol, options });
-      await writeEvaluation(out, result, videos, { maxPlottedVideos });
+      await writeEvaluation(out, result, videos, {
+        maxPlottedVideos,
+        scoresTable: values["scores-table"],
+        exactCurves: values["exact-curves"],
+      });
       console.log(summary(result, out));
       return 0;
     },
   });
 }
 
+type EvaluateValues = FlagValues<typeof EVALUATE_FLAGS>;
+
 /** Which mode the flags ask for (true: pooled); throws unless exactly one mode is given whole. */
-function checkMode(values: Record<string, unknown>): boolean {
+function checkMode(values: EvaluateValues): boolean {
   const pooled = values.gt !== undefined || values.scores !== undefined;
   const perVideo = values.manifest !== undefined || values["scores-dir"] !== undefined;
   if (pooled === perVideo) {
@@ -159,7 +190,7 @@ function checkMode(values: Record<string, unknown>): boolean {
         `current value is ${pooled ? "both" : "neither"}`,
     );
   }
-  for (const [a, b] of pooled ? [["gt", "scores"]] : [["manifest", "scores-dir"]]) {
+  for (const [a, b] of pooled ? [["gt", "scores"] as const] : [["manifest", "scores-dir"] as const]) {
     if (values[a] === undefined || values[b] === undefined) {
       throw new TypeError(
         `Cannot evaluate as --${a} and --${b} go together: current value is only --${values[a] ? a : b}`,
@@ -184,30 +215,30 @@ interface CheckedPaths {
   out?: string;
 }
 
-async function checkPaths(values: Record<string, unknown>, pooled: boolean): Promise<CheckedPaths> {
+async function checkPaths(values: EvaluateValues, pooled: boolean): Promise<CheckedPaths> {
   const paths: CheckedPaths = {};
-  if (pooled) {
-    paths.gt = await checkPathFlag(values.gt as string, {
+  if (pooled && values.gt !== undefined && values.scores !== undefined) {
+    paths.gt = await checkPathFlag(values.gt, {
       flag: "gt",
       kind: "file",
       role: "input",
       what: "a .npy of concatenated 0/1 frame labels",
     });
-    paths.scores = await checkPathFlag(values.scores as string, {
+    paths.scores = await checkPathFlag(values.scores, {
       flag: "scores",
       kind: "file",
       role: "input",
       what: "a .npy of concatenated scores",
       hint: "a folder of <id>.npy scores per video goes to --scores-dir, with --manifest",
     });
-  } else {
-    paths.manifest = await checkPathFlag(values.manifest as string, {
+  } else if (values.manifest !== undefined && values["scores-dir"] !== undefined) {
+    paths.manifest = await checkPathFlag(values.manifest, {
       flag: "manifest",
       kind: "file",
       role: "input",
       what: "a JSON Lines test manifest",
     });
-    paths.scoresDir = await checkPathFlag(values["scores-dir"] as string, {
+    paths.scoresDir = await checkPathFlag(values["scores-dir"], {
       flag: "scores-dir",
       kind: "folder",
       role: "input",
@@ -216,7 +247,7 @@ async function checkPaths(values: Record<string, unknown>, pooled: boolean): Pro
     });
   }
   if (values.out !== undefined) {
-    paths.out = await checkPathFlag(values.out as string, {
+    paths.out = await checkPathFlag(values.out, {
       flag: "out",
       kind: "folder",
       role: "output",
@@ -262,15 +293,15 @@ async function evaluatePooled(
 
 async function evaluatePerVideo(
   paths: CheckedPaths,
-  values: Record<string, unknown>,
+  values: EvaluateValues,
   options: EvaluateOptions,
   explicitFramesPerClip: number | undefined,
 ): Promise<Evaluated> {
   const manifestPath = paths.manifest as string;
   const scoresDir = paths.scoresDir as string;
-  const intervalEnd = enumFlag(values, "interval-end", INTERVAL_ENDS)!;
-  const intervalBase = Number(enumFlag(values, "interval-base", ["0", "1"] as const)!) as 0 | 1;
-  const segments = numberFlag(values, "segments", { integer: true, min: 1 }) ?? 0;
+  const intervalEnd = values["interval-end"];
+  const intervalBase = values["interval-base"];
+  const segments = values.segments ?? 0;
   const framesPerClip = explicitFramesPerClip ?? DEFAULT_EVALUATE_OPTIONS.framesPerClip;
   const records = await readManifest(manifestPath, { checkFiles: false });
   const videos = await loadVideoScores(records, scoresDir, { intervalEnd, intervalBase, segments, framesPerClip });

@@ -22,7 +22,7 @@
  */
 import { checkPathFlag } from "../lib/cli/paths.ts";
 import { join, resolve } from "node:path";
-import { enumFlag, type FlagSpec, numberFlag, type RunMainOptions, runTask } from "../lib/cli/flags.ts";
+import { type FlagSpec, type FlagValues, type RunMainOptions, runTask } from "../lib/cli/flags.ts";
 import { VideoProgress } from "../lib/cli/video_progress.ts";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
 import { VIDEO_LABELS, VIDEO_SOURCES, type VideoRecord, writeManifest } from "../lib/io/manifest.ts";
@@ -58,28 +58,64 @@ const EXAMPLES = [
 ];
 
 const D = DEFAULT_EXTRACT_OPTIONS;
-const SPEC: FlagSpec = {
+const SPEC = {
   videos: { type: "string", description: "folder of videos, one video file, or a manifest (.jsonl) of videos" },
   model: { type: "string", description: "image encoder ONNX: [N, 3, 224, 224] float32 -> [N, D]" },
   out: { type: "string", description: "output folder for <id>.npy and manifest.jsonl" },
-  device: { type: "string", default: D.device, description: `cpu | webgpu | cuda | auto (webgpu, cuda, then cpu)` },
-  threads: { type: "string", default: String(D.threads), description: "ONNX Runtime intra-op threads (0 = per core)" },
-  "batch-size": { type: "string", default: String(D.batchSize), description: "images per encoder run" },
-  "frames-per-clip": { type: "string", default: String(D.framesPerClip), description: "frames per clip" },
-  tail: { type: "string", default: D.tail, description: "incomplete last clip: drop | pad (with the last frame)" },
-  fps: { type: "string", description: "target fps (ffmpeg fps filter); default: native rate" },
-  pooling: { type: "string", default: D.pooling, description: "frame pooling per clip: mean | center | stride:k" },
-  normalize: { type: "string", default: D.normalize, description: "L2 normalisation: none | frame | clip" },
-  crops: { type: "string", default: D.crops, description: "center (layout TD) | ten (layout CTD [10, T, D])" },
-  resize: { type: "string", default: String(D.resize), description: "shorter side after resize" },
-  "crop-size": { type: "string", default: String(D.cropSize), description: "crop side (the model's input size)" },
-  "resize-engine": {
+  device: {
+    type: "enum",
+    values: DEVICES,
+    default: D.device,
+    description: `cpu | webgpu | cuda | auto (webgpu, cuda, then cpu)`,
+  },
+  threads: { type: "integer", min: 0, default: D.threads, description: "ONNX Runtime intra-op threads (0 = per core)" },
+  "batch-size": { type: "integer", min: 1, default: D.batchSize, description: "images per encoder run" },
+  "frames-per-clip": { type: "integer", min: 1, default: D.framesPerClip, description: "frames per clip" },
+  tail: {
+    type: "enum",
+    values: TAIL_POLICIES,
+    default: D.tail,
+    description: "incomplete last clip: drop | pad (with the last frame)",
+  },
+  fps: { type: "number", min: 0.001, description: "target fps (ffmpeg fps filter); default: native rate" },
+  pooling: {
     type: "string",
+    parse: checkPooling,
+    default: D.pooling,
+    description: "frame pooling per clip: mean | center | stride:k",
+  },
+  normalize: {
+    type: "enum",
+    values: NORMALIZE_MODES,
+    default: D.normalize,
+    description: "L2 normalisation: none | frame | clip",
+  },
+  crops: {
+    type: "enum",
+    values: CROP_MODES,
+    default: D.crops,
+    description: "center (layout TD) | ten (layout CTD [10, T, D])",
+  },
+  resize: { type: "integer", min: 1, default: D.resize, description: "shorter side after resize" },
+  "crop-size": { type: "integer", min: 1, default: D.cropSize, description: "crop side (the model's input size)" },
+  "resize-engine": {
+    type: "enum",
+    values: RESIZE_ENGINES,
     default: D.resizeEngine,
     description: "pil (exact Pillow bicubic, CLIP's) | ffmpeg (swscale, faster, not bit-exact)",
   },
-  label: { type: "string", default: "normal", description: "label for a --videos folder: normal | anomalous" },
-  source: { type: "string", default: "real", description: "source for a --videos folder: real | synthetic" },
+  label: {
+    type: "enum",
+    values: VIDEO_LABELS,
+    default: "normal",
+    description: "label for a --videos folder: normal | anomalous",
+  },
+  source: {
+    type: "enum",
+    values: VIDEO_SOURCES,
+    default: "real",
+    description: "source for a --videos folder: real | synthetic",
+  },
   recursive: { type: "boolean", default: false, description: "descend into sub-folders of a --videos folder" },
   lenient: {
     type: "boolean",
@@ -87,13 +123,18 @@ const SPEC: FlagSpec = {
     description: "keep decodable frames of damaged videos (default: fail them)",
   },
   force: { type: "boolean", default: false, description: "recompute finished videos instead of skipping them" },
-  shard: { type: "string", description: "i/n: process only shard i (0-based) of n, by video id hash" },
-  workers: {
+  shard: {
     type: "string",
-    default: String(D.workers),
+    parse: parseShard,
+    description: "i/n: process only shard i (0-based) of n, by video id hash",
+  },
+  workers: {
+    type: "integer",
+    min: 0,
+    default: D.workers,
     description: "decode workers (videos round robin); 0 = on the main thread",
   },
-  prefetch: { type: "string", default: String(D.prefetch), description: "batches decoded ahead of the encoder" },
+  prefetch: { type: "integer", min: 1, default: D.prefetch, description: "batches decoded ahead of the encoder" },
   verify: { type: "string", description: "check that an output folder (and its shards) is complete" },
   "check-model": {
     type: "string",
@@ -101,20 +142,24 @@ const SPEC: FlagSpec = {
   },
   vocab: { type: "string", description: "CLIP BPE file for --check-model on a text encoder (default: bundled)" },
   quiet: { type: "boolean", default: false, description: "no progress output (frames, rate, time left on stderr)" },
-};
+} as const satisfies FlagSpec;
 
-/** `--videos`: a folder of videos, one video file, or a manifest (JSON Lines). */
-async function loadVideos(values: Record<string, unknown>): Promise<VideoRecord[]> {
-  return await readVideoInputs(String(values.videos), {
-    label: enumFlag(values, "label", VIDEO_LABELS),
-    source: enumFlag(values, "source", VIDEO_SOURCES),
-    recursive: values.recursive === true,
-  });
+type ExtractValues = FlagValues<typeof SPEC>;
+
+/** `--pooling` checked (`mean`, `center`, `stride:k`) and kept as written, as the run's config records it. */
+function checkPooling(text: string): string {
+  parsePooling(text);
+  return text;
 }
 
-async function checkModel(file: string, values: Record<string, unknown>): Promise<number> {
-  const device = enumFlag(values, "device", DEVICES) ?? "cpu";
-  const imageSize = numberFlag(values, "crop-size", { integer: true, min: 1 }) ?? 224;
+/** `--videos`: a folder of videos, one video file, or a manifest (JSON Lines). */
+async function loadVideos(videos: string, values: ExtractValues): Promise<VideoRecord[]> {
+  return await readVideoInputs(videos, { label: values.label, source: values.source, recursive: values.recursive });
+}
+
+async function checkModel(file: string, values: ExtractValues): Promise<number> {
+  const device = values.device;
+  const imageSize = values["crop-size"];
   const session = await createOnnxSession(file, { device });
   try {
     console.log(`model    ${resolve(file)}`);
@@ -124,7 +169,7 @@ async function checkModel(file: string, values: Record<string, unknown>): Promis
     for (const i of session.inputs) console.log(`input    ${i.name} [${i.shape.join(", ")}] ${i.type}`);
     for (const o of session.outputs) console.log(`output   ${o.name} [${o.shape.join(", ")}] ${o.type}`);
     if (session.inputs.some((i) => i.type === "int64" || i.type === "int32")) {
-      const text = await createTextEncoder(file, { device, vocabPath: values.vocab as string | undefined });
+      const text = await createTextEncoder(file, { device, vocabPath: values.vocab });
       try {
         const rows = await text.encodeTexts(["a photo of a cat", "a car crashes into a wall"]);
         console.log(
@@ -158,8 +203,8 @@ async function checkModel(file: string, values: Record<string, unknown>): Promis
   }
 }
 
-async function verify(dir: string, values: Record<string, unknown>): Promise<number> {
-  const videos = values.videos !== undefined ? await loadVideos(values) : undefined;
+async function verify(dir: string, values: ExtractValues): Promise<number> {
+  const videos = values.videos !== undefined ? await loadVideos(values.videos, values) : undefined;
   const result = await verifyFeatures(dir, { videos });
   console.log(`manifests ${result.manifests.length}: ${result.manifests.map((m) => m.split("/").pop()).join(", ")}`);
   console.log(
@@ -193,47 +238,44 @@ export function main(args: string[], options: RunMainOptions = {}): Promise<numb
     examples: EXAMPLES,
     print: console.log,
     run: async ({ values }) => {
-      if (typeof values["check-model"] === "string") return await checkModel(values["check-model"], values);
-      if (typeof values.verify === "string") return await verify(values.verify, values);
-      for (const name of ["videos", "model", "out"]) {
-        if (typeof values[name] !== "string") {
-          throw new TypeError(`Cannot extract features as --${name} is required: current value is undefined\n${USAGE}`);
-        }
+      if (values["check-model"] !== undefined) return await checkModel(values["check-model"], values);
+      if (values.verify !== undefined) return await verify(values.verify, values);
+      const { videos: videosPath, model, out, shard } = values;
+      if (videosPath === undefined || model === undefined || out === undefined) {
+        const name = videosPath === undefined ? "videos" : model === undefined ? "model" : "out";
+        throw new TypeError(`Cannot extract features as --${name} is required: current value is undefined\n${USAGE}`);
       }
-      // Every flag is checked before any input is read.
-      const shard = typeof values.shard === "string" ? parseShard(values.shard) : undefined;
-      const pooling = String(values.pooling);
-      parsePooling(pooling);
+      // Every flag was checked when parsed, and the paths are checked before any input is read.
       const options: ExtractOptions = {
-        model: await checkPathFlag(String(values.model), {
+        model: await checkPathFlag(model, {
           flag: "model",
           kind: "file",
           role: "input",
           what: "an ONNX image encoder file",
         }),
-        outDir: await checkPathFlag(String(values.out), { flag: "out", kind: "folder", role: "output" }),
-        device: enumFlag(values, "device", DEVICES),
-        threads: numberFlag(values, "threads", { integer: true, min: 0 }),
-        batchSize: numberFlag(values, "batch-size", { integer: true, min: 1 }),
-        framesPerClip: numberFlag(values, "frames-per-clip", { integer: true, min: 1 }),
-        tail: enumFlag(values, "tail", TAIL_POLICIES),
-        fps: numberFlag(values, "fps", { min: 0.001 }),
-        pooling,
-        normalize: enumFlag(values, "normalize", NORMALIZE_MODES),
-        crops: enumFlag(values, "crops", CROP_MODES),
-        resize: numberFlag(values, "resize", { integer: true, min: 1 }),
-        cropSize: numberFlag(values, "crop-size", { integer: true, min: 1 }),
-        resizeEngine: enumFlag(values, "resize-engine", RESIZE_ENGINES),
-        strictDecode: values.lenient !== true,
-        resume: values.force !== true,
+        outDir: await checkPathFlag(out, { flag: "out", kind: "folder", role: "output" }),
+        device: values.device,
+        threads: values.threads,
+        batchSize: values["batch-size"],
+        framesPerClip: values["frames-per-clip"],
+        tail: values.tail,
+        fps: values.fps,
+        pooling: values.pooling,
+        normalize: values.normalize,
+        crops: values.crops,
+        resize: values.resize,
+        cropSize: values["crop-size"],
+        resizeEngine: values["resize-engine"],
+        strictDecode: !values.lenient,
+        resume: !values.force,
         shard,
-        workers: numberFlag(values, "workers", { integer: true, min: 0 }),
-        prefetch: numberFlag(values, "prefetch", { integer: true, min: 1 }),
+        workers: values.workers,
+        prefetch: values.prefetch,
       };
-      const videos = await loadVideos(values);
+      const videos = await loadVideos(videosPath, values);
       const outDir = resolve(options.outDir);
       await Deno.mkdir(outDir, { recursive: true });
-      const config = { task: "extract", ...options, videos: String(values.videos), count: videos.length };
+      const config = { task: "extract", ...options, videos: videosPath, count: videos.length };
       if (shard) {
         await writeJsonAtomic(join(outDir, `config.shard-${shard.index}-of-${shard.count}.json`), {
           ...config,
@@ -243,7 +285,7 @@ export function main(args: string[], options: RunMainOptions = {}): Promise<numb
       } else {
         await writeRunConfig(outDir, config);
       }
-      const quiet = values.quiet === true;
+      const quiet = values.quiet;
       const progress = new VideoProgress("extract");
       const result = await extractFeatures(videos, {
         ...options,

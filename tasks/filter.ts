@@ -21,7 +21,7 @@
  * @module
  */
 import { resolve } from "node:path";
-import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/flags.ts";
+import { type FlagSpec, runTask } from "../lib/cli/flags.ts";
 import { ProgressBar } from "../lib/cli/progress.ts";
 import { readJsonLines, readManifest, writeRunConfig } from "../lib/io/mod.ts";
 import { DEVICES } from "../lib/encode/mod.ts";
@@ -48,56 +48,65 @@ const EXAMPLES = [
 ];
 
 const D = DEFAULT_FILTER_OPTIONS;
-const SPEC: FlagSpec = {
+const SPEC = {
   videos: { type: "string", description: "dataset manifest of generated videos (deno task generate's manifest.jsonl)" },
   out: { type: "string", description: "output folder: filtered.jsonl, kept.jsonl, summary.json, cache.jsonl" },
   descriptions: { type: "string", description: "pairs file (deno task prompts) for descriptions missing in records" },
   "image-model": { type: "string", description: "CLIP image encoder ONNX [N, 3, 224, 224] -> [N, D]" },
   "text-model": { type: "string", description: "CLIP text encoder ONNX [N, 77] token ids -> [N, D]" },
   vocab: { type: "string", description: "CLIP BPE vocabulary (default: fixtures/clip/bpe_simple_vocab_16e6.txt.gz)" },
-  device: { type: "string", default: D.device, description: `ONNX device: ${DEVICES.join(" | ")}` },
-  threads: { type: "string", default: String(D.threads), description: "ONNX Runtime intra-op threads (0 = per core)" },
-  "min-frames": { type: "string", default: String(D.minFrames), description: "minimum decoded frames" },
-  "min-width": { type: "string", default: String(D.minWidth), description: "minimum width in pixels" },
-  "min-height": { type: "string", default: String(D.minHeight), description: "minimum height in pixels" },
+  device: { type: "enum", values: DEVICES, default: D.device, description: `ONNX device: ${DEVICES.join(" | ")}` },
+  threads: { type: "integer", min: 0, default: D.threads, description: "ONNX Runtime intra-op threads (0 = per core)" },
+  "min-frames": { type: "integer", min: 1, default: D.minFrames, description: "minimum decoded frames" },
+  "min-width": { type: "integer", min: 1, default: D.minWidth, description: "minimum width in pixels" },
+  "min-height": { type: "integer", min: 1, default: D.minHeight, description: "minimum height in pixels" },
   "min-mean-luma": {
-    type: "string",
-    default: String(D.minMeanLuma),
+    type: "number",
+    min: 0,
+    max: 255,
+    default: D.minMeanLuma,
     description: "black below this mean luma (0-255)",
   },
   "min-motion": {
-    type: "string",
-    default: String(D.minMotion),
+    type: "number",
+    min: 0,
+    max: 255,
+    default: D.minMotion,
     description: "frozen below this mean |luma difference| of consecutive frames (0-255)",
   },
   margin: {
-    type: "string",
-    default: String(D.semanticMargin),
+    type: "number",
+    min: -2,
+    max: 2,
+    default: D.semanticMargin,
     description: "semantic check: keep when sim(own) - sim(opposite) >= margin",
   },
-  "sample-frames": { type: "string", default: String(D.sampleFrames), description: "frames per video for CLIP" },
-  resize: { type: "string", default: String(D.resize), description: "CLIP resize (shorter side) before the crop" },
+  "sample-frames": { type: "integer", min: 1, default: D.sampleFrames, description: "frames per video for CLIP" },
+  resize: { type: "integer", min: 1, default: D.resize, description: "CLIP resize (shorter side) before the crop" },
   "duplicate-threshold": {
-    type: "string",
-    default: String(D.duplicateThreshold),
+    type: "number",
+    min: -1,
+    max: 1,
+    default: D.duplicateThreshold,
     description: "near-duplicate at or above this cosine",
   },
   "duplicate-scope": {
-    type: "string",
+    type: "enum",
+    values: DUPLICATE_SCOPES,
     default: D.duplicateScope,
     description: "compare clips of the same label (label) or all clips (all)",
   },
-  "analysis-width": { type: "string", default: String(D.analysisWidth), description: "technical decode width" },
-  "analysis-height": { type: "string", default: String(D.analysisHeight), description: "technical decode height" },
+  "analysis-width": { type: "integer", min: 1, default: D.analysisWidth, description: "technical decode width" },
+  "analysis-height": { type: "integer", min: 1, default: D.analysisHeight, description: "technical decode height" },
   lenient: {
     type: "boolean",
     default: false,
     description: "keep decodable frames of damaged videos (default: reject)",
   },
-  concurrency: { type: "string", default: String(D.concurrency), description: "videos decoded at the same time" },
+  concurrency: { type: "integer", min: 1, default: D.concurrency, description: "videos decoded at the same time" },
   force: { type: "boolean", default: false, description: "ignore cached measurements and measure everything again" },
   quiet: { type: "boolean", default: false, description: "no progress output" },
-};
+} as const satisfies FlagSpec;
 
 async function readPairs(path: string): Promise<PairDescriptions[]> {
   const rows = await readJsonLines<Record<string, unknown>>(path);
@@ -123,56 +132,54 @@ export function main(args: string[]): Promise<number> {
     examples: EXAMPLES,
     print: console.log,
     run: async ({ values }) => {
-      for (const name of ["videos", "out"]) {
-        if (typeof values[name] !== "string") {
-          throw new TypeError(`Cannot filter videos as --${name} is required: current value is undefined\n${USAGE}`);
-        }
+      const { videos: videosPath, out, descriptions } = values;
+      if (videosPath === undefined || out === undefined) {
+        const name = videosPath === undefined ? "videos" : "out";
+        throw new TypeError(`Cannot filter videos as --${name} is required: current value is undefined\n${USAGE}`);
       }
-      const str = (name: string) => (typeof values[name] === "string" ? String(values[name]) : undefined);
-      const videos = await readManifest(String(values.videos), { checkFiles: false });
+      const videos = await readManifest(videosPath, { checkFiles: false });
       if (videos.length === 0) {
         throw new RangeError(
-          `Cannot filter videos as the manifest ${values.videos} must hold at least one video: current value is 0 videos`,
+          `Cannot filter videos as the manifest ${videosPath} must hold at least one video: current value is 0 videos`,
         );
       }
-      const descriptions = str("descriptions");
       const pairs = descriptions === undefined ? undefined : await readPairs(descriptions);
       const options: FilterOptions = {
-        outDir: String(values.out),
+        outDir: out,
         pairs,
-        imageModel: str("image-model"),
-        textModel: str("text-model"),
-        vocabPath: str("vocab"),
-        device: enumFlag(values, "device", DEVICES),
-        threads: numberFlag(values, "threads", { integer: true, min: 0 }),
-        minFrames: numberFlag(values, "min-frames", { integer: true, min: 1 }),
-        minWidth: numberFlag(values, "min-width", { integer: true, min: 1 }),
-        minHeight: numberFlag(values, "min-height", { integer: true, min: 1 }),
-        minMeanLuma: numberFlag(values, "min-mean-luma", { min: 0, max: 255 }),
-        minMotion: numberFlag(values, "min-motion", { min: 0, max: 255 }),
-        semanticMargin: numberFlag(values, "margin", { min: -2, max: 2 }),
-        sampleFrames: numberFlag(values, "sample-frames", { integer: true, min: 1 }),
-        resize: numberFlag(values, "resize", { integer: true, min: 1 }),
-        duplicateThreshold: numberFlag(values, "duplicate-threshold", { min: -1, max: 1 }),
-        duplicateScope: enumFlag(values, "duplicate-scope", DUPLICATE_SCOPES),
-        analysisWidth: numberFlag(values, "analysis-width", { integer: true, min: 1 }),
-        analysisHeight: numberFlag(values, "analysis-height", { integer: true, min: 1 }),
-        concurrency: numberFlag(values, "concurrency", { integer: true, min: 1 }),
-        strictDecode: values.lenient !== true,
-        resume: values.force !== true,
+        imageModel: values["image-model"],
+        textModel: values["text-model"],
+        vocabPath: values.vocab,
+        device: values.device,
+        threads: values.threads,
+        minFrames: values["min-frames"],
+        minWidth: values["min-width"],
+        minHeight: values["min-height"],
+        minMeanLuma: values["min-mean-luma"],
+        minMotion: values["min-motion"],
+        semanticMargin: values.margin,
+        sampleFrames: values["sample-frames"],
+        resize: values.resize,
+        duplicateThreshold: values["duplicate-threshold"],
+        duplicateScope: values["duplicate-scope"],
+        analysisWidth: values["analysis-width"],
+        analysisHeight: values["analysis-height"],
+        concurrency: values.concurrency,
+        strictDecode: !values.lenient,
+        resume: !values.force,
       };
       const resolved = resolveFilterOptions(options);
       const outDir = resolve(resolved.outDir);
       const { pairs: _pairs, onEvent: _onEvent, ...config } = resolved;
       await writeRunConfig(outDir, {
         task: "filter",
-        videos: resolve(String(values.videos)),
+        videos: resolve(videosPath),
         descriptions: descriptions === undefined ? null : resolve(descriptions),
         ...config,
         outDir,
         vocabPath: resolved.vocabPath?.toString() ?? null,
       });
-      const quiet = values.quiet === true;
+      const quiet = values.quiet;
       let bar: ProgressBar | undefined;
       let phase = "";
       const result = await filterVideos(videos, {

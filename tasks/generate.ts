@@ -18,11 +18,11 @@
  * @module
  */
 import { resolve } from "node:path";
-import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/flags.ts";
+import { type FlagSpec, runTask } from "../lib/cli/flags.ts";
 import { ProgressBar } from "../lib/cli/progress.ts";
 import { readJsonLines } from "../lib/io/jsonl.ts";
 import { createRunDir, writeRunConfig } from "../lib/io/run_dir.ts";
-import type { VideoLabel } from "../lib/io/manifest.ts";
+import { VIDEO_LABELS } from "../lib/io/manifest.ts";
 import { loadCatalogue } from "../lib/prompts/catalogue.ts";
 import { assertPromptPair, type PromptPair } from "../lib/prompts/synthesize.ts";
 import { GENERATE_BACKENDS } from "../lib/generate/client.ts";
@@ -39,34 +39,50 @@ const D = DEFAULT_GENERATE_VIDEOS_OPTIONS;
 const P = DEFAULT_PROCEDURAL_CLIENT_OPTIONS;
 const KEY_ENV = { zhipu: "ZHIPUAI_API_KEY", "openai-videos": "OPENAI_API_KEY", procedural: undefined } as const;
 
-const SPEC: FlagSpec = {
+const SPEC = {
   descriptions: { type: "string", short: "d", description: "pairs JSON Lines from deno task prompts (required)" },
-  backend: { type: "string", default: D.backend, description: `backend: ${GENERATE_BACKENDS.join(" | ")}` },
+  backend: {
+    type: "enum",
+    values: GENERATE_BACKENDS,
+    default: D.backend,
+    description: `backend: ${GENERATE_BACKENDS.join(" | ")}`,
+  },
   out: { type: "string", short: "o", description: "output folder; reuse it to resume (default runs/generate/<id>)" },
   "base-url": { type: "string", description: "API base URL of a network backend" },
   model: { type: "string", description: "model (default: cogvideox-3 for zhipu, sora-2 for openai-videos)" },
   seconds: { type: "string", description: "openai-videos clip seconds (default 4)" },
   size: { type: "string", description: "video size for network backends, e.g. 1280x720" },
-  labels: { type: "string", default: "anomalous,normal", description: "labels to generate" },
-  concurrency: { type: "string", default: String(D.concurrency), description: "jobs in flight at the provider" },
+  labels: {
+    type: "list",
+    values: VIDEO_LABELS,
+    default: ["anomalous", "normal"],
+    description: "labels to generate",
+  },
+  concurrency: { type: "integer", min: 1, default: D.concurrency, description: "jobs in flight at the provider" },
   "download-concurrency": {
-    type: "string",
-    default: String(D.downloadConcurrency),
+    type: "integer",
+    min: 1,
+    default: D.downloadConcurrency,
     description: "downloads/renders with validation at once",
   },
-  "max-jobs": { type: "string", description: "budget: new submissions in this run at most" },
-  "max-retries": { type: "string", default: String(D.maxRetries), description: "retries per request" },
-  "base-delay-ms": { type: "string", default: String(D.baseDelayMs), description: "first backoff delay" },
-  "max-delay-ms": { type: "string", default: String(D.maxDelayMs), description: "backoff cap" },
-  "request-timeout-ms": { type: "string", default: String(D.requestTimeoutMs), description: "per-request timeout" },
-  "download-timeout-ms": { type: "string", default: String(D.downloadTimeoutMs), description: "per-download timeout" },
-  "job-timeout-ms": { type: "string", default: String(D.jobTimeoutMs), description: "per-job timeout (polling)" },
-  "poll-interval-ms": { type: "string", default: String(D.pollIntervalMs), description: "wait between polls" },
-  "min-frames": { type: "string", default: String(D.minFrames), description: "minimum frames of a valid video" },
-  width: { type: "string", default: String(P.width), description: "procedural: width" },
-  height: { type: "string", default: String(P.height), description: "procedural: height" },
-  fps: { type: "string", default: String(P.fps), description: "procedural: frames per second" },
-  frames: { type: "string", default: String(P.frames), description: "procedural: frames per clip" },
+  "max-jobs": { type: "integer", min: 0, description: "budget: new submissions in this run at most" },
+  "max-retries": { type: "integer", min: 0, default: D.maxRetries, description: "retries per request" },
+  "base-delay-ms": { type: "number", min: 0, default: D.baseDelayMs, description: "first backoff delay" },
+  "max-delay-ms": { type: "number", min: 0, default: D.maxDelayMs, description: "backoff cap" },
+  "request-timeout-ms": { type: "number", min: 1, default: D.requestTimeoutMs, description: "per-request timeout" },
+  "download-timeout-ms": {
+    type: "number",
+    min: 1,
+    default: D.downloadTimeoutMs,
+    description: "per-download timeout",
+  },
+  "job-timeout-ms": { type: "number", min: 1, default: D.jobTimeoutMs, description: "per-job timeout (polling)" },
+  "poll-interval-ms": { type: "number", min: 0, default: D.pollIntervalMs, description: "wait between polls" },
+  "min-frames": { type: "integer", min: 0, default: D.minFrames, description: "minimum frames of a valid video" },
+  width: { type: "integer", min: 2, default: P.width, description: "procedural: width" },
+  height: { type: "integer", min: 2, default: P.height, description: "procedural: height" },
+  fps: { type: "integer", min: 1, default: P.fps, description: "procedural: frames per second" },
+  frames: { type: "integer", min: 1, default: P.frames, description: "procedural: frames per clip" },
   "prompts-dir": { type: "string", description: "catalogue folder for the procedural backend (default prompts/)" },
   "decode-check": {
     type: "boolean",
@@ -76,7 +92,7 @@ const SPEC: FlagSpec = {
   "retry-failed": { type: "boolean", default: false, description: "retry jobs that failed in earlier runs" },
   "dry-run": { type: "boolean", default: false, description: "print the plan and the number of jobs; send nothing" },
   verbose: { type: "boolean", short: "v", default: false, description: "print retries and failures as they happen" },
-};
+} as const satisfies FlagSpec;
 
 const USAGE = "deno task generate --descriptions <pairs.jsonl> [options]";
 const DESCRIPTION = "Generate one video per description (zhipu, openai-videos or the offline procedural backend), " +
@@ -101,12 +117,10 @@ export function main(args: string[]): Promise<number> {
     examples: EXAMPLES,
     print: console.log,
     run: async ({ values }) => {
-      if (typeof values.descriptions !== "string") {
+      if (values.descriptions === undefined) {
         throw new TypeError("Cannot generate videos as --descriptions is required: current value is missing");
       }
-      const backend = enumFlag(values, "backend", GENERATE_BACKENDS)!;
-      const labels = String(values.labels).split(",").map((l) => l.trim()) as VideoLabel[];
-      for (const label of labels) enumFlag({ labels: label }, "labels", ["anomalous", "normal"] as const);
+      const { backend, labels } = values;
       const path = resolve(values.descriptions);
       const pairs = await readJsonLines<PromptPair>(path);
       if (pairs.length === 0) {
@@ -117,13 +131,13 @@ export function main(args: string[]): Promise<number> {
       pairs.forEach((pair, i) => assertPromptPair(pair, `${path}:${i + 1}`));
       const keyEnv = KEY_ENV[backend];
       const apiKey = keyEnv ? Deno.env.get(keyEnv) ?? "" : "";
-      const baseUrl = backendBaseUrl(backend, values["base-url"] as string | undefined);
+      const baseUrl = backendBaseUrl(backend, values["base-url"]);
       if (keyEnv && apiKey === "" && baseUrl && !/^(127\.0\.0\.1|localhost|\[::1\])$/.test(new URL(baseUrl).hostname)) {
         throw new TypeError(`Cannot use backend ${backend} as ${keyEnv} is not set: current value is empty`);
       }
-      const dryRun = values["dry-run"] as boolean;
+      const dryRun = values["dry-run"];
       const outDir = values.out !== undefined
-        ? resolve(values.out as string)
+        ? resolve(values.out)
         : dryRun
         ? resolve("runs/generate/<new>")
         : await createRunDir("runs", "generate");
@@ -131,34 +145,27 @@ export function main(args: string[]): Promise<number> {
         outDir,
         backend,
         baseUrl,
-        model: values.model as string | undefined,
-        seconds: values.seconds as string | undefined,
-        size: values.size as string | undefined,
+        model: values.model,
+        seconds: values.seconds,
+        size: values.size,
         labels,
-        concurrency: numberFlag(values, "concurrency", { integer: true, min: 1 }),
-        downloadConcurrency: numberFlag(values, "download-concurrency", { integer: true, min: 1 }),
-        maxJobs: numberFlag(values, "max-jobs", { integer: true, min: 0 }) ?? Infinity,
-        maxRetries: numberFlag(values, "max-retries", { integer: true, min: 0 }),
-        baseDelayMs: numberFlag(values, "base-delay-ms", { min: 0 }),
-        maxDelayMs: numberFlag(values, "max-delay-ms", { min: 0 }),
-        requestTimeoutMs: numberFlag(values, "request-timeout-ms", { min: 1 }),
-        downloadTimeoutMs: numberFlag(values, "download-timeout-ms", { min: 1 }),
-        jobTimeoutMs: numberFlag(values, "job-timeout-ms", { min: 1 }),
-        pollIntervalMs: numberFlag(values, "poll-interval-ms", { min: 0 }),
-        minFrames: numberFlag(values, "min-frames", { integer: true, min: 0 }),
-        retryFailed: values["retry-failed"] as boolean,
-        decodeCheck: values["decode-check"] as boolean,
+        concurrency: values.concurrency,
+        downloadConcurrency: values["download-concurrency"],
+        maxJobs: values["max-jobs"] ?? Infinity,
+        maxRetries: values["max-retries"],
+        baseDelayMs: values["base-delay-ms"],
+        maxDelayMs: values["max-delay-ms"],
+        requestTimeoutMs: values["request-timeout-ms"],
+        downloadTimeoutMs: values["download-timeout-ms"],
+        jobTimeoutMs: values["job-timeout-ms"],
+        pollIntervalMs: values["poll-interval-ms"],
+        minFrames: values["min-frames"],
+        retryFailed: values["retry-failed"],
+        decodeCheck: values["decode-check"],
         dryRun,
-        procedural: {
-          width: numberFlag(values, "width", { integer: true, min: 2 }),
-          height: numberFlag(values, "height", { integer: true, min: 2 }),
-          fps: numberFlag(values, "fps", { integer: true, min: 1 }),
-          frames: numberFlag(values, "frames", { integer: true, min: 1 }),
-        },
+        procedural: { width: values.width, height: values.height, fps: values.fps, frames: values.frames },
       };
-      if (backend === "procedural") {
-        options.catalogue = await loadCatalogue(values["prompts-dir"] as string | undefined);
-      }
+      if (backend === "procedural") options.catalogue = await loadCatalogue(values["prompts-dir"]);
       if (!dryRun) {
         const { catalogue: _c, ...recorded } = options;
         await writeRunConfig(

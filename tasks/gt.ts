@@ -12,6 +12,7 @@
  * Builds: `rtfm-v1` (float64, 16·ceil(frames/16), end inclusive) and `deepmil` (float32, 16·floor(frames/16) with
  * 9 videos one clip shorter, end exclusive) reproduce the public files byte for byte; `custom` uses `--length`,
  * `--end`, `--base`, `--dtype`, `--frames-per-clip`, `--clip-counts`. Flags given with a preset override it.
+ * The stage itself is `buildGroundTruth` (lib/gt/build.ts); this task maps flags onto its options.
  *
  * Every path flag is checked before anything is read or written: a folder given where a file is expected (or the
  * reverse), a missing input, or an output below a file is an error naming the flag and the path, and leaves no
@@ -27,27 +28,12 @@
  * ```
  * @module
  */
-import { basename, resolve } from "node:path";
-import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/flags.ts";
+import { type FlagSpec, type FlagValues, runTask } from "../lib/cli/flags.ts";
 import { checkPathFlag } from "../lib/cli/paths.ts";
-import { writeFileAtomic, writeJsonAtomic } from "../lib/io/atomic.ts";
-import { FEATURE_LAYOUTS, parseFeatureLayout } from "../lib/io/features.ts";
-import { sha256Hex } from "../lib/io/hash.ts";
-import { parseManifestText, type VideoRecord, writeManifest } from "../lib/io/manifest.ts";
-import { encodeNpy } from "../lib/io/npy.ts";
-import { ANNOTATION_FORMATS, type AnnotationFormat, mergeFrameCounts, readAnnotations } from "../lib/gt/annotations.ts";
-import { clipCountsFromFeatures, readClipCounts, readOrderList } from "../lib/gt/inputs.ts";
-import {
-  buildFrameLabels,
-  type FrameLabelOptions,
-  GROUND_TRUTH_PRESET_OPTIONS,
-  GROUND_TRUTH_PRESETS,
-  LABEL_DTYPES,
-  LENGTH_POLICIES,
-  resolveFrameLabelOptions,
-  resolveOrder,
-} from "../lib/gt/labels.ts";
-import { buildTestManifest } from "../lib/gt/test_manifest.ts";
+import { FEATURE_LAYOUTS } from "../lib/io/features.ts";
+import { ANNOTATION_FORMATS } from "../lib/gt/annotations.ts";
+import { buildGroundTruth, GROUND_TRUTH_BUILDS, type GroundTruthOrder } from "../lib/gt/build.ts";
+import { LABEL_DTYPES, LENGTH_POLICIES } from "../lib/gt/labels.ts";
 
 const USAGE = `deno task gt --annotations <file> [--frame-counts <file>] [--build rtfm-v1|deepmil|custom]
              [--out <labels.npy>] [--manifest-out <test.jsonl> --features-dir <dir>] [options]`;
@@ -59,19 +45,42 @@ const EXAMPLES = [
      --index-out runs/gt/gt-ucf.json`,
 ];
 
-const BUILDS = [...GROUND_TRUTH_PRESETS, "custom"] as const;
-
 /** Flags of the gt task. */
-export const GT_FLAGS: FlagSpec = {
+export const GT_FLAGS = {
   annotations: { type: "string", short: "a", description: "annotation file (official txt, frame-count txt or JSON)" },
-  format: { type: "string", description: `annotation format: ${ANNOTATION_FORMATS.join(", ")} (detected if absent)` },
+  format: {
+    type: "enum",
+    values: ANNOTATION_FORMATS,
+    description: `annotation format: ${ANNOTATION_FORMATS.join(", ")} (detected if absent)`,
+  },
   "frame-counts": { type: "string", description: "file with per-video frame counts (frame-count txt or JSON)" },
-  build: { type: "string", default: "custom", description: `label build: ${BUILDS.join(", ")}` },
-  length: { type: "string", description: `per-video length: ${LENGTH_POLICIES.join(", ")} (custom default exact)` },
-  "frames-per-clip": { type: "string", description: "frames per clip for ceil/floor/clips (default 16)" },
-  end: { type: "string", description: "interval end: inclusive or exclusive (custom default inclusive)" },
-  base: { type: "string", description: "index base of annotated frame numbers: 0 or 1 (default 0)" },
-  dtype: { type: "string", description: `label dtype: ${LABEL_DTYPES.join(", ")} (custom default float64)` },
+  build: {
+    type: "enum",
+    values: GROUND_TRUTH_BUILDS,
+    default: "custom",
+    description: `label build: ${GROUND_TRUTH_BUILDS.join(", ")}`,
+  },
+  length: {
+    type: "enum",
+    values: LENGTH_POLICIES,
+    description: `per-video length: ${LENGTH_POLICIES.join(", ")} (custom default exact)`,
+  },
+  "frames-per-clip": {
+    type: "integer",
+    min: 1,
+    description: "frames per clip for ceil/floor/clips (default 16)",
+  },
+  end: {
+    type: "enum",
+    values: ["inclusive", "exclusive"],
+    description: "interval end: inclusive or exclusive (custom default inclusive)",
+  },
+  base: { type: "enum", values: [0, 1], description: "index base of annotated frame numbers: 0 or 1 (default 0)" },
+  dtype: {
+    type: "enum",
+    values: LABEL_DTYPES,
+    description: `label dtype: ${LABEL_DTYPES.join(", ")} (custom default float64)`,
+  },
   "clip-counts": {
     type: "string",
     description: "JSON {id: clips} for --length clips (cut or pad each video to 16·clips with its last label)",
@@ -91,29 +100,41 @@ export const GT_FLAGS: FlagSpec = {
   "manifest-out": { type: "string", description: "output test manifest (JSON Lines)" },
   "features-dir": { type: "string", description: "folder of feature files for manifest paths (default .)" },
   "feature-suffix": { type: "string", default: ".npy", description: "feature file name = <id><suffix>" },
-  layout: { type: "string", description: `feature layout for the manifest: ${FEATURE_LAYOUTS.join(", ")}` },
+  layout: {
+    type: "enum",
+    values: FEATURE_LAYOUTS,
+    description: `feature layout for the manifest: ${FEATURE_LAYOUTS.join(", ")}`,
+  },
   split: { type: "string", default: "test", description: "manifest split name" },
   "require-features": { type: "boolean", description: "fail unless every feature file of the manifest exists" },
-};
+} as const satisfies FlagSpec;
 
-function stringFlag(values: Record<string, unknown>, name: string): string | undefined {
-  const v = values[name];
-  return typeof v === "string" ? v : undefined;
+type GtValues = FlagValues<typeof GT_FLAGS>;
+
+/** `--order` values that name an order rather than a list file. */
+const ORDER_NAMES = ["anomalous-first", "file", "json"] as const;
+
+/** `--order` as {@linkcode buildGroundTruth} takes it: a named order, or a list file with `--order-suffix`. */
+function orderOption(values: GtValues): GroundTruthOrder | undefined {
+  const order = values.order;
+  if (order === undefined) return undefined;
+  const named = ORDER_NAMES.find((name) => name === order);
+  return named ?? { listFile: order, suffix: values["order-suffix"] };
 }
 
 /** Checks every path flag (file or folder, existence) before anything is read or written. */
-async function checkGtPaths(values: Record<string, unknown>): Promise<void> {
-  const order = stringFlag(values, "order");
+async function checkGtPaths(values: GtValues): Promise<void> {
+  const order = orderOption(values);
   const inputs: [string, string | undefined, string][] = [
-    ["annotations", stringFlag(values, "annotations"), "an annotation file"],
-    ["frame-counts", stringFlag(values, "frame-counts"), "a frame-count file"],
-    ["clip-counts", stringFlag(values, "clip-counts"), "a JSON file of clip counts"],
-    ["order", ORDER_NAMES.includes(order as string) ? undefined : order, "a list file of video ids or paths"],
+    ["annotations", values.annotations, "an annotation file"],
+    ["frame-counts", values["frame-counts"], "a frame-count file"],
+    ["clip-counts", values["clip-counts"], "a JSON file of clip counts"],
+    ["order", typeof order === "object" ? order.listFile : undefined, "a list file of video ids or paths"],
   ];
   for (const [flag, path, what] of inputs) {
     if (path !== undefined) await checkPathFlag(path, { flag, kind: "file", role: "input", what });
   }
-  const featuresDir = stringFlag(values, "features-dir");
+  const featuresDir = values["features-dir"];
   if (featuresDir !== undefined) {
     await checkPathFlag(featuresDir, {
       flag: "features-dir",
@@ -123,20 +144,16 @@ async function checkGtPaths(values: Record<string, unknown>): Promise<void> {
       mustExist: values["clips-from-features"] === true || values["require-features"] === true,
     });
   }
-  const outputs: [string, "file" | "folder", string][] = [
-    ["out", "file", "a .npy file path"],
-    ["index-out", "file", "a JSON file path"],
-    ["manifest-out", "file", "a JSON Lines file path"],
-    ["per-video-dir", "folder", "a folder for per-video .npy labels"],
+  const outputs: [string, string | undefined, "file" | "folder", string][] = [
+    ["out", values.out, "file", "a .npy file path"],
+    ["index-out", values["index-out"], "file", "a JSON file path"],
+    ["manifest-out", values["manifest-out"], "file", "a JSON Lines file path"],
+    ["per-video-dir", values["per-video-dir"], "folder", "a folder for per-video .npy labels"],
   ];
-  for (const [flag, kind, what] of outputs) {
-    const path = stringFlag(values, flag);
+  for (const [flag, path, kind, what] of outputs) {
     if (path !== undefined) await checkPathFlag(path, { flag, kind, role: "output", what });
   }
 }
-
-/** `--order` values that name an order rather than a list file. */
-const ORDER_NAMES: readonly string[] = ["anomalous-first", "file", "json"];
 
 /** Entry point: returns the exit code. */
 export function main(args: string[]): Promise<number> {
@@ -147,149 +164,69 @@ export function main(args: string[]): Promise<number> {
     examples: EXAMPLES,
     print: console.log,
     run: async ({ values }) => {
-      const annotationsPath = stringFlag(values, "annotations");
-      if (annotationsPath === undefined) {
+      const annotations = values.annotations;
+      if (annotations === undefined) {
         throw new TypeError("Cannot build ground truth as --annotations is required: current value is missing");
       }
-      const out = stringFlag(values, "out");
-      const manifestOut = stringFlag(values, "manifest-out");
-      const indexOut = stringFlag(values, "index-out");
-      const perVideoDir = stringFlag(values, "per-video-dir");
+      const { out, "index-out": indexOut, "per-video-dir": perVideoDir, "manifest-out": manifestOut } = values;
       if ([out, manifestOut, indexOut, perVideoDir].every((x) => x === undefined)) {
         throw new TypeError(
           "Cannot build ground truth as no output is given (--out, --index-out, --per-video-dir or --manifest-out): current value is none",
         );
       }
-      await checkGtPaths(values);
-      const format = enumFlag(values, "format", ANNOTATION_FORMATS) as AnnotationFormat | undefined;
-      const build = enumFlag(values, "build", BUILDS) ?? "custom";
-      const layout = values.layout === undefined ? undefined : parseFeatureLayout(values.layout, "--layout");
-      const featuresDir = stringFlag(values, "features-dir") ?? ".";
-      const featureSuffix = stringFlag(values, "feature-suffix") ?? ".npy";
-
-      const set = await readAnnotations(annotationsPath, format);
-      if (set.videos.length === 0) {
-        throw new RangeError(
-          `Cannot build ground truth as the annotations list no video: current value is ${annotationsPath}`,
-        );
-      }
-      let videos = set.videos;
-      const countsPath = stringFlag(values, "frame-counts");
-      if (countsPath !== undefined) videos = mergeFrameCounts(videos, (await readAnnotations(countsPath)).videos);
-
-      const labelOptions: FrameLabelOptions = build === "custom" ? {} : { ...GROUND_TRUTH_PRESET_OPTIONS[build] };
-      const length = enumFlag(values, "length", LENGTH_POLICIES);
-      if (length !== undefined) labelOptions.length = length;
-      const framesPerClip = numberFlag(values, "frames-per-clip", { integer: true, min: 1 });
-      if (framesPerClip !== undefined) labelOptions.framesPerClip = framesPerClip;
-      const end = enumFlag(values, "end", ["inclusive", "exclusive"] as const);
-      if (end !== undefined) labelOptions.end = end;
-      const base = enumFlag(values, "base", ["0", "1"] as const);
-      if (base !== undefined) labelOptions.base = Number(base) as 0 | 1;
-      const dtype = enumFlag(values, "dtype", LABEL_DTYPES);
-      if (dtype !== undefined) labelOptions.dtype = dtype;
-      if (labelOptions.length === "clips") {
-        delete labelOptions.clipOffsets;
-        const clipCounts = stringFlag(values, "clip-counts");
-        if (clipCounts !== undefined) labelOptions.clips = await readClipCounts(clipCounts);
-        else if (values["clips-from-features"] === true) {
-          if (layout === undefined) {
-            throw new TypeError(
-              "Cannot read clip counts from features as --layout is required: current value is missing",
-            );
-          }
-          labelOptions.clips = await clipCountsFromFeatures(videos, {
-            dir: featuresDir,
-            suffix: featureSuffix,
-            layout,
-          });
-        } else {
+      if (values.length === "clips" && values["clip-counts"] === undefined) {
+        if (values["clips-from-features"] !== true) {
           throw new TypeError(
             "Cannot use --length clips as it needs --clip-counts <file.json> or --clips-from-features: current value is missing",
           );
         }
-      }
-      const orderFlag = stringFlag(values, "order");
-      if (orderFlag === undefined) labelOptions.order = set.order ?? labelOptions.order ?? "anomalous-first";
-      else if (orderFlag === "anomalous-first" || orderFlag === "file") labelOptions.order = orderFlag;
-      else if (orderFlag === "json") {
-        if (set.order === undefined) {
-          throw new TypeError(`Cannot use --order json as ${annotationsPath} has no "order": current value is json`);
-        }
-        labelOptions.order = set.order;
-      } else labelOptions.order = await readOrderList(orderFlag, stringFlag(values, "order-suffix") ?? ".npy");
-      const resolved = resolveFrameLabelOptions(labelOptions);
-      const order = resolveOrder(videos, resolved.order);
-
-      // Build and check the manifest before writing anything, so a missing feature file leaves no partial output.
-      let records: VideoRecord[] | undefined;
-      if (manifestOut !== undefined) {
-        records = buildTestManifest(videos, {
-          featuresDir,
-          featureSuffix,
-          layout,
-          split: stringFlag(values, "split") ?? "test",
-          order,
-        });
-        if (values["require-features"] === true) {
-          // Reuse the manifest reader's check, which lists every missing file at once.
-          await parseManifestText(records.map((r) => JSON.stringify(r)).join("\n"), resolve(manifestOut));
+        if (values.layout === undefined) {
+          throw new TypeError(
+            "Cannot read clip counts from features as --layout is required: current value is missing",
+          );
         }
       }
-
+      await checkGtPaths(values);
+      const result = await buildGroundTruth(annotations, {
+        format: values.format,
+        frameCounts: values["frame-counts"],
+        build: values.build,
+        length: values.length,
+        framesPerClip: values["frames-per-clip"],
+        end: values.end,
+        base: values.base,
+        dtype: values.dtype,
+        clipCounts: values["clip-counts"],
+        clipsFromFeatures: values["clips-from-features"],
+        order: orderOption(values),
+        out,
+        indexOut,
+        perVideoDir,
+        manifestOut,
+        featuresDir: values["features-dir"],
+        featureSuffix: values["feature-suffix"],
+        layout: values.layout,
+        split: values.split,
+        requireFeatures: values["require-features"],
+      });
       const lines: string[] = [];
-      if (out !== undefined || indexOut !== undefined || perVideoDir !== undefined) {
-        const labels = buildFrameLabels(videos, { ...resolved, order });
-        const bytes = encodeNpy(labels.array);
-        const sha256 = await sha256Hex(bytes);
-        const total = labels.array.shape[0];
+      if (result.labels !== undefined) {
+        const { totalFrames: total, anomalousFrames, dtype, sha256 } = result.labels;
         if (out !== undefined) {
-          await writeFileAtomic(out, bytes);
-          const pct = total > 0 ? ((100 * labels.anomalousFrames) / total).toFixed(2) : "0.00";
+          const pct = total > 0 ? ((100 * anomalousFrames) / total).toFixed(2) : "0.00";
           lines.push(
-            `wrote ${out}: ${total} frames of ${order.length} videos, ${labels.anomalousFrames} anomalous (${pct}%), ` +
-              `${labels.array.dtype}, build ${build}, sha256 ${sha256}`,
+            `wrote ${out}: ${total} frames of ${result.order.length} videos, ${anomalousFrames} anomalous (${pct}%), ` +
+              `${dtype}, build ${result.build}, sha256 ${sha256}`,
           );
         }
         if (perVideoDir !== undefined) {
-          for (const [k, id] of order.entries()) {
-            const part = labels.array.data.slice(labels.offsets[k], labels.offsets[k + 1]);
-            await writeFileAtomic(
-              resolve(perVideoDir, `${id}.npy`),
-              encodeNpy({ data: part, shape: [part.length], dtype: labels.array.dtype }),
-            );
-          }
-          lines.push(`wrote ${order.length} per-video label files to ${perVideoDir}`);
+          lines.push(`wrote ${result.order.length} per-video label files to ${perVideoDir}`);
         }
-        if (indexOut !== undefined) {
-          const { clips: _clips, ...shown } = resolved;
-          await writeJsonAtomic(indexOut, {
-            annotations: resolve(annotationsPath),
-            frameCounts: countsPath === undefined ? null : resolve(countsPath),
-            build,
-            options: { ...shown, order: typeof labelOptions.order === "string" ? labelOptions.order : "list" },
-            file: out === undefined ? null : basename(out),
-            dtype: labels.array.dtype,
-            totalFrames: total,
-            anomalousFrames: labels.anomalousFrames,
-            sha256,
-            videos: order.map((id, k) => ({
-              id,
-              offset: labels.offsets[k],
-              length: labels.offsets[k + 1] - labels.offsets[k],
-            })),
-          });
-          lines.push(`wrote ${indexOut}`);
-        }
+        if (indexOut !== undefined) lines.push(`wrote ${indexOut}`);
       }
-      if (manifestOut !== undefined && records !== undefined) {
-        await writeManifest(manifestOut, records);
-        const anomalous = records.filter((r) => r.label === "anomalous").length;
-        lines.push(
-          `wrote ${manifestOut}: ${records.length} videos (${anomalous} anomalous, ${
-            records.length - anomalous
-          } normal)`,
-        );
+      if (manifestOut !== undefined && result.manifest !== undefined) {
+        const { videos, anomalous } = result.manifest;
+        lines.push(`wrote ${manifestOut}: ${videos} videos (${anomalous} anomalous, ${videos - anomalous} normal)`);
       }
       console.log(lines.join("\n"));
       return 0;

@@ -27,8 +27,8 @@
  * @module
  */
 import { checkPathFlag } from "../lib/cli/paths.ts";
-import { enumFlag, type FlagSpec, numberFlag, type RunMainOptions, runTask, VideoProgress } from "../lib/cli/mod.ts";
-import { NORMALIZE_MODES } from "../lib/encode/mod.ts";
+import { type FlagSpec, type RunMainOptions, runTask, VideoProgress } from "../lib/cli/mod.ts";
+import { DEVICES, NORMALIZE_MODES } from "../lib/encode/mod.ts";
 import { TRAIN_BACKENDS } from "../lib/train/mod.ts";
 import { CROP_MODES, parsePooling, RESIZE_ENGINES, TAIL_POLICIES } from "../lib/video/mod.ts";
 import {
@@ -51,22 +51,39 @@ const EXAMPLES = [
      --model fixtures/models/tiny_image_encoder.onnx --resize-engine ffmpeg --out runs/infer/fixtures`,
 ];
 
-const SPEC: FlagSpec = {
+const SPEC = {
   checkpoint: { type: "string", description: "checkpoint folder or training run folder" },
   model: { type: "string", description: "image encoder ONNX the detector was trained on" },
   out: { type: "string", description: "output folder" },
-  threshold: { type: "string", default: String(DEFAULT_INFER_OPTIONS.threshold), description: "anomaly threshold" },
-  "min-interval-frames": { type: "string", default: "1", description: "drop intervals shorter than this" },
-  "frames-per-clip": { type: "string", description: "frames per clip (default: the checkpoint's recipe)" },
-  fps: { type: "string", description: "target fps (default: the checkpoint's recipe; native rate)" },
-  pooling: { type: "string", description: "frame pooling per clip: mean | center | stride:k (default: checkpoint's)" },
-  normalize: { type: "string", description: "L2 normalisation: none | frame | clip (default: the checkpoint's)" },
-  crops: { type: "string", description: "crops: center | ten (default: the checkpoint's)" },
-  resize: { type: "string", description: "shorter side after resize (default: the checkpoint's)" },
-  "crop-size": { type: "string", description: "crop side (default: the checkpoint's)" },
-  "resize-engine": { type: "string", description: "pil | ffmpeg (default: the checkpoint's)" },
-  tail: {
+  threshold: { type: "number", default: DEFAULT_INFER_OPTIONS.threshold, description: "anomaly threshold" },
+  "min-interval-frames": { type: "integer", min: 1, default: 1, description: "drop intervals shorter than this" },
+  "frames-per-clip": {
+    type: "integer",
+    min: 1,
+    description: "frames per clip (default: the checkpoint's recipe)",
+  },
+  fps: { type: "number", min: 0.001, description: "target fps (default: the checkpoint's recipe; native rate)" },
+  pooling: {
     type: "string",
+    parse: checkPooling,
+    description: "frame pooling per clip: mean | center | stride:k (default: checkpoint's)",
+  },
+  normalize: {
+    type: "enum",
+    values: NORMALIZE_MODES,
+    description: "L2 normalisation: none | frame | clip (default: the checkpoint's)",
+  },
+  crops: { type: "enum", values: CROP_MODES, description: "crops: center | ten (default: the checkpoint's)" },
+  resize: { type: "integer", min: 1, description: "shorter side after resize (default: the checkpoint's)" },
+  "crop-size": { type: "integer", min: 1, description: "crop side (default: the checkpoint's)" },
+  "resize-engine": {
+    type: "enum",
+    values: RESIZE_ENGINES,
+    description: "pil | ffmpeg (default: the checkpoint's)",
+  },
+  tail: {
+    type: "enum",
+    values: TAIL_POLICIES,
     default: DEFAULT_INFER_OPTIONS.tail,
     description: "incomplete last clip: pad (every frame scored) | drop; not compared with the checkpoint's",
   },
@@ -75,10 +92,21 @@ const SPEC: FlagSpec = {
     default: false,
     description: "score even when a setting above or --model differs from the checkpoint's recipe",
   },
-  device: { type: "string", default: "cpu", description: "ONNX device: cpu, webgpu, cuda, auto" },
-  backend: { type: "string", default: "cpu", description: `detector backend: ${TRAIN_BACKENDS.join(", ")}` },
+  device: { type: "enum", values: DEVICES, default: "cpu", description: "ONNX device: cpu, webgpu, cuda, auto" },
+  backend: {
+    type: "enum",
+    values: TRAIN_BACKENDS,
+    default: "cpu",
+    description: `detector backend: ${TRAIN_BACKENDS.join(", ")}`,
+  },
   recursive: { type: "boolean", default: false, description: "with a folder: also the videos of its sub-folders" },
-};
+} as const satisfies FlagSpec;
+
+/** `--pooling` checked (`mean`, `center`, `stride:k`) and kept as written, as the checkpoint's recipe records it. */
+function checkPooling(text: string): string {
+  parsePooling(text);
+  return text;
+}
 
 /** One line saying which extraction settings were used and where they came from, then any warning. */
 function printRecipe(plan: { recipe: InferRecipe; source: "checkpoint" | "fallback"; warnings: string[] }): void {
@@ -102,39 +130,39 @@ export function main(args: string[], options: RunMainOptions = {}): Promise<numb
           `Cannot infer as exactly one video or folder must be given: current value is ${positionals.length} (${USAGE})`,
         );
       }
-      for (const name of ["checkpoint", "model", "out"]) {
-        if (typeof values[name] !== "string") {
-          throw new TypeError(`Cannot infer as --${name} is required: current value is undefined`);
-        }
+      const { checkpoint, model, out } = values;
+      if (checkpoint === undefined || model === undefined || out === undefined) {
+        const name = checkpoint === undefined ? "checkpoint" : model === undefined ? "model" : "out";
+        throw new TypeError(`Cannot infer as --${name} is required: current value is undefined`);
       }
       const options: InferOptions = {
-        checkpoint: await checkPathFlag(values.checkpoint as string, {
+        checkpoint: await checkPathFlag(checkpoint, {
           flag: "checkpoint",
           kind: "folder",
           role: "input",
           what: "a checkpoint folder or a training run folder",
         }),
-        model: await checkPathFlag(values.model as string, {
+        model: await checkPathFlag(model, {
           flag: "model",
           kind: "file",
           role: "input",
           what: "an ONNX image encoder file",
         }),
-        outDir: await checkPathFlag(values.out as string, { flag: "out", kind: "folder", role: "output" }),
-        threshold: numberFlag(values, "threshold"),
-        minIntervalFrames: numberFlag(values, "min-interval-frames", { integer: true, min: 1 }),
-        framesPerClip: numberFlag(values, "frames-per-clip", { integer: true, min: 1 }),
-        fps: numberFlag(values, "fps", { min: 0.001 }),
-        pooling: typeof values.pooling === "string" ? (parsePooling(values.pooling), values.pooling) : undefined,
-        normalize: enumFlag(values, "normalize", NORMALIZE_MODES),
-        crops: enumFlag(values, "crops", CROP_MODES),
-        resize: numberFlag(values, "resize", { integer: true, min: 1 }),
-        cropSize: numberFlag(values, "crop-size", { integer: true, min: 1 }),
-        resizeEngine: enumFlag(values, "resize-engine", RESIZE_ENGINES),
-        tail: enumFlag(values, "tail", TAIL_POLICIES),
-        allowRecipeMismatch: values["allow-recipe-mismatch"] === true,
-        device: enumFlag(values, "device", ["cpu", "webgpu", "cuda", "auto"] as const),
-        backend: enumFlag(values, "backend", TRAIN_BACKENDS),
+        outDir: await checkPathFlag(out, { flag: "out", kind: "folder", role: "output" }),
+        threshold: values.threshold,
+        minIntervalFrames: values["min-interval-frames"],
+        framesPerClip: values["frames-per-clip"],
+        fps: values.fps,
+        pooling: values.pooling,
+        normalize: values.normalize,
+        crops: values.crops,
+        resize: values.resize,
+        cropSize: values["crop-size"],
+        resizeEngine: values["resize-engine"],
+        tail: values.tail,
+        allowRecipeMismatch: values["allow-recipe-mismatch"],
+        device: values.device,
+        backend: values.backend,
       };
       // Frames of each video's extraction, with rate and time left, on stderr.
       const progress = new VideoProgress("infer");
@@ -148,7 +176,7 @@ export function main(args: string[], options: RunMainOptions = {}): Promise<numb
       if (isFolder) {
         const summary = await inferVideoFolder(positionals[0], {
           ...options,
-          recursive: values.recursive === true,
+          recursive: values.recursive,
           onRecipe: printRecipe,
           onVideo: (v, i, total) => {
             const what = v.status === "ok"
@@ -165,7 +193,7 @@ export function main(args: string[], options: RunMainOptions = {}): Promise<numb
         console.log(`wrote ${summary.files.csv}, ${summary.files.json}`);
         return summary.failed > 0 ? 1 : 0;
       }
-      if (values.recursive === true) {
+      if (values.recursive) {
         throw new TypeError(`Cannot infer as --recursive needs a folder: current value is ${positionals[0]}`);
       }
       const result = await inferVideo(positionals[0], options);

@@ -25,7 +25,7 @@
  * @module
  */
 import { dirname, resolve } from "node:path";
-import { enumFlag, type FlagSpec, formatDuration, runTask } from "../lib/cli/mod.ts";
+import { type FlagSpec, formatDuration, runTask } from "../lib/cli/mod.ts";
 import { createRunDir } from "../lib/io/mod.ts";
 import {
   checkPipelineInputs,
@@ -46,16 +46,21 @@ const EXAMPLES = [
   "deno task pipeline --print-config",
 ];
 
-const SPEC: FlagSpec = {
+const SPEC = {
   config: { type: "string", description: "configuration file (JSON), merged onto the profile" },
-  profile: { type: "string", default: "demo", description: `profile: ${PIPELINE_PROFILES.join(", ")}` },
+  profile: {
+    type: "enum",
+    values: PIPELINE_PROFILES,
+    default: "demo",
+    description: `profile: ${PIPELINE_PROFILES.join(", ")}`,
+  },
   "run-id": { type: "string", description: "run id (default: a UTC timestamp); an existing id resumes that run" },
   "runs-dir": { type: "string", default: "runs", description: "root of the run folders" },
   "print-config": { type: "boolean", default: false, description: "print the resolved configuration and exit" },
   "fail-stage": { type: "string", description: "testing aid: make this stage fail after its body ran" },
   quiet: { type: "boolean", default: false, description: "print only the summary" },
   verbose: { type: "boolean", default: false, description: "also print each stage's progress lines" },
-};
+} as const satisfies FlagSpec;
 
 /** Entry point; returns the exit code. */
 export function main(args: string[]): Promise<number> {
@@ -66,10 +71,10 @@ export function main(args: string[]): Promise<number> {
     examples: EXAMPLES,
     print: console.log,
     run: async ({ values }) => {
-      const profile = enumFlag(values, "profile", PIPELINE_PROFILES) ?? "demo";
+      const profile = values.profile;
       let fileInput: PipelineConfigInput = {};
       let configPath: string | undefined;
-      if (typeof values.config === "string") {
+      if (values.config !== undefined) {
         configPath = resolve(values.config);
         let parsed: unknown;
         try {
@@ -96,14 +101,9 @@ export function main(args: string[]): Promise<number> {
         return 0;
       }
       await checkPipelineInputs(config, configPath ?? `profile ${profile}`);
-      const failStage = typeof values["fail-stage"] === "string" ? values["fail-stage"] : undefined;
-      const runDir = await createRunDir(
-        values["runs-dir"] as string,
-        "pipeline",
-        typeof values["run-id"] === "string" ? values["run-id"] : undefined,
-      );
-      const quiet = values.quiet === true;
-      const verbose = values.verbose === true;
+      const failStage = values["fail-stage"];
+      const runDir = await createRunDir(values["runs-dir"], "pipeline", values["run-id"]);
+      const { quiet, verbose } = values;
       const started = performance.now();
       console.log(`pipeline: run folder ${runDir} (profile ${config.profile})`);
       const onEvent = (e: PipelineEvent) => {

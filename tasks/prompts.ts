@@ -15,7 +15,7 @@
  * @module
  */
 import { dirname, resolve } from "node:path";
-import { enumFlag, type FlagSpec, numberFlag, runTask } from "../lib/cli/flags.ts";
+import { type FlagSpec, runTask } from "../lib/cli/flags.ts";
 import { createRunDir, writeRunConfig } from "../lib/io/run_dir.ts";
 import { assertNetPermission } from "../lib/generate/permissions.ts";
 import { createRedactor, redactValue } from "../lib/generate/redact.ts";
@@ -32,29 +32,42 @@ import { UCF_CRIME_CLASSES } from "../lib/prompts/catalogue.ts";
 const D = DEFAULT_SYNTHESIZE_PROMPTS_OPTIONS;
 const DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1";
 
-const SPEC: FlagSpec = {
-  count: { type: "string", short: "n", default: String(D.count), description: "number of pairs" },
-  seed: { type: "string", default: String(D.seed), description: "sampling seed" },
-  backend: { type: "string", default: D.backend, description: `backend: ${PROMPT_BACKENDS.join(" | ")}` },
+const SPEC = {
+  count: { type: "integer", min: 0, short: "n", default: D.count, description: "number of pairs" },
+  seed: { type: "integer", min: 0, default: D.seed, description: "sampling seed" },
+  backend: {
+    type: "enum",
+    values: PROMPT_BACKENDS,
+    default: D.backend,
+    description: `backend: ${PROMPT_BACKENDS.join(" | ")}`,
+  },
   out: { type: "string", short: "o", description: "pairs JSON Lines file (default runs/prompts/<id>/pairs.jsonl)" },
-  classes: { type: "string", description: "comma-separated classes to sample (default all)" },
+  classes: { type: "list", description: "comma-separated classes to sample (default all)" },
   "ucf-only": { type: "boolean", default: false, description: "only the 13 UCF-Crime classes" },
   "prompts-dir": { type: "string", description: "folder with elements/ and templates/ (default prompts/)" },
   version: { type: "string", default: D.promptVersion, description: "prompt template version" },
   model: { type: "string", default: D.model, description: "LLM model (openai backend)" },
   "base-url": { type: "string", description: `LLM endpoint (default ${DEFAULT_OPENAI_BASE_URL})` },
-  temperature: { type: "string", default: String(D.temperature), description: "LLM temperature" },
-  "max-attempts": { type: "string", default: String(D.maxAttempts), description: "LLM answers tried per scene" },
+  temperature: { type: "number", min: 0, max: 2, default: D.temperature, description: "LLM temperature" },
+  "max-attempts": {
+    type: "integer",
+    min: 1,
+    default: D.maxAttempts,
+    description: "LLM answers tried per scene",
+  },
   "retry-delay-ms": {
-    type: "string",
-    default: String(D.responseRetryDelayMs),
+    type: "number",
+    min: 0,
+    default: D.responseRetryDelayMs,
     description: "first wait before asking again when an LLM response broke off or is not JSON (doubles)",
   },
-  concurrency: { type: "string", default: String(D.concurrency), description: "concurrent LLM requests" },
-  "max-chars": { type: "string", default: String(D.maxChars), description: "maximum characters per description" },
+  concurrency: { type: "integer", min: 1, default: D.concurrency, description: "concurrent LLM requests" },
+  "max-chars": { type: "integer", min: 1, default: D.maxChars, description: "maximum characters per description" },
   "duplicate-threshold": {
-    type: "string",
-    default: String(D.duplicateThreshold),
+    type: "number",
+    min: 0.01,
+    max: 1,
+    default: D.duplicateThreshold,
     description: "shingle Jaccard at which a description is a near-duplicate",
   },
   "require-event-mention": {
@@ -63,7 +76,7 @@ const SPEC: FlagSpec = {
     description: "reject anomalous descriptions without an event keyword",
   },
   quiet: { type: "boolean", short: "q", default: false, description: "print only the summary" },
-};
+} as const satisfies FlagSpec;
 
 const USAGE = "deno task prompts [options]";
 const DESCRIPTION = "Synthesize pairs of anomalous/normal scene descriptions from the catalogues in prompts/ " +
@@ -87,25 +100,21 @@ export function main(args: string[]): Promise<number> {
     examples: EXAMPLES,
     print: console.log,
     run: async ({ values }) => {
-      const backend = enumFlag(values, "backend", PROMPT_BACKENDS)!;
-      const classes = values["ucf-only"]
-        ? [...UCF_CRIME_CLASSES]
-        : typeof values.classes === "string"
-        ? values.classes.split(",").map((c) => c.trim()).filter((c) => c)
-        : undefined;
+      const backend = values.backend;
+      const classes = values["ucf-only"] ? [...UCF_CRIME_CLASSES] : values.classes;
       const options: SynthesizePromptsOptions = {
-        count: numberFlag(values, "count", { integer: true, min: 0 }),
-        seed: numberFlag(values, "seed", { integer: true, min: 0 }),
+        count: values.count,
+        seed: values.seed,
         backend,
         classes,
-        promptsDir: values["prompts-dir"] as string | undefined,
-        promptVersion: values.version as string,
-        maxChars: numberFlag(values, "max-chars", { integer: true, min: 1 }),
-        duplicateThreshold: numberFlag(values, "duplicate-threshold", { min: 0.01, max: 1 }),
-        requireEventMention: values["require-event-mention"] as boolean,
+        promptsDir: values["prompts-dir"],
+        promptVersion: values.version,
+        maxChars: values["max-chars"],
+        duplicateThreshold: values["duplicate-threshold"],
+        requireEventMention: values["require-event-mention"],
       };
       if (backend === "openai") {
-        const baseUrl = (values["base-url"] as string | undefined) ?? DEFAULT_OPENAI_BASE_URL;
+        const baseUrl = values["base-url"] ?? DEFAULT_OPENAI_BASE_URL;
         await assertNetPermission(baseUrl, "LLM base URL");
         const apiKey = Deno.env.get("OPENAI_API_KEY") ?? "";
         if (apiKey === "" && new URL(baseUrl).hostname === "api.openai.com") {
@@ -114,18 +123,16 @@ export function main(args: string[]): Promise<number> {
         Object.assign(options, {
           baseUrl,
           apiKey,
-          model: values.model as string,
-          temperature: numberFlag(values, "temperature", { min: 0, max: 2 }),
-          maxAttempts: numberFlag(values, "max-attempts", { integer: true, min: 1 }),
-          responseRetryDelayMs: numberFlag(values, "retry-delay-ms", { min: 0 }),
-          concurrency: numberFlag(values, "concurrency", { integer: true, min: 1 }),
+          model: values.model,
+          temperature: values.temperature,
+          maxAttempts: values["max-attempts"],
+          responseRetryDelayMs: values["retry-delay-ms"],
+          concurrency: values.concurrency,
         });
       }
       // Resolved fully (catalogue, template and classes checked) before any folder or file exists.
       const resolved = await resolveSynthesizePromptsOptions(options);
-      let out = values.out as string | undefined;
-      if (out === undefined) out = resolve(await createRunDir("runs", "prompts"), "pairs.jsonl");
-      out = resolve(out);
+      const out = resolve(values.out ?? resolve(await createRunDir("runs", "prompts"), "pairs.jsonl"));
       const controller = new AbortController();
       const onSignal = () => controller.abort(new DOMException("interrupted", "AbortError"));
       Deno.addSignalListener("SIGINT", onSignal);

@@ -25,24 +25,24 @@
  * @module
  */
 import {
-  enumFlag,
+  choiceOrInteger,
   type FlagSpec,
-  numberFlag,
-  type ParsedFlags,
+  type FlagValues,
   ProgressBar,
   type RunMainOptions,
   runTask,
 } from "../lib/cli/mod.ts";
-import { FEATURE_LAYOUTS, type FeatureLayout } from "../lib/io/features.ts";
+import { FEATURE_LAYOUTS } from "../lib/io/features.ts";
 import type { VideoRecord } from "../lib/io/manifest.ts";
 import { readNpy } from "../lib/io/npy.ts";
 import { createRunDir, writeRunConfig } from "../lib/io/run_dir.ts";
 import { ALIGNMENT_POLICIES } from "../lib/eval/mod.ts";
 import {
-  type CropMode,
   DEFAULT_TRAIN_OPTIONS,
   DETECTOR_PRESETS,
+  type DetectorPreset,
   type LossOptions,
+  PRESETS,
   type PromptBank,
   SELECT_POLICIES,
   SSLS_MODES,
@@ -62,9 +62,16 @@ import {
 
 const D = DEFAULT_TRAIN_OPTIONS;
 
-const USAGE = "deno task train --train <manifest.jsonl> [--test <manifest.jsonl>] --preset mil|rtfm|gvvad [options]";
-const DESCRIPTION = "Train an anomaly detector (mil, rtfm, gvvad) on real + synthetic clip features, then score and " +
-  "evaluate the test set.";
+const USAGE = `deno task train --train <manifest.jsonl> [--test <manifest.jsonl>] --preset ${
+  DETECTOR_PRESETS.join("|")
+} [options]`;
+const DESCRIPTION =
+  "Train an anomaly detector on real + synthetic clip features, then score and evaluate the test set.";
+const NOTES = "Presets (every value below is also an option):\n" +
+  DETECTOR_PRESETS.map((name) => `  ${name.padEnd(11)} ${PRESETS[name].description}`).join("\n");
+/** "rtfm 32, gvvad 64, …": a preset-dependent default, for the flag descriptions. */
+const perPreset = (value: (name: DetectorPreset) => string | number) =>
+  DETECTOR_PRESETS.map((name) => `${name} ${value(name)}`).join(", ");
 const EXAMPLES = [
   "deno task pipeline --run-id demo   # once: the demo run whose features the next line uses",
   `deno task train --train runs/pipeline/demo/features/train.jsonl \\
@@ -72,116 +79,161 @@ const EXAMPLES = [
      --preset mil --iterations 60 --batch-size 3 --segments 8 --backend cpu --out runs/train/demo`,
 ];
 
-const SPEC: FlagSpec = {
+const SPEC = {
   train: { type: "string", multiple: true, description: "training manifest (JSON Lines); repeat to join several" },
   test: {
     type: "string",
     multiple: true,
     description: "test manifest (JSON Lines); scored and evaluated; repeat to join several (none: train only)",
   },
-  preset: { type: "string", default: D.preset, description: `detector preset: ${DETECTOR_PRESETS.join(", ")}` },
+  preset: {
+    type: "enum",
+    values: DETECTOR_PRESETS,
+    default: D.preset,
+    description: `detector preset: ${DETECTOR_PRESETS.join(", ")}`,
+  },
   out: { type: "string", description: "output folder (default runs/train/<timestamp>)" },
-  backend: { type: "string", default: D.backend, description: `backend: ${TRAIN_BACKENDS.join(", ")}` },
-  iterations: { type: "string", default: String(D.iterations), description: "training iterations (one batch each)" },
+  backend: {
+    type: "enum",
+    values: TRAIN_BACKENDS,
+    default: D.backend,
+    description: `backend: ${TRAIN_BACKENDS.join(", ")}`,
+  },
+  iterations: { type: "integer", min: 0, default: D.iterations, description: "training iterations (one batch each)" },
   "batch-size": {
-    type: "string",
-    default: String(D.batchSize),
+    type: "integer",
+    min: 1,
+    default: D.batchSize,
     description: "videos per class in a batch (B normal + B anomalous)",
   },
   segments: {
-    type: "string",
-    default: String(D.segments),
-    description: "segments per training video (64 GV-VAD/LAP, 32 RTFM)",
+    type: "integer",
+    min: 1,
+    description: `segments per training video (default: the preset's: ${perPreset((p) => PRESETS[p].segments)})`,
   },
-  crops: { type: "string", default: String(D.crops), description: "crops: all, mean or a crop index" },
-  layout: { type: "string", default: D.layout, description: "layout of records without one: TD, TCD, CTD" },
+  crops: {
+    type: "string",
+    parse: choiceOrInteger(["all", "mean"], "a crop index"),
+    default: String(D.crops),
+    description: "crops: all, mean or a crop index",
+  },
+  layout: {
+    type: "enum",
+    values: FEATURE_LAYOUTS,
+    default: D.layout,
+    description: "layout of records without one: TD, TCD, CTD",
+  },
   "text-field": {
     type: "string",
     default: D.textField,
     description: "manifest field with caption-text features (gvvad)",
   },
   "prompt-bank": { type: "string", description: "anomaly prompt embeddings [P, D] .npy (gvvad pseudo labels)" },
-  lr: { type: "string", default: String(D.learningRate), description: "Adam learning rate" },
+  lr: { type: "number", min: 0, default: D.learningRate, description: "Adam learning rate" },
   "weight-decay": {
-    type: "string",
-    default: String(D.weightDecay),
+    type: "number",
+    min: 0,
+    default: D.weightDecay,
     description: "L2 weight decay added to the gradient",
   },
-  ssls: { type: "string", default: D.ssls, description: `SSLS mode: ${SSLS_MODES.join(", ")}` },
-  lambda: { type: "string", default: String(D.lambda), description: "λ for synthetic videos (1 = no scaling)" },
+  ssls: {
+    type: "enum",
+    values: SSLS_MODES,
+    description: `SSLS mode: ${SSLS_MODES.join(", ")} (default: the preset's: ${perPreset((p) => PRESETS[p].ssls)})`,
+  },
+  lambda: { type: "number", min: 0, default: D.lambda, description: "λ for synthetic videos (1 = no scaling)" },
   "learnable-lambda": { type: "boolean", default: D.learnableLambda, description: "learn λ = lambdaMax·sigmoid(θ)" },
-  "lambda-max": { type: "string", default: String(D.lambdaMax), description: "upper bound of a learnable λ" },
-  seed: { type: "string", default: String(D.seed), description: "seed (init, dropout, shuffling, hold-out)" },
-  seeds: { type: "string", description: "comma-separated seeds; mean ± std of every metric (e.g. 0,228,3407)" },
+  "lambda-max": { type: "number", min: 0, default: D.lambdaMax, description: "upper bound of a learnable λ" },
+  seed: { type: "integer", default: D.seed, description: "seed (init, dropout, shuffling, hold-out)" },
+  seeds: {
+    type: "list",
+    of: "integer",
+    description: "comma-separated seeds; mean ± std of every metric (e.g. 0,228,3407)",
+  },
   "eval-every": {
-    type: "string",
-    default: String(D.evalEvery),
+    type: "integer",
+    min: 1,
+    default: D.evalEvery,
     description: "evaluate for model selection every N iterations",
   },
   "checkpoint-every": {
-    type: "string",
-    default: String(D.checkpointEvery),
+    type: "integer",
+    min: 0,
+    default: D.checkpointEvery,
     description: "write checkpoints/last every N iterations",
   },
-  "log-every": { type: "string", default: String(D.logEvery), description: "read and log the loss every N iterations" },
-  select: { type: "string", default: D.select, description: `model selection: ${SELECT_POLICIES.join(", ")}` },
+  "log-every": {
+    type: "integer",
+    min: 1,
+    default: D.logEvery,
+    description: "read and log the loss every N iterations",
+  },
+  select: {
+    type: "enum",
+    values: SELECT_POLICIES,
+    default: D.select,
+    description: `model selection: ${SELECT_POLICIES.join(", ")}`,
+  },
   "val-fraction": {
-    type: "string",
-    default: String(D.valFraction),
+    type: "number",
+    min: 0,
+    max: 1,
+    default: D.valFraction,
     description: "held-out share per label/source for --select val",
   },
-  "frames-per-clip": { type: "string", default: String(D.framesPerClip), description: "frames per clip score" },
-  "interval-end": { type: "string", default: D.intervalEnd, description: "test interval ends: inclusive, exclusive" },
+  "frames-per-clip": { type: "integer", min: 1, default: D.framesPerClip, description: "frames per clip score" },
+  "interval-end": {
+    type: "enum",
+    values: ["inclusive", "exclusive"],
+    default: D.intervalEnd,
+    description: "test interval ends: inclusive, exclusive",
+  },
   alignment: {
-    type: "string",
+    type: "enum",
+    values: ALIGNMENT_POLICIES,
     default: D.alignment,
     description: `score/label alignment: ${ALIGNMENT_POLICIES.join(", ")}`,
   },
   bootstrap: {
-    type: "string",
-    default: String(D.bootstrapSamples),
+    type: "integer",
+    min: 0,
+    default: D.bootstrapSamples,
     description: "bootstrap resamples of the AUC CI (0 = off)",
   },
   resume: { type: "string", description: "checkpoint folder to resume from (exact resume)" },
   force: { type: "boolean", default: false, description: "replace the run already in --out (removed first)" },
   "top-k": {
-    type: "string",
+    type: "integer",
+    min: 1,
     description: "clips in the top-k video score (every preset: 3 = 32 // 10, kept at 64 segments)",
   },
-  "bce-weight": { type: "string", description: "BCE weight (preset: 1)" },
-  "magnitude-weight": { type: "string", description: "RTFM magnitude-loss weight (preset: 1e-4; mil 0)" },
-  "magnitude-margin": { type: "string", description: "RTFM magnitude margin (preset: 100)" },
-  "sparsity-weight": { type: "string", description: "sparsity weight (preset: 8e-3; mil 0)" },
-  "smoothness-weight": { type: "string", description: "smoothness weight (preset: 8e-4; mil 0)" },
-  "smoothness-lag": { type: "string", description: "smoothness lag (preset: 1; reference quirk: 2)" },
-  "pal-weight": { type: "string", description: "pseudo-anomaly-label loss weight (gvvad: 1e-3)" },
-  "triplet-weight": { type: "string", description: "triplet loss weight (gvvad: 0.01)" },
-  "triplet-margin": { type: "string", description: "triplet margin (gvvad: 1)" },
-  "triplet-top-k": { type: "string", description: "clips per triplet embedding (gvvad: 3, also at 64 segments)" },
-};
+  "bce-weight": { type: "number", min: 0, description: "BCE weight (preset: 1)" },
+  "magnitude-weight": { type: "number", min: 0, description: "RTFM magnitude-loss weight (preset: 1e-4; mil 0)" },
+  "magnitude-margin": { type: "number", min: 0, description: "RTFM magnitude margin (preset: 100)" },
+  "sparsity-weight": {
+    type: "number",
+    min: 0,
+    description: "weight of the sparsity term, one L2 norm of the anomalous half's clip scores (preset: 8e-3; mil, " +
+      "gvvad-rtfm 0)",
+  },
+  "smoothness-weight": { type: "number", min: 0, description: "smoothness weight (preset: 8e-4; mil, gvvad-rtfm 0)" },
+  "smoothness-lag": { type: "integer", min: 1, description: "smoothness lag (preset: 1; reference quirk: 2)" },
+  "pal-weight": { type: "number", min: 0, description: "pseudo-anomaly-label loss weight (gvvad: 1e-3)" },
+  "triplet-weight": { type: "number", min: 0, description: "triplet loss weight (gvvad: 0.01)" },
+  "triplet-margin": { type: "number", min: 0, description: "triplet margin (gvvad: 1)" },
+  "triplet-clips": {
+    type: "integer",
+    min: 0,
+    description: "triplets per batch, chosen over the whole batch (gvvad: 0 = the prompt-bank size, as the reference)",
+  },
+} as const satisfies FlagSpec;
 
-function parseCrops(value: string): CropMode {
-  if (value === "all" || value === "mean") return value;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new RangeError(
-      `Cannot use --crops as it must be all, mean or a crop index: current value is ${JSON.stringify(value)}`,
-    );
-  }
-  return n;
-}
+type TrainValues = FlagValues<typeof SPEC>;
 
-function parseSeeds(value: string): number[] {
-  return value.split(",").map((s) => {
-    const n = Number(s.trim());
-    if (s.trim() === "" || !Number.isInteger(n)) {
-      throw new RangeError(
-        `Cannot use --seeds as it must be comma-separated integers: current value is ${JSON.stringify(value)}`,
-      );
-    }
-    return n;
-  });
-}
+/** The flags whose value is a number (absent: `undefined`). */
+type NumberFlag = {
+  [K in keyof TrainValues]: TrainValues[K] extends number | undefined ? K : never;
+}[keyof TrainValues];
 
 /** Runs the task; returns the exit code (`options.writeError` receives the `error: …` line, stderr by default). */
 export function main(args: string[], options: RunMainOptions = {}): Promise<number> {
@@ -192,6 +244,7 @@ export function main(args: string[], options: RunMainOptions = {}): Promise<numb
       usage: USAGE,
       description: DESCRIPTION,
       examples: EXAMPLES,
+      notes: NOTES,
       print: console.log,
       run: ({ values }) => train(values, args),
     },
@@ -199,8 +252,7 @@ export function main(args: string[], options: RunMainOptions = {}): Promise<numb
   );
 }
 
-function manifestPaths(value: unknown, flag: string, required: boolean): string[] {
-  const paths = Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+function manifestPaths(paths: string[], flag: string, required: boolean): string[] {
   if (required && paths.length === 0) {
     throw new TypeError(`Cannot train as --${flag} is required: current value is undefined`);
   }
@@ -219,7 +271,7 @@ function warnSkipped(skipped: SkippedRecord[], what: string): void {
  * output folder (a run already there is refused, or replaced with `--force`).
  */
 async function prepareInputs(
-  values: ParsedFlags["values"],
+  values: TrainValues,
   trainPaths: string[],
   testPaths: string[],
 ): Promise<{ train: TrainingInputs; test: TrainingInputs; out: string }> {
@@ -242,13 +294,13 @@ async function prepareInputs(
         }`,
     );
   }
-  const resume = typeof values.resume === "string" ? values.resume : undefined;
+  const resume = values.resume;
   if (resume !== undefined && !(await checkResumeInputs(resume, train.manifests)).recorded) {
     console.log(`warning: ${resume} does not record its training manifests; cannot check that --train is the same`);
   }
-  if (typeof values.out !== "string") return { train, test, out: await createRunDir("runs", "train") };
   const out = values.out;
-  const prepared = await prepareTrainRunFolder(out, { resume, force: values.force === true });
+  if (out === undefined) return { train, test, out: await createRunDir("runs", "train") };
+  const prepared = await prepareTrainRunFolder(out, { resume, force: values.force });
   if (prepared.replaced) console.log(`replaced the earlier run in ${out} (--force)`);
   return { train, test, out };
 }
@@ -261,12 +313,11 @@ function inputsRecord(train: TrainingInputs, test: TrainingInputs): Record<strin
   };
 }
 
-async function train(values: ParsedFlags["values"], args: string[]): Promise<number> {
+async function train(values: TrainValues, args: string[]): Promise<number> {
   const trainPaths = manifestPaths(values.train, "train", true);
   const testPaths = manifestPaths(values.test, "test", false);
-  const num = (name: string, o: { integer?: boolean; min?: number; max?: number } = {}) => numberFlag(values, name, o);
   const loss: Partial<LossOptions> = {};
-  const lossFlags: [string, keyof LossOptions][] = [
+  const lossFlags: [NumberFlag, keyof LossOptions][] = [
     ["bce-weight", "bceWeight"],
     ["magnitude-weight", "magnitudeWeight"],
     ["magnitude-margin", "magnitudeMargin"],
@@ -276,53 +327,51 @@ async function train(values: ParsedFlags["values"], args: string[]): Promise<num
     ["pal-weight", "palWeight"],
     ["triplet-weight", "tripletWeight"],
     ["triplet-margin", "tripletMargin"],
-    ["triplet-top-k", "tripletTopK"],
+    ["triplet-clips", "tripletClips"],
   ];
   for (const [flag, key] of lossFlags) {
-    const integer = key === "smoothnessLag" || key === "tripletTopK";
-    const v = num(flag, { min: integer ? 1 : 0, integer });
+    const v = values[flag];
     if (v !== undefined) loss[key] = v;
   }
   let promptBank: PromptBank | undefined;
-  if (typeof values["prompt-bank"] === "string") {
-    const array = await readNpy(values["prompt-bank"]);
+  const promptBankPath = values["prompt-bank"];
+  if (promptBankPath !== undefined) {
+    const array = await readNpy(promptBankPath);
     if (array.shape.length !== 2 || (array.dtype !== "float32" && array.dtype !== "float64")) {
       throw new TypeError(
-        `Cannot use --prompt-bank ${
-          values["prompt-bank"]
-        } as it must be a float [P, D] array: current value is ${array.dtype} [${array.shape}]`,
+        `Cannot use --prompt-bank ${promptBankPath} as it must be a float [P, D] array: current value is ${array.dtype} [${array.shape}]`,
       );
     }
     promptBank = { data: Float32Array.from(array.data as Float32Array), shape: [array.shape[0], array.shape[1]] };
   }
-  const topK = num("top-k", { integer: true, min: 1 });
+  const topK = values["top-k"];
   const options: Partial<TrainOptions> = {
-    preset: enumFlag(values, "preset", DETECTOR_PRESETS),
-    backend: enumFlag(values, "backend", TRAIN_BACKENDS),
-    iterations: num("iterations", { integer: true, min: 0 }),
-    batchSize: num("batch-size", { integer: true, min: 1 }),
-    segments: num("segments", { integer: true, min: 1 }),
-    crops: parseCrops(values.crops as string),
-    layout: enumFlag(values, "layout", FEATURE_LAYOUTS) as FeatureLayout,
-    textField: values["text-field"] as string,
+    preset: values.preset,
+    backend: values.backend,
+    iterations: values.iterations,
+    batchSize: values["batch-size"],
+    segments: values.segments,
+    crops: values.crops,
+    layout: values.layout,
+    textField: values["text-field"],
     promptBank,
-    learningRate: num("lr", { min: 0 }),
-    weightDecay: num("weight-decay", { min: 0 }),
-    ssls: enumFlag(values, "ssls", SSLS_MODES),
-    lambda: num("lambda", { min: 0 }),
-    learnableLambda: values["learnable-lambda"] === true,
-    lambdaMax: num("lambda-max", { min: 0 }),
-    seed: num("seed", { integer: true }),
-    evalEvery: num("eval-every", { integer: true, min: 1 }),
-    checkpointEvery: num("checkpoint-every", { integer: true, min: 0 }),
-    logEvery: num("log-every", { integer: true, min: 1 }),
-    select: enumFlag(values, "select", SELECT_POLICIES),
-    valFraction: num("val-fraction", { min: 0, max: 1 }),
-    framesPerClip: num("frames-per-clip", { integer: true, min: 1 }),
-    intervalEnd: enumFlag(values, "interval-end", ["inclusive", "exclusive"] as const),
-    alignment: enumFlag(values, "alignment", ALIGNMENT_POLICIES),
-    bootstrapSamples: num("bootstrap", { integer: true, min: 0 }),
-    resume: typeof values.resume === "string" ? values.resume : undefined,
+    learningRate: values.lr,
+    weightDecay: values["weight-decay"],
+    ssls: values.ssls,
+    lambda: values.lambda,
+    learnableLambda: values["learnable-lambda"],
+    lambdaMax: values["lambda-max"],
+    seed: values.seed,
+    evalEvery: values["eval-every"],
+    checkpointEvery: values["checkpoint-every"],
+    logEvery: values["log-every"],
+    select: values.select,
+    valFraction: values["val-fraction"],
+    framesPerClip: values["frames-per-clip"],
+    intervalEnd: values["interval-end"],
+    alignment: values.alignment,
+    bootstrapSamples: values.bootstrap,
+    resume: values.resume,
     loss,
     model: topK !== undefined ? { topK } : {},
     configExtra: { manifests: { train: trainPaths, test: testPaths }, args },
@@ -340,7 +389,7 @@ async function train(values: ParsedFlags["values"], args: string[]): Promise<num
     );
   }
   const iterations = options.iterations ?? D.iterations;
-  const seeds = typeof values.seeds === "string" ? parseSeeds(values.seeds) : undefined;
+  const seeds = values.seeds;
   let bar: ProgressBar | undefined;
   let lastLoss = "";
   options.onBackend = (choice) => {

@@ -5,15 +5,22 @@
  * @module
  */
 export {
-  enumFlag,
+  type BooleanFlagDeclaration,
+  choiceOrInteger,
+  type EnumFlagDeclaration,
+  type FlagDeclaration,
   type FlagSpec,
+  type FlagValue,
+  type FlagValues,
   formatUsage,
-  numberFlag,
+  type ListFlagDeclaration,
+  type NumberFlagDeclaration,
   type ParsedFlags,
   parseFlags,
   runMain,
   type RunMainOptions,
   runTask,
+  type StringFlagDeclaration,
   type TaskDefinition,
   type UsageText,
 } from "./flags.ts";

@@ -374,6 +374,8 @@ interface VideoState {
  *
  * @example
  * ```ts
+ * import { listVideoFolder } from "../video/list.ts";
+ * import { extractFeatures } from "./extract.ts";
  * const videos = await listVideoFolder("fixtures/videos");
  * const result = await extractFeatures(videos, {
  *   model: "fixtures/models/tiny_image_encoder.onnx",

@@ -218,15 +218,7 @@ export function prepareVideos(
   }
 
   const used = e;
-  const sorted = entryScore.slice(0, used).sort();
-  let distinct = 0;
-  for (let i = 0; i < used; i++) {
-    if (i === 0 || sorted[i] !== sorted[distinct - 1]) sorted[distinct++] = sorted[i];
-  }
-  const thresholds = new Float64Array(distinct);
-  for (let k = 0; k < distinct; k++) thresholds[k] = sorted[distinct - 1 - k];
-  const entryGroup = new Int32Array(used);
-  for (let i = 0; i < used; i++) entryGroup[i] = distinct - 1 - lowerBound(sorted, distinct, entryScore[i]);
+  const { thresholds, entryGroup } = groupScores(entryScore.subarray(0, used));
   return {
     videos: prepared,
     thresholds,
@@ -279,6 +271,137 @@ function clippedIntervalsWarning(clipped: ClippedInterval[]): string {
   const intervals = clipped.length === 1 ? "1 annotated interval" : `${clipped.length} annotated intervals`;
   return `${intervals} of ${videos} ${videos === 1 ? "video" : "videos"} reach outside the video and were clipped ` +
     `(up to ${most} frames dropped): ${shown.join(", ")}${more}; all are listed in clippedIntervals`;
+}
+
+/**
+ * The distinct values of `scores` in descending order, and each score's index among them. Scores that are all exact
+ * float32 values (float32 inputs, and float64 inputs that are upcast float32) are grouped by an LSD radix sort of
+ * their 32-bit keys with their indices (linear time, one pass to assign the groups); other float64 scores by the
+ * native sort and a binary search per score. -0 and +0 are one group, whose value is -0 when a -0 is among them (as
+ * the native sort puts -0 first).
+ */
+function groupScores(scores: Float64Array): { thresholds: Float64Array; entryGroup: Int32Array } {
+  const used = scores.length;
+  const entryGroup = new Int32Array(used);
+  if (!allFloat32(scores)) {
+    const sorted = scores.slice().sort();
+    let distinct = 0;
+    for (let i = 0; i < used; i++) {
+      if (i === 0 || sorted[i] !== sorted[distinct - 1]) sorted[distinct++] = sorted[i];
+    }
+    const thresholds = new Float64Array(distinct);
+    for (let k = 0; k < distinct; k++) thresholds[k] = sorted[distinct - 1 - k];
+    for (let i = 0; i < used; i++) entryGroup[i] = distinct - 1 - lowerBound(sorted, distinct, scores[i]);
+    return { thresholds, entryGroup };
+  }
+  const { keys, order } = sortByFloat32Key(scores);
+  // Walk the sorted keys from the highest down: a new group starts wherever the key changes (-0 and +0 share one).
+  let distinct = 0;
+  for (let r = 0; r < used; r++) if (r === 0 || keys[r] !== keys[r - 1]) distinct++;
+  const thresholds = new Float64Array(distinct);
+  const bits = new Float32Array(1);
+  const word = new Uint32Array(bits.buffer);
+  let g = -1;
+  for (let r = used - 1; r >= 0; r--) {
+    const i = order[r];
+    const key = keys[r];
+    if (r === used - 1 || key !== keys[r + 1]) {
+      // The value from the key (sequential), not from scores[i] (a random read per group).
+      word[0] = key >= SIGN ? key - SIGN : ~key >>> 0;
+      thresholds[++g] = bits[0];
+    }
+    if (key === SIGN && Object.is(scores[i], -0)) thresholds[g] = -0;
+    entryGroup[i] = g;
+  }
+  return { thresholds, entryGroup };
+}
+
+function allFloat32(scores: Float64Array): boolean {
+  for (let i = 0; i < scores.length; i++) if (Math.fround(scores[i]) !== scores[i]) return false;
+  return true;
+}
+
+const SIGN = 0x80000000;
+
+/**
+ * Indices of `scores` (all exact float32 values) in ascending score order, and their sorted keys (-0 and +0 alike),
+ * by a stable 3-pass LSD radix sort (11, 11, 10 bits) of order-preserving 32-bit keys, skipping passes whose digit is
+ * constant.
+ */
+function sortByFloat32Key(scores: Float64Array): { keys: Uint32Array; order: Uint32Array } {
+  const n = scores.length;
+  let keys: Uint32Array = new Uint32Array(n);
+  let order: Uint32Array = new Uint32Array(n);
+  const counts = [new Uint32Array(2048), new Uint32Array(2048), new Uint32Array(1024)];
+  float32Keys(scores, keys, order, counts[0], counts[1], counts[2]);
+  let keysOut: Uint32Array | undefined;
+  let orderOut: Uint32Array | undefined;
+  for (let pass = 0; pass < 3; pass++) {
+    if (n < 2 || isConstantDigit(counts[pass], n)) continue;
+    keysOut ??= new Uint32Array(n);
+    orderOut ??= new Uint32Array(n);
+    radixPass(keys, order, keysOut, orderOut, counts[pass], pass * 11, pass < 2 ? 0x7ff : 0x3ff);
+    const k = keys;
+    keys = keysOut;
+    keysOut = k;
+    const o = order;
+    order = orderOut;
+    orderOut = o;
+  }
+  return { keys, order };
+}
+
+/** Order-preserving keys of float32-exact `scores` (-0 as +0), identity `order`, and the digit histograms. */
+function float32Keys(
+  scores: Float64Array,
+  keys: Uint32Array,
+  order: Uint32Array,
+  c0: Uint32Array,
+  c1: Uint32Array,
+  c2: Uint32Array,
+): void {
+  const bits = new Float32Array(1);
+  const word = new Uint32Array(bits.buffer);
+  for (let i = 0; i < scores.length; i++) {
+    const score = scores[i];
+    bits[0] = score === 0 ? 0 : score;
+    const u = word[0];
+    const k = u >= SIGN ? ~u >>> 0 : (u | SIGN) >>> 0;
+    keys[i] = k;
+    order[i] = i;
+    c0[k & 0x7ff]++;
+    c1[(k >>> 11) & 0x7ff]++;
+    c2[k >>> 22]++;
+  }
+}
+
+function isConstantDigit(counts: Uint32Array, n: number): boolean {
+  for (let b = 0; b < counts.length; b++) if (counts[b] === n) return true;
+  return false;
+}
+
+/** One stable counting-sort pass of (key, index) pairs by the digit `(key >>> shift) & mask`. */
+function radixPass(
+  keys: Uint32Array,
+  order: Uint32Array,
+  keysOut: Uint32Array,
+  orderOut: Uint32Array,
+  counts: Uint32Array,
+  shift: number,
+  mask: number,
+): void {
+  let sum = 0;
+  for (let b = 0; b < counts.length; b++) {
+    const c = counts[b];
+    counts[b] = sum;
+    sum += c;
+  }
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    const at = counts[(k >>> shift) & mask]++;
+    keysOut[at] = k;
+    orderOut[at] = order[i];
+  }
 }
 
 /** First index in ascending `values[0..n)` whose value is not below `x` (-0 and +0 compare equal). */

@@ -70,20 +70,28 @@ export function precisionRecallCurve(labels: Uint8Array, scores: ScoreArray): Pr
 
 /** ROC curve from precomputed tied-score groups (cumulative counts, then scikit-learn's point dropping). */
 export function rocCurveFromGroups(groups: ScoreGroups, dropIntermediate = true): RocCurve {
-  const { tps, fps, thresholds } = cumulative(groups);
+  return rocCurveFromCounts(cumulativeCounts(groups), dropIntermediate);
+}
+
+/** ROC curve from {@linkcode cumulativeCounts} (shared with {@linkcode precisionRecallCurveFromCounts}). */
+export function rocCurveFromCounts(counts: CumulativeCounts, dropIntermediate = true): RocCurve {
+  const { tps, fps, thresholds } = counts;
   const m = tps.length;
-  let keep: number[];
+  // Indices of the kept points, in a typed array (a curve can have a point per frame).
+  const keepAll = new Int32Array(m);
+  let kept = 0;
   if (dropIntermediate && m > 2) {
-    keep = [0];
+    keepAll[kept++] = 0;
     for (let k = 1; k < m - 1; k++) {
       const d2f = (fps[k + 1] - fps[k]) - (fps[k] - fps[k - 1]);
       const d2t = (tps[k + 1] - tps[k]) - (tps[k] - tps[k - 1]);
-      if (d2f !== 0 || d2t !== 0) keep.push(k);
+      if (d2f !== 0 || d2t !== 0) keepAll[kept++] = k;
     }
-    keep.push(m - 1);
+    keepAll[kept++] = m - 1;
   } else {
-    keep = Array.from({ length: m }, (_, k) => k);
+    for (let k = 0; k < m; k++) keepAll[kept++] = k;
   }
+  const keep = keepAll.subarray(0, kept);
   const n = keep.length + 1;
   const fpr = new Float64Array(n);
   const tpr = new Float64Array(n);
@@ -104,7 +112,12 @@ export function rocCurveFromGroups(groups: ScoreGroups, dropIntermediate = true)
 
 /** Precision–recall curve from precomputed tied-score groups. */
 export function precisionRecallCurveFromGroups(groups: ScoreGroups): PrecisionRecallCurve {
-  const { tps, fps, thresholds } = cumulative(groups);
+  return precisionRecallCurveFromCounts(cumulativeCounts(groups));
+}
+
+/** Precision–recall curve from {@linkcode cumulativeCounts}. */
+export function precisionRecallCurveFromCounts(counts: CumulativeCounts): PrecisionRecallCurve {
+  const { tps, fps, thresholds } = counts;
   const m = tps.length;
   const precision = new Float64Array(m + 1);
   const recall = new Float64Array(m + 1);
@@ -122,23 +135,38 @@ export function precisionRecallCurveFromGroups(groups: ScoreGroups): PrecisionRe
   return { precision, recall, thresholds: th };
 }
 
-function cumulative(groups: ScoreGroups): { tps: Float64Array; fps: Float64Array; thresholds: Float64Array } {
-  const kept: number[] = [];
-  for (let k = 0; k < groups.thresholds.length; k++) {
-    if (groups.positives[k] !== 0 || groups.negatives[k] !== 0) kept.push(k);
+/** Cumulative true and false positives at each distinct score, descending (scikit-learn's `_binary_clf_curve`). */
+export interface CumulativeCounts {
+  /** Positives with a score >= `thresholds[k]`. */
+  tps: Float64Array;
+  /** Negatives with a score >= `thresholds[k]`. */
+  fps: Float64Array;
+  /** Distinct scores (of groups with any weight), descending. */
+  thresholds: Float64Array;
+}
+
+/** {@linkcode CumulativeCounts} of tied-score groups; groups without weight are skipped. */
+export function cumulativeCounts(groups: ScoreGroups): CumulativeCounts {
+  // Groups with no weight (e.g. of videos left out of a subset) are skipped; counted first, so no index list is kept.
+  const all = groups.thresholds.length;
+  let length = 0;
+  for (let k = 0; k < all; k++) {
+    if (groups.positives[k] !== 0 || groups.negatives[k] !== 0) length++;
   }
-  const tps = new Float64Array(kept.length);
-  const fps = new Float64Array(kept.length);
-  const thresholds = new Float64Array(kept.length);
+  const tps = new Float64Array(length);
+  const fps = new Float64Array(length);
+  const thresholds = new Float64Array(length);
   let t = 0;
   let f = 0;
-  for (let r = 0; r < kept.length; r++) {
-    const k = kept[r];
+  let r = 0;
+  for (let k = 0; k < all; k++) {
+    if (groups.positives[k] === 0 && groups.negatives[k] === 0) continue;
     t += groups.positives[k];
     f += groups.negatives[k];
     tps[r] = t;
     fps[r] = f;
     thresholds[r] = groups.thresholds[k];
+    r++;
   }
   return { tps, fps, thresholds };
 }
@@ -162,7 +190,9 @@ export const DEFAULT_DOWNSAMPLE_CURVE_OPTIONS: Required<DownsampleCurveOptions> 
  *
  * @example
  * ```ts
- * const keep = downsampleCurve(roc.fpr, roc.tpr, { maxPoints: 300 });
+ * import { downsampleCurve, rocCurve } from "./curves.ts";
+ * const roc = rocCurve(Uint8Array.of(0, 0, 1, 1, 0, 1), Float64Array.of(0.1, 0.4, 0.35, 0.8, 0.2, 0.9));
+ * const keep = downsampleCurve(roc.fpr, roc.tpr, { maxPoints: 300 }); // indices of the points to draw
  * ```
  */
 export function downsampleCurve(

@@ -8,6 +8,7 @@
 
 import { withDefaults } from "../io/options.ts";
 import { createRandom } from "../io/random.ts";
+import { moveEvaluated, rememberEvaluated } from "./_evaluated.ts";
 import { RankingAccumulator, type ScoreGroups, visitScoreGroups } from "./_groups.ts";
 import {
   ALIGNMENT_POLICIES,
@@ -223,6 +224,9 @@ export function resolveEvaluateOptions(options: EvaluateOptions = {}): Required<
  *
  * @example
  * ```ts
+ * import { evaluateVideos } from "./evaluate.ts";
+ * const labelsA = new Uint8Array(48).fill(1, 20, 40); // frames 20–39 anomalous
+ * const scoresA = Float32Array.of(0.1, 0.7, 0.9); // 3 clips of 16 frames
  * const result = evaluateVideos([
  *   { id: "a", label: "anomalous", class: "Arson", frameLabels: labelsA, clipScores: scoresA },
  *   { id: "n", label: "normal", frameLabels: new Uint8Array(32), clipScores: Float32Array.of(0.1, 0.2) },
@@ -231,6 +235,15 @@ export function resolveEvaluateOptions(options: EvaluateOptions = {}): Required<
  * ```
  */
 export function evaluateVideos(videos: VideoScores[], options: EvaluateOptions = {}): EvaluationResult {
+  return evaluate(videos, options, true);
+}
+
+/**
+ * {@linkcode evaluateVideos}; without `videoLevel` (pooled input, one pseudo-video) the metrics that need video
+ * boundaries (`aucAnomalous`, `perClass`) are not computed — {@linkcode evaluateFrames} replaces them anyway, and each
+ * one is another pass over every group.
+ */
+function evaluate(videos: VideoScores[], options: EvaluateOptions, videoLevel: boolean): EvaluationResult {
   const opts = resolveEvaluateOptions(options);
   const prepared = prepareVideos(videos, opts.framesPerClip, opts.alignment);
   const n = prepared.videos.length;
@@ -246,7 +259,9 @@ export function evaluateVideos(videos: VideoScores[], options: EvaluateOptions =
   const isAnomalous = prepared.videos.map((v) => v.label === "anomalous" ? 1 : 0);
   const isNormal = isAnomalous.map((a) => 1 - a);
   const anomalousCount = isAnomalous.reduce((s: number, a) => s + a, 0);
-  const aucAnomalous = anomalousCount > 0 ? defined(rank(weightedGroups(prepared, isAnomalous)).auc()) : null;
+  const aucAnomalous = videoLevel && anomalousCount > 0
+    ? defined(rank(weightedGroups(prepared, isAnomalous)).auc())
+    : null;
 
   const warnings: string[] = [...prepared.warnings];
   for (const v of prepared.videos) {
@@ -256,7 +271,9 @@ export function evaluateVideos(videos: VideoScores[], options: EvaluateOptions =
   }
 
   const classes: Record<string, PerClassMetrics> = {};
-  const classNames = [...new Set(prepared.videos.flatMap((v) => v.class === undefined ? [] : [v.class]))].sort();
+  const classNames = videoLevel
+    ? [...new Set(prepared.videos.flatMap((v) => v.class === undefined ? [] : [v.class]))].sort()
+    : [];
   for (const name of classNames) {
     const own = prepared.videos.map((v) => v.class === name ? 1 : 0);
     const withNormal = own.map((o, i) => o | isNormal[i]);
@@ -276,7 +293,7 @@ export function evaluateVideos(videos: VideoScores[], options: EvaluateOptions =
 
   const far = falseAlarms(prepared, opts.threshold);
   const frames = pooledGroups.totalPositives + pooledGroups.totalNegatives;
-  return {
+  const result: EvaluationResult = {
     auc: pooled.auc(),
     ap: pooled.averagePrecision(),
     apDefinition: AP_DEFINITION,
@@ -318,6 +335,15 @@ export function evaluateVideos(videos: VideoScores[], options: EvaluateOptions =
     clippedIntervals: prepared.clippedIntervals,
     warnings,
   };
+  // For writeEvaluation, once: the aligned per-clip counts and pooled groups, so that it does not rebuild them.
+  rememberEvaluated(result, {
+    videos,
+    framesPerClip: opts.framesPerClip,
+    alignment: opts.alignment,
+    prepared,
+    groups: pooledGroups,
+  });
+  return result;
 }
 
 /** Id of the single pseudo-video that {@linkcode pooledVideos} makes. */
@@ -340,7 +366,10 @@ export function pooledVideos(frameLabels: Uint8Array, scores: Float32Array | Flo
  *
  * @example
  * ```ts
- * const result = evaluateFrames(gt, clipScores, { framesPerClip: 16 });
+ * import { evaluateFrames } from "./evaluate.ts";
+ * const gt = new Uint8Array(64).fill(1, 16, 40); // 4 clips of 16 frames, frames 16–39 anomalous
+ * const clipScores = Float32Array.of(0.1, 0.8, 0.6, 0.2);
+ * const result = evaluateFrames(gt, clipScores, { framesPerClip: 16 }); // result.auc
  * ```
  */
 export function evaluateFrames(
@@ -348,12 +377,12 @@ export function evaluateFrames(
   scores: Float32Array | Float64Array,
   options: EvaluateOptions = {},
 ): EvaluationResult {
-  const result = evaluateVideos(pooledVideos(frameLabels, scores), {
+  const result = evaluate(pooledVideos(frameLabels, scores), {
     ...options,
     alignment: options.alignment ?? "none",
     bootstrapSamples: 0,
-  });
-  return {
+  }, false);
+  const pooledResult: EvaluationResult = {
     ...result,
     aucAnomalous: null,
     far: { ...result.far, normalVideos: null },
@@ -367,6 +396,8 @@ export function evaluateFrames(
         "metric over all frames; no video boundaries, so no per-video, per-class or bootstrap metrics",
     },
   };
+  moveEvaluated(result, pooledResult);
+  return pooledResult;
 }
 
 function rank(groups: ScoreGroups): RankingAccumulator {

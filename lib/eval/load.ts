@@ -64,6 +64,8 @@ export const DEFAULT_LOAD_VIDEO_SCORES_OPTIONS: Readonly<Required<LoadVideoScore
  *
  * @example
  * ```ts
+ * import { readManifest } from "../io/manifest.ts";
+ * import { loadVideoScores } from "./load.ts";
  * const records = await readManifest("data/test.jsonl", { checkFiles: false });
  * const videos = await loadVideoScores(records, "runs/train/001/scores");
  * ```
@@ -174,7 +176,7 @@ export function scoresFromNpy(array: NpyArray, path: string): Float32Array | Flo
 
 /**
  * The 0/1 frame labels of a 1-D `.npy` array (float, int32 or uint8/bool), else a `TypeError` (shape, dtype) or
- * `RangeError` (a value other than 0 or 1) naming `path`.
+ * `RangeError` (a value other than 0 or 1) naming `path`. uint8/bool data are returned as they are (not copied).
  *
  * @example
  * ```ts ignore
@@ -189,7 +191,8 @@ export function frameLabelsFromNpy(array: NpyArray, path: string): Uint8Array {
         `current value is shape [${array.shape.join(", ")}] ${array.dtype}`,
     );
   }
-  const labels = new Uint8Array(array.data.length);
+  // uint8/bool data are the labels themselves (no copy); other dtypes are converted.
+  const labels = array.data instanceof Uint8Array ? array.data : new Uint8Array(array.data.length);
   for (let i = 0; i < labels.length; i++) {
     const v = array.data[i];
     if (v !== 0 && v !== 1) {

@@ -7,6 +7,8 @@
  *
  * @example
  * ```ts
+ * import { writeFileAtomic } from "../io/atomic.ts";
+ * import { lineChartSvg } from "./svg.ts";
  * const svg = lineChartSvg(
  *   [{ name: "train loss", x: [0, 1, 2], y: [0.9, 0.5, 0.4] }],
  *   { title: "Loss", xLabel: "iteration", yLabel: "loss" },
@@ -662,6 +664,9 @@ export function lineChartGroup(series: LineSeries[], options: LineChartOptions =
  *
  * @example
  * ```ts
+ * import { rocCurve } from "./curves.ts";
+ * import { lineChartSvg } from "./svg.ts";
+ * const roc = rocCurve(Uint8Array.of(0, 1, 0, 1), Float64Array.of(0.2, 0.9, 0.4, 0.6));
  * const svg = lineChartSvg([{ name: "ROC", x: roc.fpr, y: roc.tpr }], {
  *   title: "ROC", xLabel: "false-positive rate", yLabel: "true-positive rate",
  *   xDomain: [0, 1], yDomain: [0, 1], diagonal: true,
@@ -718,6 +723,11 @@ export const DEFAULT_SMALL_MULTIPLES_OPTIONS: Readonly<Required<SmallMultiplesOp
  *
  * @example
  * ```ts
+ * import { smallMultiplesSvg } from "./svg.ts";
+ * const videos = [
+ *   { id: "Arson011", frames: [0, 16, 32, 48], scores: [0.1, 0.8, 0.7, 0.2], intervals: [{ start: 12, end: 40 }] },
+ *   { id: "Normal003", frames: [0, 16, 32, 48], scores: [0.1, 0.2, 0.1, 0.1], intervals: [] },
+ * ];
  * const svg = smallMultiplesSvg(videos.map((v) => ({
  *   series: [{ name: "score", x: v.frames, y: v.scores, step: true }],
  *   options: { title: v.id, yDomain: [0, 1], spans: v.intervals },

@@ -1,15 +1,26 @@
 /**
- * `writeEvaluation()`: the evaluator's artifacts — `metrics.json`, curve and score CSVs, and SVG plots a person can
- * open (ROC, PR, per-video score curves with the ground truth shaded).
+ * `writeEvaluation()`: the evaluator's artifacts — `metrics.json`, curve CSVs (thinned for plotting unless the exact
+ * curves are asked for), a per-video CSV, an opt-in per-clip (or per-frame) score table, and SVG plots a person can
+ * open (ROC, PR, per-video score curves with the ground truth shaded). Every CSV is streamed row by row to a temporary
+ * file that is renamed at the end: no row arrays, no whole-file strings.
  *
  * @module
  */
 
 import { join } from "node:path";
-import { stringify } from "csv-stringify";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
-import { alignedFrames, prepareVideos, type VideoScores, weightedGroups } from "./_prepare.ts";
-import { precisionRecallCurveFromGroups, rocCurveFromGroups } from "./curves.ts";
+import { type CsvValue, writeCsvAtomic } from "../io/csv_stream.ts";
+import { takeEvaluated } from "./_evaluated.ts";
+import type { ScoreGroups } from "./_groups.ts";
+import { alignedFrames, type PreparedVideos, prepareVideos, type VideoScores, weightedGroups } from "./_prepare.ts";
+import {
+  cumulativeCounts,
+  downsampleCurve,
+  type PrecisionRecallCurve,
+  precisionRecallCurveFromCounts,
+  type RocCurve,
+  rocCurveFromCounts,
+} from "./curves.ts";
 import { AP_DEFINITION, type EvaluationResult } from "./evaluate.ts";
 import { type ChartPanel, labelSpans, lineChartSvg, smallMultiplesSvg } from "./svg.ts";
 
@@ -27,10 +38,31 @@ export interface WriteEvaluationOptions {
    */
   plotColumns?: number;
   /**
-   * Most points per curve in the SVG plots (the CSVs keep all points).
+   * Most points per curve in the SVG plots (drawn from the exact curves).
    * @default {800}
    */
   maxPlotPoints?: number;
+  /**
+   * Write `scores.csv`: one row per clip score — per frame when the scores are per frame, so 1.1 M rows (70 MB) at
+   * UCF-Crime scale. Streamed to disk. Off by default; `videos.csv` always has one row per video.
+   * @default {false}
+   */
+  scoresTable?: boolean;
+  /**
+   * Write every point of the ROC and PR curves to `roc.csv` and `pr.csv` (as scikit-learn's `roc_curve` with
+   * `drop_intermediate` and `precision_recall_curve` return them; up to one row per distinct score). Off: each curve
+   * is thinned by `downsampleCurve` to about `maxCurvePoints` of its exact points — the first and last kept, every
+   * dropped point within `2 / maxCurvePoints` of the axis range of a kept one — which is what a plot needs. The
+   * metrics are computed on the exact data either way, never on a thinned curve.
+   * @default {false}
+   */
+  exactCurves?: boolean;
+  /**
+   * Point budget of the thinned `roc.csv` and `pr.csv` (`exactCurves: false`); curves with fewer points are written
+   * whole.
+   * @default {1000}
+   */
+  maxCurvePoints?: number;
 }
 
 /** Default options of {@linkcode writeEvaluation}. */
@@ -38,9 +70,12 @@ export const DEFAULT_WRITE_EVALUATION_OPTIONS: Readonly<Required<WriteEvaluation
   maxPlottedVideos: 24,
   plotColumns: 4,
   maxPlotPoints: 800,
+  scoresTable: false,
+  exactCurves: false,
+  maxCurvePoints: 1000,
 });
 
-/** Files written by {@linkcode writeEvaluation}, relative to its directory. */
+/** Files written by {@linkcode writeEvaluation}, relative to its directory (`scores` only with `scoresTable`). */
 export const EVALUATION_FILES: Readonly<{
   metrics: string;
   roc: string;
@@ -62,20 +97,33 @@ export const EVALUATION_FILES: Readonly<{
 });
 
 /**
- * Writes the evaluation of `videos` (the same list given to `evaluateVideos`) into `dir`, each file atomically:
+ * Writes the evaluation of `videos` (the same list given to `evaluateVideos`) into `dir`, each file atomically (CSVs
+ * streamed to a temporary file, then renamed):
  * - `metrics.json` — the {@linkcode EvaluationResult};
- * - `roc.csv` (`fpr,tpr,threshold`, as sklearn's `roc_curve`), `pr.csv` (`recall,precision,threshold`, as
- *   `precision_recall_curve`; the last row has no threshold);
+ * - `roc.csv` (`fpr,tpr,threshold`, points of sklearn's `roc_curve`), `pr.csv` (`recall,precision,threshold`, points
+ *   of `precision_recall_curve`; the last row has no threshold) — thinned to about `maxCurvePoints` exact points
+ *   (first and last kept) unless `exactCurves`, which writes every point;
  * - `videos.csv` — one row per video (lengths, alignment, anomalous frames, mean and max score);
- * - `scores.csv` — one row per clip (`video,label,class,clip,start_frame,end_frame,score,anomalous_frames`);
- * - `roc.svg`, `pr.svg`, `scores.svg` (a grid of per-video score curves with ground-truth frames shaded).
+ * - `scores.csv` — only with `scoresTable`: one row per clip
+ *   (`video,label,class,clip,start_frame,end_frame,score,anomalous_frames`);
+ * - `roc.svg`, `pr.svg` (drawn from the exact curves), `scores.svg` (a grid of per-video score curves with
+ *   ground-truth frames shaded).
  *
- * @throws {RangeError} when `videos` do not match `result` (count of videos or frames).
+ * @throws {RangeError} when `videos` do not match `result` (count of videos or frames), or `maxCurvePoints` is not an
+ * integer >= 2.
  *
  * @example
  * ```ts
+ * import { evaluateVideos, type VideoScores } from "./evaluate.ts";
+ * import { writeEvaluation } from "./write.ts";
+ * const videos: VideoScores[] = [
+ *   { id: "a", label: "anomalous", frameLabels: new Uint8Array(32).fill(1, 8, 24), clipScores: Float32Array.of(0.3, 1) },
+ *   { id: "n", label: "normal", frameLabels: new Uint8Array(32), clipScores: Float32Array.of(0.1, 0.4) },
+ * ];
  * const result = evaluateVideos(videos, { alignment: "cut-or-pad-labels" });
  * await writeEvaluation("runs/evaluate/001", result, videos);
+ * // every curve point and one row per clip as well:
+ * await writeEvaluation("runs/evaluate/002", result, videos, { exactCurves: true, scoresTable: true });
  * ```
  */
 export async function writeEvaluation(
@@ -86,7 +134,9 @@ export async function writeEvaluation(
 ): Promise<void> {
   const o = { ...DEFAULT_WRITE_EVALUATION_OPTIONS, ...options };
   const { framesPerClip, alignment, threshold } = result.protocol;
-  const prepared = prepareVideos(videos, framesPerClip, alignment);
+  // The evaluation's own aligned counts when `result` was made from these videos; otherwise prepared again.
+  const evaluated = takeEvaluated(result, videos, framesPerClip, alignment);
+  const prepared = evaluated?.prepared ?? prepareVideos(videos, framesPerClip, alignment);
   const frames = prepared.videos.reduce((s, v) => s + v.frames, 0);
   const expectedVideos = result.counts.videos ?? 1;
   if (prepared.videos.length !== expectedVideos || frames !== result.counts.frames) {
@@ -95,28 +145,18 @@ export async function writeEvaluation(
         `videos and ${frames} frames, the result has ${expectedVideos} videos and ${result.counts.frames} frames`,
     );
   }
-  const groups = weightedGroups(prepared, new Float64Array(prepared.videos.length).fill(1));
-  const roc = rocCurveFromGroups(groups, true);
-  const pr = precisionRecallCurveFromGroups(groups);
+  if (!o.exactCurves && !(Number.isInteger(o.maxCurvePoints) && o.maxCurvePoints >= 2)) {
+    throw new RangeError(
+      `Cannot write the evaluation as maxCurvePoints must be an integer >= 2: current value is ${o.maxCurvePoints}`,
+    );
+  }
+  const groups = evaluated?.groups ?? weightedGroups(prepared, new Float64Array(prepared.videos.length).fill(1));
 
   await writeJsonAtomic(join(dir, EVALUATION_FILES.metrics), result);
   const allFloat32 = videos.every((v) => v.clipScores instanceof Float32Array);
   const threshold32 = (x: number) => allFloat32 ? formatFloat32(x) : x;
 
-  const rocRows: (number | string)[][] = [];
-  for (let i = 0; i < roc.fpr.length; i++) rocRows.push([roc.fpr[i], roc.tpr[i], threshold32(roc.thresholds[i])]);
-  await writeFileAtomic(
-    join(dir, EVALUATION_FILES.roc),
-    stringify(rocRows, { header: true, columns: ["fpr", "tpr", "threshold"] }),
-  );
-  const prRows: (number | string)[][] = [];
-  for (let i = 0; i < pr.precision.length; i++) {
-    prRows.push([pr.recall[i], pr.precision[i], i < pr.thresholds.length ? threshold32(pr.thresholds[i]) : ""]);
-  }
-  await writeFileAtomic(
-    join(dir, EVALUATION_FILES.pr),
-    stringify(prRows, { header: true, columns: ["recall", "precision", "threshold"] }),
-  );
+  await writeCurves(dir, result, groups, threshold32, o.exactCurves ? null : o.maxCurvePoints, o.maxPlotPoints);
 
   const alignedById = new Map(result.alignedVideos.map((a) => [a.id, a.action]));
   const videoRows = prepared.videos.map((v, i) => {
@@ -141,107 +181,47 @@ export async function writeEvaluation(
       scores instanceof Float32Array ? formatFloat32(max) : max,
     ];
   });
-  await writeFileAtomic(
-    join(dir, EVALUATION_FILES.videos),
-    stringify(videoRows, {
-      header: true,
-      columns: [
-        "video",
-        "label",
-        "class",
-        "clips",
-        "score_frames",
-        "label_frames",
-        "evaluated_frames",
-        "anomalous_frames",
-        "alignment",
-        "mean_score",
-        "max_score",
-      ],
-    }),
-  );
+  await writeCsvAtomic(join(dir, EVALUATION_FILES.videos), [
+    "video",
+    "label",
+    "class",
+    "clips",
+    "score_frames",
+    "label_frames",
+    "evaluated_frames",
+    "anomalous_frames",
+    "alignment",
+    "mean_score",
+    "max_score",
+  ], videoRows);
 
-  const clipRows: (number | string)[][] = [];
-  prepared.videos.forEach((v, index) => {
-    const float32 = videos[index].clipScores instanceof Float32Array;
-    for (let i = v.entryStart; i < v.entryEnd; i++) {
-      const clip = prepared.entryClip[i];
-      const count = prepared.entryPositives[i] + prepared.entryNegatives[i];
-      const start = clip * framesPerClip;
-      clipRows.push([
-        v.id,
-        v.label,
-        v.class ?? "",
-        clip,
-        start,
-        start + count - 1,
-        float32 ? formatFloat32(prepared.entryScore[i]) : prepared.entryScore[i],
-        prepared.entryPositives[i],
-      ]);
-    }
-  });
-  await writeFileAtomic(
-    join(dir, EVALUATION_FILES.scores),
-    stringify(clipRows, {
-      header: true,
-      columns: ["video", "label", "class", "clip", "start_frame", "end_frame", "score", "anomalous_frames"],
-    }),
-  );
-
-  const ci = result.aucCi;
-  const ciText = ci && Number.isFinite(ci.lower)
-    ? ` [${ci.lower.toFixed(4)}, ${ci.upper.toFixed(4)}] ${Math.round(ci.level * 100)}% CI`
-    : "";
-  await writeFileAtomic(
-    join(dir, EVALUATION_FILES.rocPlot),
-    lineChartSvg([{ name: `ROC (AUC ${result.auc.toFixed(4)}${ciText})`, x: roc.fpr, y: roc.tpr }], {
-      title: `ROC curve — ${
-        result.counts.videos === null ? "pooled" : `${result.counts.videos} videos`
-      }, ${result.counts.frames} frames`,
-      xLabel: "false-positive rate",
-      yLabel: "true-positive rate",
-      xDomain: [0, 1],
-      yDomain: [0, 1],
-      diagonal: true,
-      maxPoints: o.maxPlotPoints,
-      width: 560,
-      height: 520,
-    }),
-  );
-  const prevalence = result.counts.anomalousFrames / result.counts.frames;
-  await writeFileAtomic(
-    join(dir, EVALUATION_FILES.prPlot),
-    lineChartSvg([{ name: `PR (AP ${result.ap.toFixed(4)})`, x: pr.recall, y: pr.precision, step: true }], {
-      title: `Precision–recall curve (AP: ${AP_DEFINITION})`,
-      xLabel: "recall",
-      yLabel: "precision",
-      xDomain: [0, 1],
-      yDomain: [0, 1],
-      referenceLines: [{ y: prevalence, label: `anomalous-frame rate ${prevalence.toFixed(4)}` }],
-      maxPoints: o.maxPlotPoints,
-      width: 560,
-      height: 520,
-    }),
-  );
+  if (o.scoresTable) {
+    await writeCsvAtomic(
+      join(dir, EVALUATION_FILES.scores),
+      ["video", "label", "class", "clip", "start_frame", "end_frame", "score", "anomalous_frames"],
+      clipRows(prepared, videos, framesPerClip),
+    );
+  }
 
   const chosen = choosePlottedVideos(prepared.videos, o.maxPlottedVideos);
   const panels: ChartPanel[] = chosen.map((i) => {
     const video = videos[i];
     const { scores, labels } = alignedFrames(video, framesPerClip, alignment);
-    // One point per clip boundary, drawn as steps.
-    const xs: number[] = [];
-    const ys: number[] = [];
-    for (let c = 0; c * framesPerClip < scores.length; c++) {
-      xs.push(c * framesPerClip);
-      ys.push(scores[c * framesPerClip]);
+    // One point per clip boundary, drawn as steps (typed arrays: a pooled video can have a clip per frame).
+    const boundaries = Math.ceil(scores.length / framesPerClip);
+    const xs = new Float64Array(boundaries + 1);
+    const ys = new Float64Array(boundaries + 1);
+    for (let c = 0; c < boundaries; c++) {
+      xs[c] = c * framesPerClip;
+      ys[c] = scores[c * framesPerClip];
     }
-    xs.push(scores.length);
-    ys.push(scores[scores.length - 1]);
+    xs[boundaries] = scores.length;
+    ys[boundaries] = scores[scores.length - 1];
     let lo = 0;
     let hi = 1;
-    for (const y of ys) {
-      if (y < lo) lo = y;
-      if (y > hi) hi = y;
+    for (let k = 0; k < ys.length; k++) {
+      if (ys[k] < lo) lo = ys[k];
+      if (ys[k] > hi) hi = ys[k];
     }
     const cls = result.protocol.mode === "pooled"
       ? " (all frames, concatenated)"
@@ -272,6 +252,134 @@ export async function writeEvaluation(
         (result.protocol.mode === "pooled" ? "pooled input)" : `${chosen.length} of ${videos.length} videos)`),
     }),
   );
+}
+
+/**
+ * `roc.csv`, `roc.svg`, `pr.csv`, `pr.svg`: the cumulative counts once for both curves, then one curve at a time (each
+ * in its own function, so that only one exact curve is alive at once).
+ */
+async function writeCurves(
+  dir: string,
+  result: EvaluationResult,
+  groups: ScoreGroups,
+  threshold32: (x: number) => CsvValue,
+  maxCurvePoints: number | null,
+  maxPlotPoints: number,
+): Promise<void> {
+  const counts = cumulativeCounts(groups);
+  await writeRoc(dir, result, rocCurveFromCounts(counts, true), threshold32, maxCurvePoints, maxPlotPoints);
+  await writePr(dir, result, precisionRecallCurveFromCounts(counts), threshold32, maxCurvePoints, maxPlotPoints);
+}
+
+async function writeRoc(
+  dir: string,
+  result: EvaluationResult,
+  roc: RocCurve,
+  threshold32: (x: number) => CsvValue,
+  maxCurvePoints: number | null,
+  maxPlotPoints: number,
+): Promise<void> {
+  await writeCsvAtomic(
+    join(dir, EVALUATION_FILES.roc),
+    ["fpr", "tpr", "threshold"],
+    curveRows(roc.fpr, roc.tpr, roc.thresholds, threshold32, maxCurvePoints),
+  );
+  const ci = result.aucCi;
+  const ciText = ci && Number.isFinite(ci.lower)
+    ? ` [${ci.lower.toFixed(4)}, ${ci.upper.toFixed(4)}] ${Math.round(ci.level * 100)}% CI`
+    : "";
+  await writeFileAtomic(
+    join(dir, EVALUATION_FILES.rocPlot),
+    lineChartSvg([{ name: `ROC (AUC ${result.auc.toFixed(4)}${ciText})`, x: roc.fpr, y: roc.tpr }], {
+      title: `ROC curve — ${
+        result.counts.videos === null ? "pooled" : `${result.counts.videos} videos`
+      }, ${result.counts.frames} frames`,
+      xLabel: "false-positive rate",
+      yLabel: "true-positive rate",
+      xDomain: [0, 1],
+      yDomain: [0, 1],
+      diagonal: true,
+      maxPoints: maxPlotPoints,
+      width: 560,
+      height: 520,
+    }),
+  );
+}
+
+async function writePr(
+  dir: string,
+  result: EvaluationResult,
+  pr: PrecisionRecallCurve,
+  threshold32: (x: number) => CsvValue,
+  maxCurvePoints: number | null,
+  maxPlotPoints: number,
+): Promise<void> {
+  await writeCsvAtomic(
+    join(dir, EVALUATION_FILES.pr),
+    ["recall", "precision", "threshold"],
+    curveRows(pr.recall, pr.precision, pr.thresholds, threshold32, maxCurvePoints),
+  );
+  const prevalence = result.counts.anomalousFrames / result.counts.frames;
+  await writeFileAtomic(
+    join(dir, EVALUATION_FILES.prPlot),
+    lineChartSvg([{ name: `PR (AP ${result.ap.toFixed(4)})`, x: pr.recall, y: pr.precision, step: true }], {
+      title: `Precision–recall curve (AP: ${AP_DEFINITION})`,
+      xLabel: "recall",
+      yLabel: "precision",
+      xDomain: [0, 1],
+      yDomain: [0, 1],
+      referenceLines: [{ y: prevalence, label: `anomalous-frame rate ${prevalence.toFixed(4)}` }],
+      maxPoints: maxPlotPoints,
+      width: 560,
+      height: 520,
+    }),
+  );
+}
+
+/**
+ * Rows `x, y, threshold` of a curve, one reused array: every point (`maxPoints` null) or the points
+ * `downsampleCurve(x, y, { maxPoints })` keeps. A point without a threshold (the last of a PR curve) gets `""`.
+ */
+function* curveRows(
+  x: Float64Array,
+  y: Float64Array,
+  thresholds: Float64Array,
+  format: (threshold: number) => CsvValue,
+  maxPoints: number | null,
+): Generator<CsvValue[]> {
+  const keep = maxPoints === null ? null : downsampleCurve(x, y, { maxPoints });
+  const count = keep === null ? x.length : keep.length;
+  const row: CsvValue[] = [0, 0, ""];
+  for (let r = 0; r < count; r++) {
+    const i = keep === null ? r : keep[r];
+    row[0] = x[i];
+    row[1] = y[i];
+    row[2] = i < thresholds.length ? format(thresholds[i]) : "";
+    yield row;
+  }
+}
+
+/** Rows of `scores.csv`, one per clip entry of the prepared videos, one reused array. */
+function* clipRows(prepared: PreparedVideos, videos: VideoScores[], framesPerClip: number): Generator<CsvValue[]> {
+  const row: CsvValue[] = ["", "", "", 0, 0, 0, 0, 0];
+  for (let index = 0; index < prepared.videos.length; index++) {
+    const v = prepared.videos[index];
+    const float32 = videos[index].clipScores instanceof Float32Array;
+    row[0] = v.id;
+    row[1] = v.label;
+    row[2] = v.class ?? "";
+    for (let i = v.entryStart; i < v.entryEnd; i++) {
+      const clip = prepared.entryClip[i];
+      const count = prepared.entryPositives[i] + prepared.entryNegatives[i];
+      const start = clip * framesPerClip;
+      row[3] = clip;
+      row[4] = start;
+      row[5] = start + count - 1;
+      row[6] = float32 ? formatFloat32(prepared.entryScore[i]) : prepared.entryScore[i];
+      row[7] = prepared.entryPositives[i];
+      yield row;
+    }
+  }
 }
 
 /**
@@ -319,8 +427,9 @@ export function choosePlottedVideos(
  */
 export function formatFloat32(value: number): string {
   for (let precision = 1; precision <= 9; precision++) {
-    const text = String(Number(value.toPrecision(precision)));
-    if (Math.fround(Number(text)) === value) return text;
+    // Number(String(d)) === d, so the check needs no text; only the answer is printed.
+    const decimal = Number(value.toPrecision(precision));
+    if (Math.fround(decimal) === value) return String(decimal);
   }
   return String(value);
 }

@@ -1,7 +1,7 @@
 /**
- * Ground truth: annotation parsers (official UCF-Crime, frame-count variant, JSON intervals), frame-label builders
- * with explicit policies and presets that reproduce the public UCF-Crime builds, their side inputs (order lists, clip
- * counts), and test-split manifests.
+ * Ground truth: the stage as one call ({@linkcode buildGroundTruth}), annotation parsers (official UCF-Crime,
+ * frame-count variant, JSON intervals), frame-label builders with explicit policies and presets that reproduce the
+ * public UCF-Crime builds, their side inputs (order lists, clip counts), and test-split manifests.
  *
  * @module
  */
@@ -42,6 +42,15 @@ export {
   videoLabelLength,
 } from "./labels.ts";
 export { clipCountsFromFeatures, readClipCounts, readOrderList } from "./inputs.ts";
+export {
+  buildGroundTruth,
+  type BuildGroundTruthOptions,
+  DEFAULT_BUILD_GROUND_TRUTH_OPTIONS,
+  GROUND_TRUTH_BUILDS,
+  type GroundTruthBuild,
+  type GroundTruthOrder,
+  type GroundTruthResult,
+} from "./build.ts";
 export {
   annotationsFromManifest,
   buildTestManifest,

@@ -1,6 +1,7 @@
 /**
  * Shared data formats: `.npy`, JSON Lines, dataset manifests, the reference list-file format, feature layouts,
- * segment resampling, atomic writes, content hashes, seeded random numbers, option defaults and run directories.
+ * segment resampling, atomic writes (whole or streamed, and streamed CSV), content hashes, seeded random numbers,
+ * option defaults and run directories.
  *
  * @module
  */
@@ -18,6 +19,15 @@ export {
   writeNpy,
 } from "./npy.ts";
 export { writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
+export { type FileChunk, writeChunksAtomic } from "./atomic_stream.ts";
+export {
+  type CsvChunkOptions,
+  csvChunks,
+  type CsvValue,
+  DEFAULT_CSV_CHUNK_OPTIONS,
+  formatCsvField,
+  writeCsvAtomic,
+} from "./csv_stream.ts";
 export { appendJsonLine, parseJsonLines, readJsonLines, writeJsonLines } from "./jsonl.ts";
 export { sha256File, sha256Hex } from "./hash.ts";
 export { createRandom, hashString, type Random } from "./random.ts";

@@ -444,140 +444,213 @@ export async function runAblation(
   const keptIds = o.keptIds ? new Set(o.keptIds) : undefined;
   const filteredSynthetic = synthetic.filter((r) => keptByFilter(r, keptIds) === true);
   for (const warning of ablationWarnings(rows, synthetic.length, filteredSynthetic.length)) o.onEvent?.(warning);
-  const now = options.now ?? (() => performance.now());
-  const started = now();
-  const total = rows.length * o.seeds.length;
-  // Progress over the grid: cells done, and for the ETA the cells still to train and the time trained cells took.
-  let done = 0;
-  let toTrain = rows.filter((r) => r.sameAs === undefined).length * o.seeds.length;
-  let trainedCells = 0;
-  let trainedMs = 0;
-  let cellStart: number | undefined;
-  let cellIteration = 0;
-  const progress = (
-    phase: AblationProgressEvent["phase"],
-    row: string,
-    seed: number,
-    extra: Partial<AblationProgressEvent> = {},
-  ) => {
-    if (o.onEvent === undefined) return;
-    const t = now();
-    const inCell = cellStart === undefined ? 0 : t - cellStart;
-    const perCell = trainedCells > 0
-      ? trainedMs / trainedCells
-      : cellIteration > 0
-      ? (inCell / cellIteration) * o.iterations
-      : NaN;
-    o.onEvent({
-      type: "progress",
-      phase,
-      row,
-      seed,
-      done,
-      total,
-      iterations: o.iterations,
-      elapsedSeconds: (t - started) / 1000,
-      etaSeconds: Math.max(0, perCell * toTrain - inCell) / 1000,
-      ...extra,
-    });
-  };
+  const progress = new GridProgress({
+    onEvent: o.onEvent,
+    now: options.now ?? (() => performance.now()),
+    total: rows.length * o.seeds.length,
+    toTrain: rows.filter((r) => r.sameAs === undefined).length * o.seeds.length,
+    iterations: o.iterations,
+  });
   const cellResults = new Map<string, Record<string, number>>();
   const results: AblationRowResult[] = [];
   for (const row of rows) {
     const set = row.synthetic ? [...real, ...(row.filtered ? filteredSynthetic : synthetic)] : real;
     const values: Record<string, number[]> = {};
     for (const seed of o.seeds) {
-      const trainOptions = {
-        preset: o.preset,
-        backend: o.backend,
-        iterations: o.iterations,
-        batchSize: o.batchSize,
-        segments: o.segments,
-        crops: o.crops,
-        select: o.select,
-        framesPerClip: o.framesPerClip,
-        ssls: row.ssls,
-        lambda: row.lambda,
-        learnableLambda: row.learnableLambda,
-        alignment: "cut-or-pad-labels" as const,
-        bootstrapSamples: 0,
-        seed,
-      };
-      let result: Record<string, number>;
-      let outcome: AblationProgressEvent["outcome"];
       const twin = row.sameAs === undefined ? undefined : cellResults.get(`${row.sameAs}\u0000${seed}`);
-      if (twin !== undefined) {
-        result = twin;
-        outcome = "reused";
-      } else {
-        const { sameAs: _sameAs, note: _note, ...stageRow } = row;
-        const stage = await runStage(o.outDir, {
-          name: `${row.id}-seed-${seed}`,
-          inputs: {
-            row: stageRow,
-            trainOptions,
-            train: set.map((r) => [r.id, r.path, r.label, r.source]),
-            test: test.map((r) => [r.id, r.path]),
-          },
-          run: async () => {
-            const trained = await trainDetector(set, test, {
-              ...trainOptions,
-              onStep: (e) => {
-                cellIteration = e.iteration;
-                progress("step", row.id, seed, { iteration: e.iteration });
-              },
-            });
-            try {
-              return { result: flattenMetrics(trained.metrics ?? {}), files: [] };
-            } finally {
-              trained.detector.dispose();
-            }
-          },
-        }, {
-          onEvent: (e) => {
-            o.onEvent?.(e);
-            if (e.type === "start") {
-              cellStart = now();
-              cellIteration = 0;
-              progress("start", row.id, seed);
-            }
-          },
-        });
-        result = stage.result as Record<string, number>;
-        outcome = stage.skipped ? "skipped" : "trained";
-        if (!stage.skipped && cellStart !== undefined) {
-          trainedCells++;
-          trainedMs += now() - cellStart;
-        }
-        if (row.sameAs === undefined) toTrain--;
-        cellStart = undefined;
-        cellIteration = 0;
-      }
+      const { result, outcome } = twin !== undefined
+        ? { result: twin, outcome: "reused" as const }
+        : await runCell(row, seed, set, test, o, progress);
       cellResults.set(`${row.id}\u0000${seed}`, result);
-      done++;
+      progress.cellDone();
       const auc = typeof result.auc === "number" ? result.auc : null;
       o.onEvent?.({ type: "cell", row: row.id, seed, auc });
-      progress("done", row.id, seed, { outcome, auc });
+      progress.emit("done", row.id, seed, { outcome, auc });
       for (const name of ABLATION_METRICS) {
         const v = (result as Record<string, number>)[name];
         if (typeof v === "number") (values[name] ??= []).push(v);
       }
     }
-    const metrics: AblationRowResult["metrics"] = {};
-    for (const name of ABLATION_METRICS) {
-      const v = values[name] ?? [];
-      metrics[name] = v.length > 0 ? { ...meanStd(v), values: v } : { mean: NaN, std: NaN, values: [] };
-    }
     results.push({
       ...row,
       trainVideos: { real: real.length, synthetic: set.length - real.length },
-      metrics,
+      metrics: rowMetrics(values),
     });
   }
+  const files = { markdown: join(o.outDir, "ablation.md"), json: join(o.outDir, "ablation.json") };
+  await writeFileAtomic(files.markdown, ablationMarkdown(results, test.length, o).join("\n"));
+  const out: AblationResult = { seeds: o.seeds, selection: o.select, rows: results, files };
+  await writeJsonAtomic(files.json, out);
+  return out;
+}
+
+/** The resolved options of {@linkcode runAblation}. */
+type ResolvedAblationOptions =
+  & Required<Omit<AblationOptions, "keptIds" | "rows" | "onEvent" | "now">>
+  & AblationOptions;
+
+/**
+ * Train one cell (`row` with `seed`) as the resumable stage `<row>-seed-<seed>` of the ablation folder, or take its
+ * recorded result when it is done and its inputs are unchanged.
+ */
+async function runCell(
+  row: AblationRow,
+  seed: number,
+  set: VideoRecord[],
+  test: VideoRecord[],
+  o: ResolvedAblationOptions,
+  progress: GridProgress,
+): Promise<{ result: Record<string, number>; outcome: "trained" | "skipped" }> {
+  const trainOptions = {
+    preset: o.preset,
+    backend: o.backend,
+    iterations: o.iterations,
+    batchSize: o.batchSize,
+    segments: o.segments,
+    crops: o.crops,
+    select: o.select,
+    framesPerClip: o.framesPerClip,
+    ssls: row.ssls,
+    lambda: row.lambda,
+    learnableLambda: row.learnableLambda,
+    alignment: "cut-or-pad-labels" as const,
+    bootstrapSamples: 0,
+    seed,
+  };
+  const { sameAs: _sameAs, note: _note, ...stageRow } = row;
+  const stage = await runStage(o.outDir, {
+    name: `${row.id}-seed-${seed}`,
+    inputs: {
+      row: stageRow,
+      trainOptions,
+      train: set.map((r) => [r.id, r.path, r.label, r.source]),
+      test: test.map((r) => [r.id, r.path]),
+    },
+    run: async () => {
+      const trained = await trainDetector(set, test, {
+        ...trainOptions,
+        onStep: (e) => progress.step(row.id, seed, e.iteration),
+      });
+      try {
+        return { result: flattenMetrics(trained.metrics ?? {}), files: [] };
+      } finally {
+        trained.detector.dispose();
+      }
+    },
+  }, {
+    onEvent: (e) => {
+      o.onEvent?.(e);
+      if (e.type === "start") progress.cellStarted(row.id, seed);
+    },
+  });
+  progress.cellRan(stage.skipped, row.sameAs === undefined);
+  return { result: stage.result as Record<string, number>, outcome: stage.skipped ? "skipped" : "trained" };
+}
+
+/** Progress over the grid: cells done, and for the ETA the cells still to train and the time trained cells took. */
+class GridProgress {
+  #onEvent: ((event: AblationEvent) => void) | undefined;
+  #now: () => number;
+  #started: number;
+  #total: number;
+  #iterations: number;
+  #done = 0;
+  #toTrain: number;
+  #trainedCells = 0;
+  #trainedMs = 0;
+  #cellStart: number | undefined;
+  #cellIteration = 0;
+
+  constructor(options: {
+    onEvent: ((event: AblationEvent) => void) | undefined;
+    now: () => number;
+    total: number;
+    toTrain: number;
+    iterations: number;
+  }) {
+    this.#onEvent = options.onEvent;
+    this.#now = options.now;
+    this.#started = options.now();
+    this.#total = options.total;
+    this.#toTrain = options.toTrain;
+    this.#iterations = options.iterations;
+  }
+
+  /** Send a progress event (nothing, and no clock reading, without a listener). */
+  emit(
+    phase: AblationProgressEvent["phase"],
+    row: string,
+    seed: number,
+    extra: Partial<AblationProgressEvent> = {},
+  ): void {
+    if (this.#onEvent === undefined) return;
+    const t = this.#now();
+    const inCell = this.#cellStart === undefined ? 0 : t - this.#cellStart;
+    const perCell = this.#trainedCells > 0
+      ? this.#trainedMs / this.#trainedCells
+      : this.#cellIteration > 0
+      ? (inCell / this.#cellIteration) * this.#iterations
+      : NaN;
+    this.#onEvent({
+      type: "progress",
+      phase,
+      row,
+      seed,
+      done: this.#done,
+      total: this.#total,
+      iterations: this.#iterations,
+      elapsedSeconds: (t - this.#started) / 1000,
+      etaSeconds: Math.max(0, perCell * this.#toTrain - inCell) / 1000,
+      ...extra,
+    });
+  }
+
+  /** A cell starts training. */
+  cellStarted(row: string, seed: number): void {
+    this.#cellStart = this.#now();
+    this.#cellIteration = 0;
+    this.emit("start", row, seed);
+  }
+
+  /** A training iteration of the current cell finished. */
+  step(row: string, seed: number, iteration: number): void {
+    this.#cellIteration = iteration;
+    this.emit("step", row, seed, { iteration });
+  }
+
+  /** A cell's stage ended (trained, or `skipped`); `planned` when it was counted among the cells to train. */
+  cellRan(skipped: boolean, planned: boolean): void {
+    if (!skipped && this.#cellStart !== undefined) {
+      this.#trainedCells++;
+      this.#trainedMs += this.#now() - this.#cellStart;
+    }
+    if (planned) this.#toTrain--;
+    this.#cellStart = undefined;
+    this.#cellIteration = 0;
+  }
+
+  /** A cell is done (trained, skipped or reused). */
+  cellDone(): void {
+    this.#done++;
+  }
+}
+
+/** Mean ± std over seeds of each metric of a row (NaN without values). */
+function rowMetrics(values: Record<string, number[]>): AblationRowResult["metrics"] {
+  const metrics: AblationRowResult["metrics"] = {};
+  for (const name of ABLATION_METRICS) {
+    const v = values[name] ?? [];
+    metrics[name] = v.length > 0 ? { ...meanStd(v), values: v } : { mean: NaN, std: NaN, values: [] };
+  }
+  return metrics;
+}
+
+/** `ablation.md`: the protocol, then one table per requested table. */
+function ablationMarkdown(results: AblationRowResult[], testVideos: number, o: ResolvedAblationOptions): string[] {
   const md: string[] = [
     "# Ablation",
     "",
-    `Frame-level metrics on ${test.length} test videos, mean ± std (sample std) over seeds ${o.seeds.join(", ")}; ` +
+    `Frame-level metrics on ${testVideos} test videos, mean ± std (sample std) over seeds ${o.seeds.join(", ")}; ` +
     `preset ${o.preset}, ${o.iterations} iterations, model selection: ${o.select}` +
     `${
       o.select === "best-on-test"
@@ -608,9 +681,5 @@ export async function runAblation(
     }
     md.push("");
   }
-  const files = { markdown: join(o.outDir, "ablation.md"), json: join(o.outDir, "ablation.json") };
-  await writeFileAtomic(files.markdown, md.join("\n"));
-  const out: AblationResult = { seeds: o.seeds, selection: o.select, rows: results, files };
-  await writeJsonAtomic(files.json, out);
-  return out;
+  return md;
 }

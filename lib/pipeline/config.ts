@@ -2,10 +2,38 @@
  * The pipeline's configuration: its shape, the embedded offline demonstration default, profiles, and a strict
  * validator that reports every unknown key or bad value (with the allowed values) before any stage runs.
  *
+ * The allowed values of each option a stage hands to its library (backends, presets, devices, policies) are that
+ * library's own constants, imported here: a value a stage accepts, the configuration accepts.
+ *
  * @module
  */
 import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { FEATURE_LAYOUTS, type FeatureLayout } from "../io/mod.ts";
+import { ALIGNMENT_POLICIES, type AlignmentPolicy } from "../eval/mod.ts";
+import {
+  CROP_MODES,
+  type CropMode,
+  PLANTED_EVENT_KINDS,
+  type PlantedEventKind,
+  RESIZE_ENGINES,
+  type ResizeEngine,
+  TAIL_POLICIES,
+  type TailPolicy,
+} from "../video/mod.ts";
+import { type Device, DEVICES } from "../encode/mod.ts";
+import { PROMPT_BACKENDS, type PromptBackend } from "../prompts/mod.ts";
+import { GENERATE_BACKENDS, type GenerateBackend } from "../generate/mod.ts";
+import {
+  DETECTOR_PRESETS,
+  type DetectorPreset,
+  SELECT_POLICIES,
+  type SelectPolicy,
+  SSLS_MODES,
+  type SslsMode,
+  TRAIN_BACKENDS,
+  type TrainBackend,
+} from "../train/mod.ts";
 
 /** Where the pipeline's real videos come from. */
 export type RealSource = "demo" | "videos" | "features";
@@ -19,6 +47,26 @@ export const TRAIN_VARIANTS: readonly TrainVariant[] = Object.freeze([
   "with-synthetic",
   "with-synthetic-ssls",
 ]);
+/**
+ * The SSLS modes of the SSLS variant: lib/train's modes but `off` (the variants without SSLS set `off` themselves).
+ */
+export type PipelineSslsMode = Exclude<SslsMode, "off">;
+/** Allowed {@link PipelineSslsMode} values. */
+export const PIPELINE_SSLS_MODES: readonly PipelineSslsMode[] = Object.freeze(
+  SSLS_MODES.filter((m): m is PipelineSslsMode => m !== "off"),
+);
+/**
+ * How training uses a video's crops in the pipeline: all of them, or their mean. (lib/train also takes a crop
+ * index, which a pipeline of mixed real and generated features has no use for, and keeps no list of its modes.)
+ */
+export type PipelineTrainCrops = "all" | "mean";
+/** Allowed {@link PipelineTrainCrops} values. */
+export const PIPELINE_TRAIN_CROPS: readonly PipelineTrainCrops[] = Object.freeze(["all", "mean"]);
+
+/** Whether `config` trains a variant on synthetic videos (so prompts, generation and filtering run). */
+export function usesSyntheticVideos(config: PipelineConfig): boolean {
+  return config.train.variants.some((v) => v !== "real-only");
+}
 
 /** The full, resolved configuration of a pipeline run (every field present; paths absolute once resolved). */
 export interface PipelineConfig {
@@ -39,7 +87,7 @@ export interface PipelineConfig {
     /** demo: planted event length in frames. */
     eventFrames: number;
     /** demo: planted event kind. */
-    event: "box" | "invert";
+    event: PlantedEventKind;
     /** demo: side of a planted box as a fraction of the frame height. */
     boxSize: number;
     /** demo: output size and rate. */
@@ -57,11 +105,11 @@ export interface PipelineConfig {
     /** features with a reference list: folder replacing each line's folder. */
     featuresDir: string | null;
     /** features: layout of the feature files. */
-    layout: "TD" | "TCD" | "CTD";
+    layout: FeatureLayout;
   };
   /** Prompt-pair synthesis stage. */
   prompts: {
-    backend: "template" | "openai";
+    backend: PromptBackend;
     count: number;
     seed: number;
     model: string;
@@ -71,7 +119,7 @@ export interface PipelineConfig {
   };
   /** Video generation stage. */
   generate: {
-    backend: "procedural" | "zhipu" | "openai-videos";
+    backend: GenerateBackend;
     baseUrl: string | null;
     model: string | null;
     concurrency: number;
@@ -108,30 +156,32 @@ export interface PipelineConfig {
   extract: {
     /** Image encoder ONNX file. */
     model: string;
-    device: "cpu" | "webgpu" | "cuda" | "auto";
-    crops: "center" | "ten";
+    device: Device;
+    crops: CropMode;
     pooling: string;
-    resizeEngine: "pil" | "ffmpeg";
+    resizeEngine: ResizeEngine;
     batchSize: number;
     framesPerClip: number;
-    tail: "drop" | "pad";
+    tail: TailPolicy;
     threads: number;
   };
   /** Detector training stage. */
   train: {
-    preset: "mil" | "rtfm" | "gvvad";
-    backend: "auto" | "webgpu" | "tensorflow" | "wasm" | "cpu";
+    preset: DetectorPreset;
+    backend: TrainBackend;
     variants: TrainVariant[];
     iterations: number;
     batchSize: number;
     segments: number;
+    /** How training uses the crops ({@link PipelineTrainCrops}). */
     crops: "all" | "mean";
     learningRate: number;
     weightDecay: number;
-    ssls: "per-sample" | "batch-fraction";
+    /** SSLS mode of the SSLS variant ({@link PipelineSslsMode}). */
+    ssls: Exclude<SslsMode, "off">;
     lambda: number;
     learnableLambda: boolean;
-    select: "last" | "val" | "best-on-test";
+    select: SelectPolicy;
     evalEvery: number;
     logEvery: number;
     /** Write the stage's `checkpoints/last` every N iterations (0 = only at the end); an interrupted stage resumes from it. */
@@ -141,7 +191,7 @@ export interface PipelineConfig {
   evaluate: {
     threshold: number;
     bootstrapSamples: number;
-    alignment: "none" | "cut-or-pad-labels" | "cut-or-pad-scores";
+    alignment: AlignmentPolicy;
   };
   /** Report stage. */
   report: {
@@ -267,7 +317,7 @@ export const PIPELINE_CONFIG_SCHEMA: Readonly<Record<string, FieldSpec | Section
     videosPerGroup: { type: "integer", min: 1 },
     framesPerVideo: { type: "integer", min: 16 },
     eventFrames: { type: "integer", min: 1 },
-    event: { type: "string", allowed: ["box", "invert"] },
+    event: { type: "string", allowed: PLANTED_EVENT_KINDS },
     boxSize: { type: "number", min: 0, max: 1, exclusiveMin: true },
     width: { type: "integer", min: 16 },
     height: { type: "integer", min: 16 },
@@ -277,10 +327,10 @@ export const PIPELINE_CONFIG_SCHEMA: Readonly<Record<string, FieldSpec | Section
     test: { type: "string", nullable: true, path: true },
     anomalousCount: { type: "integer", min: 0 },
     featuresDir: { type: "string", nullable: true, path: true },
-    layout: { type: "string", allowed: ["TD", "TCD", "CTD"] },
+    layout: { type: "string", allowed: FEATURE_LAYOUTS },
   },
   prompts: {
-    backend: { type: "string", allowed: ["template", "openai"] },
+    backend: { type: "string", allowed: PROMPT_BACKENDS },
     count: { type: "integer", min: 1 },
     seed: { type: "integer", min: 0 },
     model: { type: "string" },
@@ -288,7 +338,7 @@ export const PIPELINE_CONFIG_SCHEMA: Readonly<Record<string, FieldSpec | Section
     classes: { type: "string-list" },
   },
   generate: {
-    backend: { type: "string", allowed: ["procedural", "zhipu", "openai-videos"] },
+    backend: { type: "string", allowed: GENERATE_BACKENDS },
     baseUrl: { type: "string", nullable: true },
     model: { type: "string", nullable: true },
     concurrency: { type: "integer", min: 1 },
@@ -312,29 +362,29 @@ export const PIPELINE_CONFIG_SCHEMA: Readonly<Record<string, FieldSpec | Section
   },
   extract: {
     model: { type: "string", path: true },
-    device: { type: "string", allowed: ["cpu", "webgpu", "cuda", "auto"] },
-    crops: { type: "string", allowed: ["center", "ten"] },
+    device: { type: "string", allowed: DEVICES },
+    crops: { type: "string", allowed: CROP_MODES },
     pooling: { type: "string" },
-    resizeEngine: { type: "string", allowed: ["pil", "ffmpeg"] },
+    resizeEngine: { type: "string", allowed: RESIZE_ENGINES },
     batchSize: { type: "integer", min: 1 },
     framesPerClip: { type: "integer", min: 1 },
-    tail: { type: "string", allowed: ["drop", "pad"] },
+    tail: { type: "string", allowed: TAIL_POLICIES },
     threads: { type: "integer", min: 0 },
   },
   train: {
-    preset: { type: "string", allowed: ["mil", "rtfm", "gvvad"] },
-    backend: { type: "string", allowed: ["auto", "webgpu", "tensorflow", "wasm", "cpu"] },
+    preset: { type: "string", allowed: DETECTOR_PRESETS },
+    backend: { type: "string", allowed: TRAIN_BACKENDS },
     variants: { type: "string-list", allowed: TRAIN_VARIANTS, nonEmpty: true },
     iterations: { type: "integer", min: 1 },
     batchSize: { type: "integer", min: 1 },
     segments: { type: "integer", min: 1 },
-    crops: { type: "string", allowed: ["all", "mean"] },
+    crops: { type: "string", allowed: PIPELINE_TRAIN_CROPS },
     learningRate: { type: "number", min: 0, exclusiveMin: true },
     weightDecay: { type: "number", min: 0 },
-    ssls: { type: "string", allowed: ["per-sample", "batch-fraction"] },
+    ssls: { type: "string", allowed: PIPELINE_SSLS_MODES },
     lambda: { type: "number", min: 0 },
     learnableLambda: { type: "boolean" },
-    select: { type: "string", allowed: ["last", "val", "best-on-test"] },
+    select: { type: "string", allowed: SELECT_POLICIES },
     evalEvery: { type: "integer", min: 1 },
     logEvery: { type: "integer", min: 1 },
     checkpointEvery: { type: "integer", min: 0 },
@@ -342,7 +392,7 @@ export const PIPELINE_CONFIG_SCHEMA: Readonly<Record<string, FieldSpec | Section
   evaluate: {
     threshold: { type: "number" },
     bootstrapSamples: { type: "integer", min: 0 },
-    alignment: { type: "string", allowed: ["none", "cut-or-pad-labels", "cut-or-pad-scores"] },
+    alignment: { type: "string", allowed: ALIGNMENT_POLICIES },
   },
   report: {
     title: { type: "string" },
@@ -588,8 +638,7 @@ export function pipelineInputFiles(config: PipelineConfig): string[] {
   const files: string[] = [config.extract.model];
   if (config.real.source === "demo") files.push(...config.real.clips);
   else files.push(...[config.real.train, config.real.test].filter((p): p is string => p !== null));
-  const usesSynthetic = config.train.variants.some((v) => v !== "real-only");
-  if (usesSynthetic && config.filter.enabled) {
+  if (usesSyntheticVideos(config) && config.filter.enabled) {
     for (const path of [config.filter.textModel, config.filter.imageModel, config.filter.vocab]) {
       if (path !== null) files.push(path);
     }

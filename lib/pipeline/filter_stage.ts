@@ -32,10 +32,12 @@ export interface FilterStageSummary {
   duplicateMethod: string;
 }
 
-/** Options of {@linkcode filterGenerated}. `outDir` and `config` are required. */
+/** Options of {@linkcode filterGenerated}. `outDir`, `pairsPath` and `config` are required. */
 export interface FilterGeneratedOptions {
-  /** Output folder (`filtered.jsonl`, `kept.jsonl`, ...); the pairs are read from `<outDir>/../prompts/pairs.jsonl`. */
+  /** Output folder (`filtered.jsonl`, `kept.jsonl`, ...). */
   outDir: string;
+  /** The description pairs the videos were generated from (`pairs.jsonl` of the prompts stage). */
+  pairsPath: string;
   /** The pipeline configuration (its `filter` and `extract` sections). */
   config: PipelineConfig;
   /** Notices of the filter (e.g. a skipped check). @default {undefined} */
@@ -49,7 +51,11 @@ export interface FilterGeneratedOptions {
  * @example
  * ```ts ignore
  * import { filterGenerated } from "./filter_stage.ts";
- * const { summary } = await filterGenerated(records, { outDir: "runs/pipeline/x/filter", config });
+ * const { summary } = await filterGenerated(records, {
+ *   outDir: "runs/pipeline/x/filter",
+ *   pairsPath: "runs/pipeline/x/prompts/pairs.jsonl",
+ *   config,
+ * });
  * ```
  */
 export async function filterGenerated(
@@ -95,8 +101,7 @@ export async function filterGenerated(
       },
     };
   }
-  const pairsPath = join(outDir, "..", "prompts", "pairs.jsonl");
-  const pairs = await readJsonLines<PromptPair>(pairsPath);
+  const pairs = await readJsonLines<PromptPair>(options.pairsPath);
   const result = await filterVideos(generated, {
     outDir,
     pairs: pairs.map((p) => ({ pairId: p.pairId, anomalous: p.anomalous, normal: p.normal })),

@@ -1,7 +1,8 @@
 /**
  * The pipeline: configuration (embedded offline demo, `ucf-crime` profile, strict validation), resumable stages,
- * `runPipeline()` (prompts → generate → filter → extract → train → evaluate → report), the demo's planted real set,
- * the report writer, inference on a raw video, and the ablation grid.
+ * `runPipeline()` (prompts → generate → filter → extract → train → evaluate → report, one stage module each in
+ * `stages/`, the run folder's paths in `RunLayout`), the demo's planted real set, the report writer, inference on a
+ * raw video, and the ablation grid.
  *
  * @module
  */
@@ -10,9 +11,13 @@ export {
   DEFAULT_PIPELINE_CONFIG,
   type FieldSpec,
   PIPELINE_CONFIG_SCHEMA,
+  PIPELINE_SSLS_MODES,
+  PIPELINE_TRAIN_CROPS,
   type PipelineConfig,
   type PipelineConfigInput,
   pipelineInputFiles,
+  type PipelineSslsMode,
+  type PipelineTrainCrops,
   REAL_SOURCES,
   type RealSource,
   repositoryRoot,
@@ -21,6 +26,7 @@ export {
   type SectionSpec,
   TRAIN_VARIANTS,
   type TrainVariant,
+  usesSyntheticVideos,
   validatePipelineConfig,
 } from "./config.ts";
 export { PIPELINE_PROFILES, type PipelineProfile, PROFILE_CONFIGS } from "./profiles.ts";
@@ -46,16 +52,37 @@ export {
 } from "./demo_data.ts";
 export { filterGenerated, type FilterGeneratedOptions, type FilterStageSummary } from "./filter_stage.ts";
 export { type ReportInput, writeReport } from "./report.ts";
+export { RunLayout, scoreFileName, type TrainRunPaths } from "./layout.ts";
 export {
-  type PipelineEvent,
+  type FinishedStage,
+  type PipelineContext,
   type PipelineResults,
   type PipelineRunResult,
+  type PipelineStage,
   REPORTED_METRICS,
-  runPipeline,
-  type RunPipelineOptions,
+  type StageInstance,
+  type StageInstanceContext,
+  type StageRunContext,
+  type TrainStageParams,
   type TrainStageResult,
   VARIANT_DESCRIPTIONS,
   type VariantResult,
+} from "./types.ts";
+export { PIPELINE_STAGES } from "./stages/mod.ts";
+export type { RealStageResult } from "./stages/real.ts";
+export type { PromptsStageResult } from "./stages/prompts.ts";
+export type { GenerateStageResult } from "./stages/generate.ts";
+export type { ExtractStageResult } from "./stages/extract.ts";
+export type { EvaluateStageResult } from "./stages/evaluate.ts";
+export type { ReportStageResult } from "./stages/report.ts";
+export {
+  orderStages,
+  type PipelineEvent,
+  runPipeline,
+  type RunPipelineOptions,
+  type RunStageInstanceOutcome,
+  runStages,
+  type RunStagesContext,
 } from "./run.ts";
 export {
   type AnomalousInterval,

@@ -23,8 +23,9 @@ import {
 } from "../eval/mod.ts";
 import { recordFrameLabels } from "./_labels.ts";
 import { DEFAULT_PIPELINE_CONFIG, type PipelineConfig, repositoryRoot, TRAIN_VARIANTS } from "./config.ts";
-import type { PipelineResults, VariantResult } from "./run.ts";
+import { RunLayout } from "./layout.ts";
 import { readStageRecord, type StageRecord } from "./stages.ts";
+import type { PipelineResults, VariantResult } from "./types.ts";
 
 /** What {@linkcode writeReport} needs besides the run folder. */
 export interface ReportInput {
@@ -62,10 +63,6 @@ const ROC_GRID_POINTS = 201;
 function pm(m: { mean: number; std: number } | undefined): string {
   if (m === undefined || !Number.isFinite(m.mean)) return "n/a";
   return `${m.mean.toFixed(3)} ± ${m.std.toFixed(3)}`;
-}
-
-function safeFileName(id: string): string {
-  return id.replace(/[^A-Za-z0-9._-]/g, "_");
 }
 
 async function readRoc(path: string): Promise<{ fpr: number[]; tpr: number[] }> {
@@ -162,7 +159,7 @@ async function rocFigure(runDir: string, variants: VariantResult[]): Promise<Fig
   for (const v of variants) {
     const curves: number[][] = [];
     for (const evaluation of v.evaluations) {
-      const roc = await readRoc(join(runDir, evaluation, "roc.csv"));
+      const roc = await readRoc(join(new RunLayout(runDir).resolve(evaluation), "roc.csv"));
       curves.push([0, ...rocAtGrid(roc.fpr, roc.tpr, grid)]);
     }
     const name = `${v.variant} (AUC ${pm(v.metrics.auc)})`;
@@ -201,7 +198,7 @@ function sampleTestVideos(test: VideoRecord[], wanted: number): VideoRecord[] {
 
 /** Clip scores of sample test videos, one panel per video, with the ground-truth frames shaded. */
 async function scoresFigure(runDir: string, config: PipelineConfig, variants: VariantResult[]): Promise<Figure | null> {
-  const test = await readManifest(join(runDir, "features", "test.jsonl"), { checkFiles: false });
+  const test = await readManifest(new RunLayout(runDir).features.test, { checkFiles: false });
   const samples = sampleTestVideos(test, config.report.sampleVideos);
   if (samples.length === 0 || variants.length === 0) return null;
   const fpc = config.extract.framesPerClip;
@@ -212,7 +209,7 @@ async function scoresFigure(runDir: string, config: PipelineConfig, variants: Va
     for (const v of variants) {
       const curves: number[][] = [];
       for (const seed of v.seeds) {
-        const path = join(runDir, "train", v.variant, `seed-${seed}`, "scores", `${safeFileName(r.id)}.npy`);
+        const path = new RunLayout(runDir).train(v.variant, seed).scores(r.id);
         const scores = Array.from((await readNpy(path)).data as ArrayLike<number>, Number);
         // A step line per clip, closed at the last clip's end frame.
         curves.push([...scores, scores[scores.length - 1]]);
@@ -261,7 +258,7 @@ async function trainingCurves(
   const curves: number[][] = [];
   for (const seed of v.seeds) {
     const log = await readJsonLines<{ type: string; iteration: number; loss: number; lambda: number }>(
-      join(runDir, "train", v.variant, `seed-${seed}`, "metrics.jsonl"),
+      new RunLayout(runDir).train(v.variant, seed).metrics,
     );
     const steps = log.filter((e) => e.type === "step");
     if (curves.length === 0) x = steps.map((s) => s.iteration);
@@ -341,7 +338,9 @@ async function reportFigures(runDir: string, config: PipelineConfig, variants: V
 /** The run's stage records, in completion order. */
 async function readStageRecords(runDir: string): Promise<StageRecord[]> {
   const stageNames: string[] = [];
-  for await (const e of Deno.readDir(join(runDir, "stages"))) if (e.name.endsWith(".json")) stageNames.push(e.name);
+  for await (const e of Deno.readDir(new RunLayout(runDir).stages)) {
+    if (e.name.endsWith(".json")) stageNames.push(e.name);
+  }
   const records: StageRecord[] = [];
   for (const name of stageNames.sort()) {
     const r = await readStageRecord(runDir, name.replace(/\.json$/, ""));
@@ -424,7 +423,7 @@ function metricsSection(config: PipelineConfig, results: PipelineResults): strin
   }
   md.push(
     "",
-    `Per-seed evaluations (metrics.json, roc.csv, pr.csv, scores.csv, SVG plots): ${
+    `Per-seed evaluations (metrics.json, roc.csv, pr.csv, SVG plots): ${
       variants.flatMap((v) => v.evaluations).map((e) => `\`${e}\``).join(", ")
     }.`,
     "",
@@ -540,10 +539,11 @@ async function provenanceSection(input: ReportInput, runConfig: Record<string, u
  */
 export async function writeReport(runDir: string, input: ReportInput): Promise<{ markdown: string; html: string }> {
   const { config, results } = input;
+  const layout = new RunLayout(runDir);
   const figures = await reportFigures(runDir, config, results.variants);
-  for (const f of figures) await writeFileAtomic(join(runDir, "figures", f.name), f.svg);
+  for (const f of figures) await writeFileAtomic(layout.figure(f.name), f.svg);
   const records = await readStageRecords(runDir);
-  const runConfig = JSON.parse(await Deno.readTextFile(join(runDir, "config.json"))) as Record<string, unknown>;
+  const runConfig = JSON.parse(await Deno.readTextFile(layout.config)) as Record<string, unknown>;
   const title = reportTitle(config, runDir);
   const markdown = [
     ...headerSection(title, runDir, config),
@@ -554,11 +554,11 @@ export async function writeReport(runDir: string, input: ReportInput): Promise<{
     ...stagesSection(records),
     ...await provenanceSection(input, runConfig),
   ].join("\n");
-  const markdownPath = join(runDir, "report.md");
+  const markdownPath = layout.report.markdown;
   await writeFileAtomic(markdownPath, markdown);
   // HTML: the Markdown's content rendered simply, figures inline.
   const html = renderHtml(markdown, new Map(figures.map((f) => [`figures/${f.name}`, f.svg])), title);
-  const htmlPath = join(runDir, "report.html");
+  const htmlPath = layout.report.html;
   await writeFileAtomic(htmlPath, html);
   return { markdown: markdownPath, html: htmlPath };
 }

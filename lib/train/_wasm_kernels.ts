@@ -7,6 +7,10 @@
  * - `Slice` (and `SplitV`, which calls it) first copies the *whole* input out of the heap (`readSync`) for every
  *   slice. The replacements read through a heap view and copy only the selected contiguous runs.
  *
+ * Also a heap guard: when the heap (4 GiB at most) is full, the backend's `_malloc` returns 0 and tfjs 4.22 then
+ * writes the tensor through that null pointer over live data (wrong values, later `memory access out of bounds`);
+ * the guard throws a `RangeError` instead, before anything is written.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -52,6 +56,49 @@ function sliceInto(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], 
     if (axis < 0) break;
   }
   return out;
+}
+
+interface WasmModuleLike {
+  _malloc(bytes: number): number;
+  _free(pointer: number): void;
+  HEAPU8: Uint8Array;
+}
+
+/** The wasm backend's Emscripten module, once the backend has started (never starts it: `findBackend` would). */
+function wasmModule(): WasmModuleLike | undefined {
+  const registry = (tf.engine() as unknown as { registry: Record<string, { wasm?: WasmModuleLike } | undefined> })
+    .registry;
+  return registry.wasm?.wasm ?? undefined;
+}
+
+/** Current size of the wasm backend's heap in MiB (it only grows), or undefined before the backend started. */
+export function wasmHeapMiB(): number | undefined {
+  const module = wasmModule();
+  return module ? module.HEAPU8.length / 2 ** 20 : undefined;
+}
+
+const guarded = new WeakSet<WasmModuleLike>();
+
+/** Make an allocation that the full wasm heap refuses throw a `RangeError` (idempotent). */
+export function installWasmHeapGuard(): void {
+  const module = wasmModule();
+  if (module === undefined || guarded.has(module)) return;
+  // Emscripten binds `_malloc` lazily: its first call replaces Module._malloc with the raw export (and would
+  // replace this wrapper), so make that first call now.
+  module._free(module._malloc(8));
+  const malloc = module._malloc;
+  module._malloc = (bytes: number) => {
+    const pointer = malloc(bytes);
+    if ((pointer === 0 && bytes > 0) || (pointer >>> 0) + bytes > module.HEAPU8.length) {
+      throw new RangeError(
+        `Cannot allocate a tensor on the wasm backend as its heap is full (${
+          Math.round(module.HEAPU8.length / 2 ** 20)
+        } MiB, 4096 MiB at most): current value is ${Math.ceil(bytes / 2 ** 20)} MiB asked`,
+      );
+    }
+    return pointer;
+  };
+  guarded.add(module);
 }
 
 let installed = false;

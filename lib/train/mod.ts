@@ -8,16 +8,33 @@ export {
   activateBackend,
   activeTrainBackend,
   type BackendChoice,
+  backendTensorLimit,
   CONCRETE_BACKENDS,
+  type ConcreteBackend,
   DEFAULT_SELECT_BACKEND_OPTIONS,
   defaultWasmPath,
   installedTensorflowPackages,
+  isWasmAbort,
+  type ProbeOutcome,
   selectBackend,
   type SelectBackendOptions,
   TENSORFLOW_INSTALL_HINT,
   TRAIN_BACKENDS,
   type TrainBackend,
+  wasmHeapMiB,
+  webgpuAdapter,
+  type WebgpuAdapterInfo,
 } from "./backend.ts";
+export {
+  countDetectorParameters,
+  DEFAULT_WASM_STEP_BUDGET_MIB,
+  type MemoryPlan,
+  type MemoryPlanBatch,
+  type MemoryPlanOptions,
+  planTrainMemory,
+  WASM_HEAP_LIMIT_MIB,
+} from "./memory_plan.ts";
+export { type TrainProbe, trainProbe, type TrainProbeSpec } from "./probe.ts";
 export {
   CHECKPOINT_FORMAT,
   type CheckpointManifest,
@@ -63,9 +80,15 @@ export {
   type LossResult,
   type LossTargets,
   magnitudeTerms,
+  microBatchTermScale,
   pseudoAnomalyLabels,
+  REAL_SAMPLE_WEIGHT,
   smoothnessTerms,
-  sparsityTerms,
+  sparsityTerm,
+  sslsBatchScale,
+  sslsSampleWeights,
+  TRIPLET_CLIPS_FROM_BANK,
+  tripletTerm,
 } from "./loss.ts";
 export {
   DEFAULT_DETECTOR_OPTIONS,
@@ -81,7 +104,14 @@ export {
 export { loadDetector, resolveCheckpointDir, type ScoreOptions, scoreVideo } from "./score.ts";
 export { flattenMetrics, meanStd, type SeedsSummary, type SeedStatistic, trainSeeds } from "./seeds.ts";
 export { AdamL2, type AdamOptions, DEFAULT_ADAM_OPTIONS } from "./optimizer.ts";
-export { DETECTOR_PRESETS, type DetectorPreset, PRESETS, type PresetValues } from "./presets.ts";
+export {
+  DETECTOR_PRESETS,
+  type DetectorPreset,
+  GVVAD_SEGMENTS,
+  PRESETS,
+  type PresetValues,
+  RTFM_SEGMENTS,
+} from "./presets.ts";
 export { mixSeed, SeededRandom, xavierUniform } from "./random.ts";
 export {
   autoMicroBatches,

@@ -83,7 +83,10 @@ export interface DropoutSource {
   mask(shape: number[], p: number): tf.Tensor;
 }
 
-/** Forward-pass inputs: `vision` `[V·C, T, D]` (crops consecutive per video), optional `text` `[V, T, Dt]`. */
+/**
+ * Forward-pass inputs: `vision` `[V·C, T, D]` (crops consecutive per video), optional `text` `[V, T, Dt]` (one
+ * caption embedding per clip; the model tiles it over the crops).
+ */
 export interface ForwardInput {
   /** `[V·C, T, D]` visual features, crops consecutive per video. */
   vision: tf.Tensor;
@@ -106,6 +109,9 @@ export interface ForwardOutput {
   /** `[V]` video scores (mean of the selected clip scores). */
   videoScores: tf.Tensor;
 }
+
+/** Added under the square root of the feature magnitudes (a finite value at 0; selection only). */
+const MAGNITUDE_EPSILON = 1e-12;
 
 let detectorCount = 0;
 
@@ -292,10 +298,11 @@ export class Detector {
     features = drop(features, o.featureDropout);
     if (o.textDim > 0) {
       if (input.text === undefined) throw new TypeError("Cannot run the text branch as no text features were given");
-      let text = o.aggregate ? this.#aggregate("text", input.text, training) : input.text;
-      text = drop(text, o.featureDropout);
-      const tiled = tf.reshape(tf.tile(tf.expandDims(text, 1), [1, crops, 1, 1]), [nc, t, o.textDim]);
-      features = tf.concat([features, tiled], 2);
+      // Tiled over the crops BEFORE its Aggregate, as the reference (its dataset tiles the captions over the ten
+      // crops): BatchNorm counts V·C·T rows and each crop copy gets its own dropout mask.
+      const tiled = tf.reshape(tf.tile(tf.expandDims(input.text, 1), [1, crops, 1, 1]), [nc, t, o.textDim]);
+      const text = o.aggregate ? this.#aggregate("text", tiled, training) : tiled;
+      features = tf.concat([features, drop(text, o.featureDropout)], 2);
     }
     const width = features.shape[2]!;
     let h = tf.reshape(features, [nc * t, width]);
@@ -309,7 +316,7 @@ export class Detector {
     const k = Math.min(o.topK, t);
     let rank: tf.Tensor;
     if (o.selection === "magnitude") {
-      rank = tf.mean(tf.sqrt(tf.add(tf.sum(tf.square(features4), 3), 1e-12)), 1); // [V, T]
+      rank = tf.mean(tf.sqrt(tf.add(tf.sum(tf.square(features4), 3), MAGNITUDE_EPSILON)), 1); // [V, T]
       if (training && o.magnitudeDropout > 0) rank = tf.mul(rank, dropout!.mask(rank.shape, o.magnitudeDropout));
     } else {
       rank = clipScores;

@@ -31,6 +31,16 @@ export const DEFAULT_ADAM_OPTIONS: AdamOptions = {
 
 let optimizerCount = 0;
 
+/**
+ * Run `f` in a tidy made of few kernels (its scalars and intermediates freed at once), then free `done`. A result
+ * assigned to a variable shares its buffer, so disposing it later frees nothing the variable holds.
+ */
+function lean(f: () => tf.Tensor, ...done: tf.Tensor[]): tf.Tensor {
+  const out = tf.tidy(f);
+  tf.dispose(done);
+  return out;
+}
+
 /** Adam over named variables; `decay` names the variables that receive weight decay. */
 export class AdamL2 {
   /** Resolved options. */
@@ -73,15 +83,21 @@ export class AdamL2 {
       const g0 = grads[variable.name] ?? grads[name];
       if (g0 === undefined) continue;
       const [m, v] = this.#slots(name, variable);
-      tf.tidy(() => {
-        const g = decay(name) && weightDecay !== 0 ? tf.add(g0, tf.mul(variable, weightDecay)) : g0;
-        const mNew = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
-        const vNew = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
-        m.assign(mNew);
-        v.assign(vNew);
-        const denom = tf.add(tf.div(tf.sqrt(vNew), bc2Sqrt), epsilon);
-        variable.assign(tf.sub(variable, tf.mul(tf.div(mNew, denom), learningRate / bc1)));
-      });
+      // The same kernels as one tidy of the whole formula, but each intermediate is freed as soon as it is used: a
+      // single tidy would hold ~15 parameter-sized temporaries at once (3 GiB for RTFM's conv5 at D = 4096, beyond
+      // the wasm heap); this way at most four are alive.
+      const g = decay(name) && weightDecay !== 0 ? lean(() => tf.add(g0, tf.mul(variable, weightDecay))) : g0;
+      const mNew = lean(() => tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
+      m.assign(mNew);
+      const g2 = lean(() => tf.mul(tf.square(g), 1 - beta2));
+      if (g !== g0) g.dispose();
+      const vNew = lean(() => tf.add(tf.mul(v, beta2), g2), g2);
+      v.assign(vNew);
+      const denom = lean(() => tf.add(tf.div(tf.sqrt(vNew), bc2Sqrt), epsilon), vNew);
+      const update = lean(() => tf.mul(tf.div(mNew, denom), learningRate / bc1), mNew, denom);
+      const next = lean(() => tf.sub(variable, update), update);
+      variable.assign(next);
+      next.dispose();
     }
   }
 

@@ -6,8 +6,16 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { healthVector, scoreHealth, type StepHealth } from "./guard.ts";
-import { detectorLoss, type LossOptions, pseudoAnomalyLabels } from "./loss.ts";
-import type { Detector, DropoutSource } from "./model.ts";
+import {
+  detectorLoss,
+  type LossOptions,
+  microBatchTermScale,
+  pseudoAnomalyLabels,
+  sslsBatchScale,
+  sslsSampleWeights,
+} from "./loss.ts";
+import type { Detector, DetectorOptions, DropoutSource } from "./model.ts";
+import { planTrainMemory } from "./memory_plan.ts";
 import type { AdamL2 } from "./optimizer.ts";
 
 /** SSLS modes (see `train.ts`). */
@@ -111,7 +119,11 @@ export function trainStep(
   const groups = pairGroups(b, Math.max(1, Math.min(microBatches, b)));
   const fullPseudo = context.promptBank && batch.text && batch.textDim > 0 && groups.length > 1
     ? tf.tidy(() =>
-      pseudoAnomalyLabels(tf.tensor(batch.text!, [batch.videos, batch.segments, batch.textDim]), context.promptBank!)
+      pseudoAnomalyLabels(
+        tf.tensor(batch.text!, [batch.videos, batch.segments, batch.textDim]),
+        context.promptBank!,
+        context.loss,
+      )
     )
     : undefined;
   const kept: Record<string, tf.Scalar> = {};
@@ -138,7 +150,7 @@ export function trainStep(
         const lambda = lambdaTheta ? tf.mul(tf.sigmoid(lambdaTheta), lambdaMax) : tf.scalar(context.lambda);
         const src = tf.tensor1d(sources);
         // per-sample SSLS: w = 1 + s·(λ − 1), exactly 1 for real videos and for λ = 1.
-        const weights = ssls === "per-sample" ? tf.add(1, tf.mul(src, tf.sub(lambda, 1))) : tf.onesLike(src);
+        const weights = ssls === "per-sample" ? sslsSampleWeights(src, lambda) : tf.onesLike(src);
         let pseudoLabels: tf.Tensor | undefined;
         if (context.promptBank && text) {
           pseudoLabels = fullPseudo
@@ -146,19 +158,20 @@ export function trainStep(
               tf.slice(fullPseudo, [start, 0], [bg, batch.segments]),
               tf.slice(fullPseudo, [b + start, 0], [bg, batch.segments]),
             ])
-            : pseudoAnomalyLabels(text, context.promptBank);
+            : pseudoAnomalyLabels(text, context.promptBank, context.loss);
         }
-        const { total, terms } = detectorLoss(out, { labels, weights, pseudoLabels }, context.loss);
-        // Mean terms scale with the group's share of the batch; smoothness is a sum over videos.
+        const promptCount = context.promptBank?.shape[0];
+        const { total, terms } = detectorLoss(out, { labels, weights, pseudoLabels, promptCount }, context.loss);
+        // Each term scales with the group's share of the batch as loss.ts says (means, sums, the flat sparsity norm).
         const scaled: Record<string, tf.Scalar> = whole ? terms : Object.fromEntries(
-          Object.entries(terms).map(([k, v]) => [k, k === "smoothness" ? v : tf.mul(v, scale) as tf.Scalar]),
+          Object.entries(terms).map(([k, v]) => [k, tf.mul(v, microBatchTermScale(k, scale)) as tf.Scalar]),
         );
         let cost: tf.Scalar = whole ? total : tf.addN(
           Object.entries(scaled).map(([k, v]) => tf.mul(v, context.loss[`${k}Weight` as keyof LossOptions] as number)),
         ) as tf.Scalar;
         if (ssls === "batch-fraction") {
-          // The reference code's scalar: f = synthetic share of the anomalous half; cost·(1 + f·(λ − 1)).
-          cost = tf.mul(cost, tf.add(1, tf.mul(synthetic / b, tf.sub(lambda, 1)))) as tf.Scalar;
+          // The reference code's scalar: f = synthetic share of the anomalous half; cost·(1 − f) + cost·f·λ.
+          cost = sslsBatchScale(cost, synthetic, b, lambda);
         }
         if (context.guard) scores = tf.keep(scoreHealth(out.clipScores, scores));
         if (keep) {
@@ -229,18 +242,20 @@ function savedTensors(context: TrainStepContext): [string, tf.Tensor][] {
 }
 
 /**
- * Micro-batches that keep one group's activations under `limitMiB` on the wasm backend (whose heap cannot exceed
- * 4 GiB); 1 elsewhere. The per-element factors are measured peaks of a full step divided by its input size
- * (mil ≈ 40, rtfm ≈ 110, with a text branch ≈ 180 floats per input value).
+ * Micro-batches for a step of `detector` on `backend`: on wasm the fewest groups whose step fits `limitMiB` of the
+ * heap (one full batch when it fits), 1 elsewhere — `planTrainMemory(…).microBatches` (memory_plan.ts), which also
+ * says why and throws a `RangeError` when not even one pair fits the wasm heap.
  */
 export function autoMicroBatches(
-  detector: { options: { aggregate: boolean; textDim: number } },
+  detector: { options: Partial<DetectorOptions> },
   batch: { videos: number; crops: number; segments: number; dim: number },
   backend: string,
   limitMiB: number,
 ): number {
-  if (backend !== "wasm") return 1;
-  const factor = !detector.options.aggregate ? 40 : detector.options.textDim > 0 ? 180 : 110;
-  const bytes = batch.videos * batch.crops * batch.segments * batch.dim * factor * 4;
-  return Math.max(1, Math.min(batch.videos / 2, Math.ceil(bytes / (limitMiB * 2 ** 20))));
+  return planTrainMemory(
+    { ...detector.options, featureDim: batch.dim },
+    { pairs: batch.videos / 2, crops: batch.crops, segments: batch.segments },
+    backend,
+    { budgetMiB: limitMiB },
+  ).microBatches;
 }

@@ -17,9 +17,10 @@ let registered = false;
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
+ * import "@tensorflow/tfjs-backend-cpu";
  * import { registerTopKGradient } from "./topk.ts";
  * registerTopKGradient();
- * const g = tf.grad((x: tf.Tensor) => tf.topk(x, 2).values.sum())(tf.tensor1d([3, 1, 2]));
+ * const g = tf.grad((x: tf.Tensor) => tf.sum(tf.topk(x, 2).values))(tf.tensor1d([3, 1, 2]));
  * ```
  */
 export function registerTopKGradient(): boolean {
@@ -90,6 +91,7 @@ export function topKSelection(x: tf.Tensor, k: number): tf.Tensor {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
+ * import "@tensorflow/tfjs-backend-cpu";
  * import { topKMean } from "./topk.ts";
  * topKMean(tf.tensor2d([[1, 5, 3]]), 2); // [4]
  * ```

@@ -24,7 +24,7 @@ import {
   writeEvaluation,
 } from "../eval/mod.ts";
 import type { IntervalEnd } from "./_labels.ts";
-import { type BackendChoice, selectBackend, type TrainBackend } from "./backend.ts";
+import { type BackendChoice, backendTensorLimit, selectBackend, type TrainBackend } from "./backend.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { checkSelectionInputs } from "./_inputs.ts";
 import { type GuardCheckpoint, TrainingGuard } from "./guard.ts";
@@ -42,8 +42,10 @@ import {
 import type { LossOptions } from "./loss.ts";
 import { Detector, type DetectorOptions, type DropoutSource } from "./model.ts";
 import { AdamL2 } from "./optimizer.ts";
-import { autoMicroBatches, trainStep, type TrainStepContext } from "./step.ts";
-import { DETECTOR_PRESETS, type DetectorPreset, PRESETS } from "./presets.ts";
+import { trainStep, type TrainStepContext } from "./step.ts";
+import { DEFAULT_WASM_STEP_BUDGET_MIB, planTrainMemory } from "./memory_plan.ts";
+import { trainProbe } from "./probe.ts";
+import { DETECTOR_PRESETS, type DetectorPreset, PRESETS, type PresetValues } from "./presets.ts";
 import { SeededRandom } from "./random.ts";
 
 /** Synthetic sample loss scaling modes. */
@@ -93,7 +95,7 @@ export interface TrainOptions {
   iterations: number;
   /** Videos per class in a batch (B normal + B anomalous). @default {32} */
   batchSize: number;
-  /** Segments per training video. @default {64} */
+  /** Segments per training video. @default {the preset's: 32 for rtfm, 64 for mil, gvvad-rtfm and gvvad} */
   segments: number;
   /** Crops used. @default {"all"} */
   crops: CropMode;
@@ -107,7 +109,7 @@ export interface TrainOptions {
   learningRate: number;
   /** L2 weight decay added to the gradient. @default {5e-3} */
   weightDecay: number;
-  /** SSLS mode. @default {"per-sample"} */
+  /** SSLS mode. @default {the preset's: "batch-fraction" for gvvad-rtfm, "per-sample" for the others} */
   ssls: SslsMode;
   /** λ for synthetic videos (1 = no scaling). @default {0.5} */
   lambda: number;
@@ -124,12 +126,16 @@ export interface TrainOptions {
   /** Read the loss (and log it) every N iterations. @default {10} */
   logEvery: number;
   /**
-   * Gradient-accumulation groups per step ("auto": enough to keep one group under `microBatchMemoryMiB` on wasm,
-   * whose heap is limited to 4 GiB, e.g. ten crops at B = 32; 1 elsewhere). With more than one group BatchNorm uses
-   * per-group statistics. @default {"auto"}
+   * Gradient-accumulation groups per step ("auto": one full batch when the step fits `microBatchMemoryMiB` of the
+   * wasm heap, which cannot exceed 4 GiB, else the fewest groups that fit, e.g. rtfm at D = 4096 or ten crops at
+   * B = 32; 1 elsewhere; `memory_plan.ts`). With more than one group BatchNorm uses per-group statistics.
+   * @default {"auto"}
    */
   microBatches: number | "auto";
-  /** Memory budget of one micro-batch for `microBatches: "auto"` (wasm). @default {2560} */
+  /**
+   * Heap a step may plan for on wasm: parameters, Adam moments, gradients and one group's activations.
+   * @default {3768}
+   */
   microBatchMemoryMiB: number;
   /** Videos per class in the `auto` backend probe step. @default {8} */
   probeBatch: number;
@@ -171,13 +177,13 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   wasmThreads: 1,
   iterations: 1000,
   batchSize: 32,
-  segments: 64,
+  segments: PRESETS.rtfm.segments,
   crops: "all",
   layout: "TD",
   textField: "text",
   learningRate: 1e-3,
   weightDecay: 5e-3,
-  ssls: "per-sample",
+  ssls: PRESETS.rtfm.ssls,
   lambda: 0.5,
   learnableLambda: false,
   lambdaMax: 1,
@@ -186,7 +192,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   checkpointEvery: 100,
   logEvery: 10,
   microBatches: "auto",
-  microBatchMemoryMiB: 2560,
+  microBatchMemoryMiB: DEFAULT_WASM_STEP_BUDGET_MIB,
   probeBatch: 8,
   select: "last",
   valFraction: 0.2,
@@ -253,7 +259,10 @@ function check(
 
 /** Resolve and validate options (defaults, preset). */
 export function resolveTrainOptions(options: Partial<TrainOptions> = {}): TrainOptions {
-  const o: TrainOptions = withDefaults(DEFAULT_TRAIN_OPTIONS, options);
+  // Segments and SSLS mode default to the preset's (an unknown preset is refused just below).
+  const preset: PresetValues | undefined = PRESETS[options.preset ?? DEFAULT_TRAIN_OPTIONS.preset];
+  const presetDefaults = preset ? { segments: preset.segments, ssls: preset.ssls } : {};
+  const o: TrainOptions = withDefaults({ ...DEFAULT_TRAIN_OPTIONS, ...presetDefaults }, options);
   check(DETECTOR_PRESETS.includes(o.preset), "preset", o.preset, `must be one of ${DETECTOR_PRESETS.join(", ")}`);
   check(SSLS_MODES.includes(o.ssls), "ssls", o.ssls, `must be one of ${SSLS_MODES.join(", ")}`);
   check(SELECT_POLICIES.includes(o.select), "select", o.select, `must be one of ${SELECT_POLICIES.join(", ")}`);
@@ -445,14 +454,18 @@ export async function trainDetector(
   for (const [name, value] of Object.entries(lossOptions)) {
     check(typeof value === "number" && Number.isFinite(value), `loss.${name}`, value, "must be a finite number");
   }
-  for (const name of ["smoothnessLag", "tripletTopK"] as const) {
-    check(
-      Number.isInteger(lossOptions[name]) && lossOptions[name] >= 1,
-      `loss.${name}`,
-      lossOptions[name],
-      "must be an integer >= 1",
-    );
-  }
+  check(
+    Number.isInteger(lossOptions.smoothnessLag) && lossOptions.smoothnessLag >= 1,
+    "loss.smoothnessLag",
+    lossOptions.smoothnessLag,
+    "must be an integer >= 1",
+  );
+  check(
+    Number.isInteger(lossOptions.tripletClips) && lossOptions.tripletClips >= 0,
+    "loss.tripletClips",
+    lossOptions.tripletClips,
+    "must be an integer >= 0 (0 = the prompt-bank size)",
+  );
   if (train.length === 0) {
     throw new RangeError("Cannot train as the training set must not be empty: current value is 0 videos");
   }
@@ -494,7 +507,7 @@ export async function trainDetector(
       );
     }
   }
-  // gvvad without captions runs vision-only, as GV-VAD(RTFM) did.
+  // gvvad without captions runs vision-only with gvvad's losses (not GV-VAD's RTFM runs: that is gvvad-rtfm).
   const textDim = withText ? shape.textDim : 0;
   const testTextDim = testVideos.length > 0 ? testVideos[0].textDim : textDim;
   if (textDim > 0 && testTextDim !== textDim) {
@@ -532,41 +545,37 @@ export async function trainDetector(
     }
   }
   const modelOptions: Partial<DetectorOptions> = { ...preset.model, ...o.model, featureDim: shape.dim, textDim };
-  // `auto` times one forward + backward pass of this very model (batch capped at probeBatch per class).
-  const probe = async () => {
-    const pb = Math.min(o.batchSize, o.probeBatch);
-    const det = new Detector(modelOptions, o.seed);
-    const adam = new AdamL2({ learningRate: o.learningRate, weightDecay: o.weightDecay });
-    try {
-      const { loss } = trainStep(
-        {
-          detector: det,
-          optimizer: adam,
-          dropout: new SeededDropout(o.seed),
-          loss: lossOptions,
-          ssls: o.ssls,
-          lambda: o.lambda,
-          lambdaMax: o.lambdaMax,
-        },
-        {
-          vision: new Float32Array(2 * pb * shape.crops * o.segments * shape.dim),
-          text: textDim > 0 ? new Float32Array(2 * pb * o.segments * textDim) : undefined,
-          sources: new Float32Array(2 * pb),
-          videos: 2 * pb,
-          crops: shape.crops,
-          segments: o.segments,
-          dim: shape.dim,
-          textDim,
-        },
-      );
-      await loss.data();
-      loss.dispose();
-    } finally {
-      adam.dispose();
-      det.dispose();
-    }
-  };
-  const backend = await selectBackend(o.backend, { wasmThreads: o.wasmThreads, probe });
+  // `auto` times one step of this very model on real training videos, split as each backend's memory plan splits
+  // the real batch (capped at probeBatch pairs), and skips a backend whose probe fails or is not finite (probe.ts).
+  const memoryOptions = { microBatches: o.microBatches, budgetMiB: o.microBatchMemoryMiB };
+  const { probe, label: probeLabel } = trainProbe({
+    preset: o.preset,
+    model: modelOptions,
+    videos: fitVideos,
+    pairs: o.batchSize,
+    segments: o.segments,
+    crops: shape.crops,
+    textDim,
+    probePairs: o.probeBatch,
+    memory: memoryOptions,
+    seed: o.seed,
+    dropout: () => new SeededDropout(o.seed),
+    loss: lossOptions,
+    ssls: o.ssls,
+    lambda: o.lambda,
+    lambdaMax: o.lambdaMax,
+    learningRate: o.learningRate,
+    weightDecay: o.weightDecay,
+    promptBank: o.promptBank,
+  });
+  const backend = await selectBackend(o.backend, { wasmThreads: o.wasmThreads, probe, probeLabel });
+  // Micro-batches sized from D, segments, crops and batch (memory_plan.ts); refuses a model wasm cannot hold.
+  const memoryPlan = planTrainMemory(
+    modelOptions,
+    { pairs: o.batchSize, crops: shape.crops, segments: o.segments },
+    backend.name,
+    { ...memoryOptions, maxTensorBytes: backendTensorLimit() },
+  );
   o.onBackend?.(backend);
   const resolvedRecord = { ...optionsRecord(o), lossResolved: lossOptions };
   if (o.outDir !== undefined) {
@@ -585,14 +594,8 @@ export async function trainDetector(
         textDim,
         synthetic: fitVideos.filter((v) => v.record.source === "synthetic").length,
         recipe,
-        microBatches: o.microBatches === "auto"
-          ? autoMicroBatches(
-            { options: { aggregate: modelOptions.aggregate ?? true, textDim } },
-            { videos: 2 * o.batchSize, crops: shape.crops, segments: o.segments, dim: shape.dim },
-            backend.name,
-            o.microBatchMemoryMiB,
-          )
-          : o.microBatches,
+        microBatches: memoryPlan.microBatches,
+        memoryPlan,
       },
       selection: o.select,
     });
@@ -793,9 +796,7 @@ export async function trainDetector(
   const d = shape.dim;
   const visionBuf = new Float32Array(2 * b * c * s * d);
   const textBuf = textDim > 0 ? new Float32Array(2 * b * s * textDim) : undefined;
-  const microBatches = o.microBatches === "auto"
-    ? autoMicroBatches(detector, { videos: 2 * b, crops: c, segments: s, dim: d }, backend.name, o.microBatchMemoryMiB)
-    : o.microBatches;
+  const microBatches = memoryPlan.microBatches;
   const stepContext: TrainStepContext = {
     detector,
     optimizer,

@@ -78,7 +78,9 @@ export function countClips(frames: number, options: SegmentOptions = {}): number
  *
  * @example
  * ```ts
- * for await (const clip of segmentClips(decodeFrames(path))) clip.length; // 16
+ * import { decodeFrames } from "./decode.ts";
+ * import { segmentClips } from "./clips.ts";
+ * for await (const clip of segmentClips(decodeFrames("fixtures/videos/car-3s.mp4"))) clip.length; // 16
  * ```
  */
 export async function* segmentClips<T>(frames: AsyncIterable<T>, options: SegmentOptions = {}): AsyncGenerator<T[]> {

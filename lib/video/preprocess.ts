@@ -145,7 +145,9 @@ export interface ClipPreprocessor {
  *
  * @example
  * ```ts
- * const pre = createClipPreprocessor(768, 432); // resize to 398x224, centre crop at x = 87
+ * import { createClipPreprocessor } from "./preprocess.ts";
+ * const frame = { width: 768, height: 432, data: new Uint8Array(768 * 432 * 3) }; // one packed-RGB frame
+ * const pre = createClipPreprocessor(frame.width, frame.height); // resize to 398x224, centre crop at x = 87
  * const pixels = new Float32Array(pre.imageSize * pre.boxes.length);
  * pre.process(frame.data, pixels);
  * ```

@@ -106,7 +106,9 @@ export interface BicubicResizer {
  *
  * @example
  * ```ts
- * const resizer = createBicubicResizer(768, 432, 398, 224);
+ * import { createBicubicResizer } from "./resize.ts";
+ * const frame = { width: 768, height: 432, data: new Uint8Array(768 * 432 * 3) }; // one packed-RGB frame
+ * const resizer = createBicubicResizer(frame.width, frame.height, 398, 224);
  * const out = resizer.resize(frame.data, { x: 87, y: 0, width: 224, height: 224 }); // the CLIP centre crop
  * ```
  */
@@ -248,7 +250,9 @@ export function createBicubicResizer(
  *
  * @example
  * ```ts
- * const small = resizeBicubic(rgb, 768, 432, { width: 398, height: 224 });
+ * import { resizeBicubic } from "./resize.ts";
+ * const rgb = new Uint8Array(768 * 432 * 3); // packed RGB, 768x432
+ * const small = resizeBicubic(rgb, 768, 432, { width: 398, height: 224 }); // 398 * 224 * 3 bytes
  * ```
  */
 export function resizeBicubic(

@@ -1,4 +1,4 @@
-import { ok, strictEqual } from "@std/assert";
+import { ok, strictEqual } from "node:assert/strict";
 import { formatDuration, ProgressBar } from "../../lib/cli/progress.ts";
 
 Deno.test("ProgressBar prints occasional lines with rate and ETA when not on a terminal", () => {

@@ -1,4 +1,4 @@
-import { deepStrictEqual, strictEqual } from "@std/assert";
+import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { type FlagSpec, runTask } from "../../lib/cli/flags.ts";
 
 const FLAGS: FlagSpec = { out: { type: "string", description: "output file" } };

@@ -1,4 +1,4 @@
-import { deepStrictEqual, match, ok, strictEqual } from "@std/assert";
+import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { withTempDir } from "../_helpers/temp.ts";

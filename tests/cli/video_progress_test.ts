@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { VideoProgress } from "../../lib/cli/video_progress.ts";
 
 Deno.test("VideoProgress prints frames within a video with rate and ETA, throttled, when not on a terminal", () => {

@@ -1,4 +1,4 @@
-import { ok, strictEqual } from "@std/assert";
+import { ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../../tasks/extract.ts";
 

@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, rejects, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { extractFeatures, verifyFeatures } from "../../lib/encode/mod.ts";
 import { readManifest, type VideoRecord } from "../../lib/io/manifest.ts";

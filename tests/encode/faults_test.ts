@@ -2,7 +2,7 @@
  * Bad input and faults around feature extraction (issue 9): each case gives one clear error (or the right result)
  * and leaves nothing half-written.
  */
-import { deepStrictEqual, ok, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../../tasks/extract.ts";
 import { extractFeatures, type ExtractProgress } from "../../lib/encode/mod.ts";

@@ -1,4 +1,4 @@
-import { deepStrictEqual, rejects, strictEqual, throws } from "@std/assert";
+import { deepStrictEqual, rejects, strictEqual, throws } from "node:assert/strict";
 import { cleanText, CLIP_END_TOKEN, CLIP_START_TOKEN, loadClipTokenizer, unescapeHtml } from "../../lib/encode/mod.ts";
 
 const GOLDEN: { cases: { text: string; ids: number[] }[] } = JSON.parse(

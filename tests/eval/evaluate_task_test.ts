@@ -1,7 +1,9 @@
-import { ok, strictEqual } from "@std/assert";
+import { ok, rejects, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { writeNpy } from "../../lib/io/npy.ts";
 import { rocAucAndAp } from "../../lib/eval/metrics.ts";
+import { precisionRecallCurve, rocCurve } from "../../lib/eval/curves.ts";
+import { createRandom } from "../../lib/io/random.ts";
 import { main } from "../../tasks/evaluate.ts";
 
 /** Runs the task with console output captured; returns the exit code and the printed text. */
@@ -111,4 +113,40 @@ Deno.test("evaluate task: rejects mixed modes, unknown flags and bad numbers", a
     strictEqual(code, 0);
     ok(text.includes("--scores-dir") && text.includes("cut-or-pad-labels"));
   });
+});
+
+Deno.test("evaluate task: scores.csv only with --scores-table, every curve point only with --exact-curves", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const random = createRandom(3);
+    const frames = 20_000;
+    const labels = Uint8Array.from({ length: frames }, (_, i) => i % 500 < 80 ? 1 : 0);
+    const scores = Float32Array.from(labels, (l) => random() + 0.4 * l);
+    await writeNpy(join(dir, "gt.npy"), { data: labels, shape: [frames], dtype: "uint8" });
+    await writeNpy(join(dir, "scores.npy"), { data: scores, shape: [frames], dtype: "float32" });
+    const args = ["--gt", join(dir, "gt.npy"), "--scores", join(dir, "scores.npy"), "--bootstrap", "0"];
+    const lines = async (path: string) => (await Deno.readTextFile(path)).trimEnd().split("\n").length - 1;
+    const exactRoc = rocCurve(labels, scores).fpr.length;
+    const exactPr = precisionRecallCurve(labels, scores).precision.length;
+
+    strictEqual((await run([...args, "--out", join(dir, "default")])).code, 0);
+    await rejects(Deno.stat(join(dir, "default", "scores.csv")), Deno.errors.NotFound);
+    const thinnedRoc = await lines(join(dir, "default", "roc.csv"));
+    const thinnedPr = await lines(join(dir, "default", "pr.csv"));
+    ok(thinnedRoc < exactRoc && thinnedRoc <= 2000, `roc.csv ${thinnedRoc} rows of ${exactRoc}`);
+    ok(thinnedPr < exactPr && thinnedPr <= 2000, `pr.csv ${thinnedPr} rows of ${exactPr}`);
+
+    const out = join(dir, "full");
+    strictEqual((await run([...args, "--out", out, "--scores-table", "--exact-curves"])).code, 0);
+    strictEqual(await lines(join(out, "scores.csv")), frames);
+    strictEqual(await lines(join(out, "roc.csv")), exactRoc);
+    strictEqual(await lines(join(out, "pr.csv")), exactPr);
+    // The metrics do not depend on what is written.
+    strictEqual(
+      await Deno.readTextFile(join(out, "metrics.json")),
+      await Deno.readTextFile(join(dir, "default", "metrics.json")),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

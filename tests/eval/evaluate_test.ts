@@ -1,4 +1,4 @@
-import { deepStrictEqual, notDeepStrictEqual, ok, strictEqual, throws } from "@std/assert";
+import { deepStrictEqual, notDeepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { AP_DEFINITION, evaluateFrames, evaluateVideos, rocAucAndAp, type VideoScores } from "../../lib/eval/mod.ts";
 import { buildVideoLabels } from "../../lib/gt/labels.ts";
 

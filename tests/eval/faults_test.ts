@@ -3,7 +3,7 @@
  * clipped intervals and suspicious padding (in evaluate's and train's metrics.json), and clear errors for paths of
  * the wrong kind — each case checks that nothing was half-written.
  */
-import { deepStrictEqual, ok, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { DEFAULT_ALIGNMENT, DEFAULT_EVALUATE_OPTIONS, evaluateVideos } from "../../lib/eval/evaluate.ts";
 import { videoScoresFromRecord } from "../../lib/eval/labels.ts";

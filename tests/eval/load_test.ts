@@ -1,4 +1,4 @@
-import { deepStrictEqual, rejects, strictEqual } from "@std/assert";
+import { deepStrictEqual, rejects, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { writeNpy } from "../../lib/io/npy.ts";
 import type { VideoRecord } from "../../lib/io/manifest.ts";

@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, strictEqual, throws } from "@std/assert";
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { averagePrecision, rocAuc, rocAucAndAp } from "../../lib/eval/metrics.ts";
 import { precisionRecallCurve, rocCurve } from "../../lib/eval/curves.ts";
 

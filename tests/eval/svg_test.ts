@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { programAvailable, skipWhen } from "../_helpers/programs.ts";
 import {
   CHART_DASHES,

@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, strictEqual, throws } from "@std/assert";
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { findNearDuplicates } from "../../lib/filter/mod.ts";
 
 Deno.test("findNearDuplicates() keeps the first by id and names the duplicate", () => {

@@ -1,4 +1,4 @@
-import { ok, rejects, strictEqual } from "@std/assert";
+import { ok, rejects, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { readManifest, writeManifest } from "../../lib/io/mod.ts";
 import { main } from "../../tasks/filter.ts";

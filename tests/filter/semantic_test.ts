@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, strictEqual, throws } from "@std/assert";
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { embedVideo, type FrameEncoder, sampleFrameIndices } from "../../lib/filter/mod.ts";
 import { createClipPreprocessor, decodeFrames } from "../../lib/video/mod.ts";
 

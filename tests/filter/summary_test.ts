@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { formatFilterSummary, PAPER_FILTER_REFERENCE, summarizeFilter } from "../../lib/filter/mod.ts";
 
 function rec(id: string, label: "normal" | "anomalous", cls: string | undefined, reasons: string[]) {

@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { measureTechnical } from "../../lib/filter/mod.ts";
 import { lavfi } from "../_helpers/videos.ts";

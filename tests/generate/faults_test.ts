@@ -3,7 +3,7 @@
  * submission whose answer breaks off is retried and recorded, never lost.
  * @module
  */
-import { deepStrictEqual, ok, rejects, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { type GenerateEvent, generateVideos, type GenerationJob, MIN_SECRET_CHARS } from "../../lib/generate/mod.ts";
 import { writeJsonLines } from "../../lib/io/jsonl.ts";
 import { readManifest } from "../../lib/io/manifest.ts";

@@ -1,4 +1,4 @@
-import { deepStrictEqual, rejects, strictEqual } from "@std/assert";
+import { deepStrictEqual, rejects, strictEqual } from "node:assert/strict";
 import { generateVideos, type GenerationJob, JobStore } from "../../lib/generate/mod.ts";
 import { makePairs, withTempDir } from "./_helpers.ts";
 

@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, rejects, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { generateVideos } from "../../lib/generate/mod.ts";
 import { startOpenAiVideosServer } from "../_servers/video_servers.ts";
 import { tinyVideo } from "../_servers/video_fixture.ts";

@@ -1,4 +1,4 @@
-import { notStrictEqual, ok, strictEqual } from "@std/assert";
+import { notStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { generateVideos, proceduralScene } from "../../lib/generate/mod.ts";
 import { loadCatalogue } from "../../lib/prompts/catalogue.ts";
 import { synthesizePrompts } from "../../lib/prompts/synthesize.ts";

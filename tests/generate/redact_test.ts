@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import {
   createRedactor,
   GenerationAuthenticationError,

@@ -1,4 +1,4 @@
-import { ok, strictEqual } from "@std/assert";
+import { ok, strictEqual } from "node:assert/strict";
 import { main } from "../../tasks/generate.ts";
 import { writeJsonLines } from "../../lib/io/jsonl.ts";
 import { startOpenAiVideosServer, startZhipuServer } from "../_servers/video_servers.ts";

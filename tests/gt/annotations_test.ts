@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, strictEqual, throws } from "@std/assert";
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {

@@ -1,4 +1,4 @@
-import { deepStrictEqual, rejects } from "@std/assert";
+import { deepStrictEqual, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { writeNpy } from "../../lib/io/npy.ts";
 import { clipCountsFromFeatures, readClipCounts, readOrderList } from "../../lib/gt/inputs.ts";

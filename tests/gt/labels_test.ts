@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, strictEqual, throws } from "@std/assert";
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { skipWhen } from "../_helpers/programs.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";

@@ -1,4 +1,4 @@
-import { deepStrictEqual, strictEqual, throws } from "@std/assert";
+import { deepStrictEqual, strictEqual, throws } from "node:assert/strict";
 import { annotationsFromManifest, buildTestManifest } from "../../lib/gt/test_manifest.ts";
 import type { VideoAnnotation } from "../../lib/gt/annotations.ts";
 

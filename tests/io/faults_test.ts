@@ -1,4 +1,4 @@
-import { match, ok, rejects } from "@std/assert";
+import { match, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readManifest } from "../../lib/io/manifest.ts";

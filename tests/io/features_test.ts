@@ -1,4 +1,4 @@
-import { deepStrictEqual, rejects, strictEqual, throws } from "@std/assert";
+import { deepStrictEqual, rejects, strictEqual, throws } from "node:assert/strict";
 import { join } from "node:path";
 import {
   cropSequence,

@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, rejects, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../../lib/io/atomic.ts";
 import { sha256File, sha256Hex } from "../../lib/io/hash.ts";

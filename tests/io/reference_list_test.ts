@@ -1,4 +1,4 @@
-import { deepStrictEqual, strictEqual, throws } from "@std/assert";
+import { deepStrictEqual, strictEqual, throws } from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readManifest, writeManifest } from "../../lib/io/manifest.ts";

@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, throws } from "@std/assert";
+import { deepStrictEqual, ok, throws } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { resampleSegments, segmentBoundaries } from "../../lib/io/resample.ts";
 

@@ -1,4 +1,4 @@
-import { ok, rejects, strictEqual } from "@std/assert";
+import { ok, rejects, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { sha256File } from "../../lib/io/hash.ts";
 import { createRunDir, findLockFile, writeRunConfig } from "../../lib/io/run_dir.ts";

@@ -1,4 +1,4 @@
-import { rejects, strictEqual } from "@std/assert";
+import { rejects, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { writeManifest } from "../../lib/io/mod.ts";
 import { main } from "../../tasks/ablate.ts";

@@ -2,7 +2,7 @@
  * Faults around a finished pipeline run (issue 9): an output deleted or cut short after the run is noticed before a
  * stage is skipped, the stage runs again saying why, only the missing items are recomputed, and the run finishes.
  */
-import { deepStrictEqual, ok, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { readStageRecord, runStage, type StageEvent } from "../../lib/pipeline/mod.ts";
 import { readManifest } from "../../lib/io/mod.ts";

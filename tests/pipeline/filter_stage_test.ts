@@ -1,4 +1,4 @@
-import { rejects } from "@std/assert";
+import { rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { DEFAULT_PIPELINE_CONFIG, filterGenerated } from "../../lib/pipeline/mod.ts";
 
@@ -10,7 +10,7 @@ Deno.test("filterGenerated() fails naming the filter stage when generation produ
         const config = { ...DEFAULT_PIPELINE_CONFIG, filter: { ...DEFAULT_PIPELINE_CONFIG.filter, enabled } };
         const outDir = join(dir, `filter-${enabled}`);
         await rejects(
-          () => filterGenerated([], { outDir, config }),
+          () => filterGenerated([], { outDir, pairsPath: join(dir, "pairs.jsonl"), config }),
           (e: Error) => e instanceof RangeError && e.message.includes("filter stage") && e.message.includes("0 videos"),
         );
         await rejects(() => Deno.stat(outDir), Deno.errors.NotFound);

@@ -4,7 +4,7 @@
  * fallback defaults with a warning for a checkpoint without a recipe, and every recipe flag of extract on infer.
  * Each refusal leaves no output behind.
  */
-import { deepStrictEqual, ok, rejects, strictEqual, throws } from "@std/assert";
+import { deepStrictEqual, ok, rejects, strictEqual, throws } from "node:assert/strict";
 import { join } from "node:path";
 import { DEFAULT_EXTRACT_OPTIONS, extractFeatures } from "../../lib/encode/mod.ts";
 import { sha256File } from "../../lib/io/hash.ts";

@@ -2,7 +2,7 @@
  * A real interruption: the pipeline task runs in a subprocess and is killed (SIGKILL) as soon as the generation
  * stage has finished; a rerun keeps every finished stage and completes the run.
  */
-import { ok, strictEqual } from "@std/assert";
+import { ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { readStageRecord, repositoryRoot } from "../../lib/pipeline/mod.ts";
 import { main } from "../../tasks/pipeline.ts";

@@ -5,7 +5,7 @@
  * backend for the paid generation service, and small counts (prompts, iterations). A truncated video sits in the
  * camera batch; infer with a preprocessing recipe other than the model's is refused.
  */
-import { deepStrictEqual, match, ok, strictEqual } from "@std/assert";
+import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cutAndPlant } from "../../lib/video/plant.ts";

@@ -4,7 +4,7 @@
  * with a changed training option (only training and later stages recomputed), then inference on the fixture clip
  * with a checkpoint of the run.
  */
-import { deepStrictEqual, ok, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { readStageRecord, repositoryRoot, type StageRecord } from "../../lib/pipeline/mod.ts";
 import { inferVideo, runAblation } from "../../lib/pipeline/mod.ts";

@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, rejects, strictEqual, throws } from "@std/assert";
+import { deepStrictEqual, ok, rejects, strictEqual, throws } from "node:assert/strict";
 import { join } from "node:path";
 import { decodeFrames } from "../../lib/video/mod.ts";
 import { cutAndPlant, cutAndPlantArgs } from "../../lib/video/plant.ts";

@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { basename, join } from "node:path";
 import { writeJsonAtomic, writeJsonLines, writeNpy } from "../../lib/io/mod.ts";
 import {

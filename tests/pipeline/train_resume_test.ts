@@ -2,7 +2,7 @@
  * A training stage interrupted after a checkpoint resumes from it on rerun (exact resume: the same scores as an
  * uninterrupted run), and starts fresh when its options changed in between.
  */
-import { deepStrictEqual, notStrictEqual, ok, rejects, strictEqual } from "@std/assert";
+import { deepStrictEqual, notStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { type PipelineEvent, readStageRecord, resolvePipelineConfig, runPipeline } from "../../lib/pipeline/mod.ts";
 

@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, throws } from "@std/assert";
+import { deepStrictEqual, ok, throws } from "node:assert/strict";
 import {
   isCompatible,
   loadCatalogue,

@@ -4,7 +4,7 @@
  * rest continue), and a key echoed by the endpoint never reaches a file or the terminal.
  * @module
  */
-import { deepStrictEqual, ok, rejects, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { parse } from "csv-parse";
 import { LlmAnswerError, LlmResponseError, requestLlmPair, synthesizePrompts } from "../../lib/prompts/mod.ts";
 import { createLlmClient } from "../../lib/prompts/llm.ts";

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { ok } from "@std/assert";
+import { ok } from "node:assert/strict";
 import { activateBackend } from "../../lib/train/backend.ts";
 import { binaryCrossEntropy, DEFAULT_LOSS_OPTIONS, detectorLoss, type LossOptions } from "../../lib/train/loss.ts";
 

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { deepStrictEqual, rejects, strictEqual } from "@std/assert";
+import { deepStrictEqual, rejects, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { activateBackend } from "../../lib/train/backend.ts";
 import { loadCheckpoint, saveCheckpoint } from "../../lib/train/checkpoint.ts";

@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, rejects, strictEqual, throws } from "@std/assert";
+import { deepStrictEqual, ok, rejects, strictEqual, throws } from "node:assert/strict";
 import { join } from "node:path";
 import { writeNpy } from "../../lib/io/npy.ts";
 import type { VideoRecord } from "../../lib/io/manifest.ts";
@@ -84,8 +84,8 @@ Deno.test("trainDetector() rejects bad input with errors naming the video", asyn
       await rejects(() => trainDetector(train, test, { ...BASE, ssls: "sometimes" as "off" }), RangeError);
       await rejects(() => trainDetector(train, test, { ...BASE, learnableLambda: true, lambda: 1 }), RangeError);
       await rejects(
-        () => trainDetector(train, test, { ...BASE, loss: { tripletTopK: 0 } }),
-        (e: Error) => e instanceof RangeError && e.message.includes("loss.tripletTopK"),
+        () => trainDetector(train, test, { ...BASE, loss: { tripletClips: 1.5 } }),
+        (e: Error) => e instanceof RangeError && e.message.includes("loss.tripletClips"),
       );
     });
     await t.step("prompt bank of another dimension than the captions, before any output", async () => {

@@ -3,7 +3,7 @@
  * without a test set, a rerun into a folder that holds a run, a resume on other manifests, and training features of
  * two extraction recipes. Each case asserts the clear message and that nothing was lost or half-written.
  */
-import { deepStrictEqual, ok, rejects, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { join, relative } from "node:path";
 import { extractFeatures } from "../../lib/encode/mod.ts";
 import { sha256File } from "../../lib/io/hash.ts";

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { deepStrictEqual, ok, rejects, strictEqual, throws } from "@std/assert";
+import { deepStrictEqual, ok, rejects, strictEqual, throws } from "node:assert/strict";
 import { join } from "node:path";
 import { readFeatures } from "../../lib/io/features.ts";
 import { readJsonLines } from "../../lib/io/jsonl.ts";

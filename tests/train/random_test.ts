@@ -1,4 +1,4 @@
-import { deepStrictEqual, notDeepStrictEqual } from "@std/assert";
+import { deepStrictEqual, notDeepStrictEqual } from "node:assert/strict";
 import { createRandom } from "../../lib/io/random.ts";
 import { mixSeed, SeededRandom } from "../../lib/train/random.ts";
 

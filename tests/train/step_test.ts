@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { ok } from "@std/assert";
+import { ok } from "node:assert/strict";
 import { activateBackend } from "../../lib/train/backend.ts";
 import { Detector, type DropoutSource } from "../../lib/train/model.ts";
 import { AdamL2 } from "../../lib/train/optimizer.ts";

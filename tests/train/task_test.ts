@@ -1,4 +1,4 @@
-import { ok, strictEqual } from "@std/assert";
+import { ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { writeManifest } from "../../lib/io/manifest.ts";
 import { main } from "../../tasks/train.ts";
@@ -68,7 +68,7 @@ Deno.test("tasks/train.ts main() trains, scores and evaluates from manifests; re
         [["--nope"], "nope"],
         [["--crops", "middle"], "middle"],
         [["--ssls", "sometimes"], "sometimes"],
-        [["--triplet-top-k", "0"], "triplet-top-k"],
+        [["--triplet-clips", "-1"], "triplet-clips"],
       ];
       for (const [args, needle] of cases) {
         let message = "";
@@ -84,7 +84,7 @@ Deno.test("tasks/train.ts main() trains, scores and evaluates from manifests; re
       } finally {
         console.log = () => {};
       }
-      ok(printed.includes("--top-k") && printed.includes("--triplet-top-k"), printed);
+      ok(printed.includes("--top-k") && printed.includes("--triplet-clips"), printed);
     });
   } finally {
     console.log = log;

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { ok, strictEqual } from "@std/assert";
+import { ok, strictEqual } from "node:assert/strict";
 import { activateBackend } from "../../lib/train/backend.ts";
 import { oneHotRows, topKMean } from "../../lib/train/topk.ts";
 

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { deepStrictEqual } from "@std/assert";
+import { deepStrictEqual } from "node:assert/strict";
 import { activateBackend } from "../../lib/train/backend.ts";
 import { SeededRandom } from "../../lib/train/random.ts";
 

@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, rejects, strictEqual } from "@std/assert";
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { frameBatches, frameBatchesInWorker, type FrameEvent } from "../../lib/video/mod.ts";
 
 const VIDEOS = new URL("../../fixtures/videos/", import.meta.url).pathname;
