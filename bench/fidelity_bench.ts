@@ -107,6 +107,8 @@ interface CellResult {
   seconds: number;
   msPerStep: number | null;
   segments: number | null;
+  /** SSLS mode the side trained with. */
+  ssls: string | null;
   detail: string;
 }
 
@@ -247,7 +249,9 @@ async function runCell(
       threads: 2,
       out: ctx.dir,
     };
-    // OpenBLAS overrides of this machine unset for this command only (they slow a current PyTorch down).
+    // OpenBLAS overrides of this machine unset for this command only (they slow a current PyTorch down), and OpenMP
+    // threads that sleep instead of spinning while they wait: on 2 shared cores a spinning second thread made a
+    // 64-d RTFM step 11× slower (2976 ms vs 261 ms with one thread, 434 ms passive). Neither changes any value.
     output = await new Deno.Command("env", {
       args: [
         "-u",
@@ -255,6 +259,7 @@ async function runCell(
         "-u",
         "OPENBLAS_L2_SIZE",
         "OPENBLAS_NUM_THREADS=1",
+        "OMP_WAIT_POLICY=PASSIVE",
         PYTHON,
         REFERENCE_SCRIPT,
         JSON.stringify(config),
@@ -298,6 +303,7 @@ async function runCell(
     seconds,
     msPerStep: typeof info.msPerStep === "number" ? info.msPerStep : null,
     segments: typeof info.segments === "number" ? info.segments : null,
+    ssls: side === "project" ? (typeof info.ssls === "string" ? info.ssls : null) : "batch-fraction",
     detail: side === "project"
       ? `${info.backend ?? "?"}, ssls ${info.ssls ?? "?"}`
       : `torch ${info.torch ?? "?"}, ${info.threads ?? "?"} threads`,
@@ -445,6 +451,20 @@ async function main(args: string[]): Promise<number> {
     syntheticNormal: numberValue(v, "synthetic-normal", { integer: true, min: 0 })!,
     anomalyStrength: numberValue(v, "anomaly-strength", { min: 0 })!,
   };
+  if (sides.includes("pytorch")) {
+    const probe = await new Deno.Command(PYTHON, {
+      args: ["-c", "import torch, numpy"],
+      stdout: "null",
+      stderr: "piped",
+    })
+      .output().catch((error) => ({ success: false, stderr: new TextEncoder().encode(String(error)) }));
+    if (!probe.success) {
+      throw new Error(
+        `Cannot run the PyTorch side as ${PYTHON} must import torch and numpy (apt-get install python3-torch; or ` +
+          `--sides project): current value is ${tail(new TextDecoder().decode(probe.stderr), 1) || "no python"}`,
+      );
+    }
+  }
   const started = performance.now();
   const out = typeof v.out === "string" ? resolve(v.out) : await createRunDir("runs/bench", "fidelity");
   await Deno.mkdir(out, { recursive: true });
@@ -574,17 +594,34 @@ function buildReport(
   const gainRows: string[][] = [];
   const pick = (preset: string, row: string, side: Side) =>
     cells.filter((c) => c.preset === preset && c.row === row && c.side === side);
+  const distinct = (values: unknown[]) => [...new Set(values.map((x) => String(x ?? "?")))].join("/");
+  let within = 0;
+  let compared = 0;
+  let failedProject = 0;
+  let failedTorch = 0;
+  let sameSigns = 0;
+  let gains = 0;
+  const sslsNotes = new Set<string>();
   for (const preset of presets) {
     const means: Record<string, Record<Side, number | null>> = {};
     for (const row of rows) {
-      const p = summarize(pick(preset, row.id, "project"));
-      const t = summarize(pick(preset, row.id, "pytorch"));
+      const pc = pick(preset, row.id, "project");
+      const tc = pick(preset, row.id, "pytorch");
+      const p = summarize(pc);
+      const t = summarize(tc);
       const diff = p.mean !== null && t.mean !== null ? p.mean - t.mean : null;
-      const nanP = pick(preset, row.id, "project").filter((c) => c.nonFinite || c.auc === null).length;
-      const nanT = pick(preset, row.id, "pytorch").filter((c) => c.nonFinite || c.auc === null).length;
+      const nanP = pc.filter((c) => c.nonFinite || c.auc === null).length;
+      const nanT = tc.filter((c) => c.nonFinite || c.auc === null).length;
+      failedProject += nanP;
+      failedTorch += nanT;
       const ok = diff !== null && Math.abs(diff) <= FIDELITY_TARGET && nanP === 0;
+      if (diff !== null) compared++;
+      if (ok) within++;
       means[row.id] = { project: p.mean, pytorch: t.mean };
-      const segs = (side: Side) => [...new Set(pick(preset, row.id, side).map((c) => c.segments ?? "?"))].join("/");
+      const projectSsls = distinct(pc.map((c) => c.ssls));
+      if (row.lambda !== 1 && row.synthetic && projectSsls !== "batch-fraction" && pc.length > 0) {
+        sslsNotes.add(`${preset} (${projectSsls})`);
+      }
       tableRows.push([
         preset,
         row.label,
@@ -592,26 +629,28 @@ function buildReport(
         fmt(t),
         signed(diff),
         diff === null ? "—" : ok ? "yes" : "no",
-        `${nanP}/${pick(preset, row.id, "project").length} · ${nanT}/${pick(preset, row.id, "pytorch").length}`,
-        `${segs("project")} · ${segs("pytorch")}`,
+        `${nanP}/${pc.length} · ${nanT}/${tc.length}`,
+        `${distinct(pc.map((c) => c.segments))} · ${distinct(tc.map((c) => c.segments))}`,
+        row.synthetic && row.lambda !== 1 ? `${projectSsls} · batch-fraction` : "—",
       ]);
       summary.push({ preset, row: row.id, project: p, pytorch: t, difference: diff, withinTarget: ok });
     }
     const base = means.real;
     if (base) {
-      const gains: string[] = [preset];
+      const gainRow: string[] = [preset];
       for (const row of rows.filter((r) => r.synthetic)) {
-        const gp = base.project !== null && means[row.id]?.project != null
-          ? means[row.id].project! - base.project
-          : null;
-        const gt = base.pytorch !== null && means[row.id]?.pytorch != null
-          ? means[row.id].pytorch! - base.pytorch
-          : null;
-        const same = gp !== null && gt !== null ? (Math.sign(gp) === Math.sign(gt) ? "yes" : "no") : "—";
-        gains.push(signed(gp), signed(gt), same);
+        const here = means[row.id];
+        const gp = base.project !== null && here?.project != null ? here.project - base.project : null;
+        const gt = base.pytorch !== null && here?.pytorch != null ? here.pytorch - base.pytorch : null;
+        const same = gp !== null && gt !== null ? Math.sign(gp) === Math.sign(gt) : null;
+        if (same !== null) {
+          gains++;
+          if (same) sameSigns++;
+        }
+        gainRow.push(signed(gp), signed(gt), same === null ? "—" : same ? "yes" : "no");
         summary.push({ preset, gain: row.id, project: gp, pytorch: gt, sameSign: same });
       }
-      gainRows.push(gains);
+      gainRows.push(gainRow);
     }
   }
   const header = [
@@ -620,28 +659,52 @@ function buildReport(
     "project AUC",
     "PyTorch AUC",
     "Δ (project − PyTorch)",
-    `within ${FIDELITY_TARGET}`,
+    `|Δ| ≤ ${FIDELITY_TARGET}`,
     "NaN/failed runs (project · PyTorch)",
-    "segments",
+    "segments (project · PyTorch)",
+    "SSLS (project · PyTorch)",
   ];
   const gainHeader = ["preset"];
   for (const row of rows.filter((r) => r.synthetic)) {
     const name = row.id === "lambda-1" ? "λ = 1" : "λ = 0.5";
-    gainHeader.push(`gain ${name} project`, `gain ${name} PyTorch`, "same sign");
+    gainHeader.push(`gain ${name}, project`, `gain ${name}, PyTorch`, "same sign");
   }
-  const markdown = [
+  const timing = (side: Side) => {
+    const mine = cells.filter((c) => c.side === side);
+    const seconds = mine.reduce((a, c) => a + c.seconds, 0);
+    const perPreset = presets.map((p) => {
+      const ms = mine.filter((c) => c.preset === p && c.msPerStep !== null).map((c) => c.msPerStep!).sort((a, b) =>
+        a - b
+      );
+      return `${p} ${ms.length ? ms[Math.floor(ms.length / 2)].toFixed(0) : "—"}`;
+    });
+    return `${side} ${formatDuration(seconds)} over ${mine.length} runs (median ms/step: ${perPreset.join(", ")})`;
+  };
+  const lines = [
     `Fidelity beside PyTorch: ${info.dim}-d, ${info.iterations} iterations, B = ${info.batchSize} + ${info.batchSize}, ` +
-    `seeds ${info.seeds.join(", ")} (AUC mean ± sample std over seeds; frame-level pooled ROC-AUC by lib/eval from ` +
-    `both sides' score files; last iteration on both sides). Data: ${JSON.stringify(info.data.realTrain)} real, ` +
-    `${JSON.stringify(info.data.synthetic)} synthetic training videos, test ${JSON.stringify(info.data.test)}. ` +
-    `Project SSLS: ${info.ssls ?? "the preset's default"}; PyTorch: the reference's batch-fraction scaling. ` +
-    `Sides run: ${sides.join(", ")}. Run time ${formatDuration(info.seconds)}.`,
+    `seeds ${info.seeds.join(", ")}: AUC mean ± sample std over seeds, frame-level pooled ROC-AUC by lib/eval from ` +
+    `both sides' score files, the last iteration on both sides. Data: ${JSON.stringify(info.data.realTrain)} real ` +
+    `and ${JSON.stringify(info.data.synthetic)} synthetic training videos, test ${JSON.stringify(info.data.test)}.`,
     "",
     markdownTable(header, tableRows),
     "",
-    gainRows.length > 0 && gainHeader.length > 1 ? markdownTable(gainHeader, gainRows) : "",
-  ].join("\n");
-  return { markdown, summary, seconds: info.seconds };
+  ];
+  if (gainRows.length > 0 && gainHeader.length > 1) lines.push(markdownTable(gainHeader, gainRows), "");
+  lines.push(
+    `Target (every row |Δ| ≤ ${FIDELITY_TARGET}, no NaN, the synthetic gain's sign as PyTorch's): ${within} of ` +
+      `${compared} rows within; ${failedProject} project and ${failedTorch} PyTorch runs NaN or failed; ${sameSigns} of ` +
+      `${gains} gains of the same sign.`,
+  );
+  if (sslsNotes.size > 0) {
+    lines.push(
+      `SSLS differs by design in the λ = 0.5 rows only: the project scales each synthetic video's terms ` +
+        `(${[...sslsNotes].join(", ")}), the reference code the whole cost by the batch's synthetic share ` +
+        `(batch-fraction); at λ = 1 both are the unscaled loss.`,
+    );
+  }
+  lines.push(`Time: ${timing("project")}; ${timing("pytorch")}; wall ${formatDuration(info.seconds)}.`);
+  if (sides.length < 2) lines.push(`Sides run: ${sides.join(", ")}.`);
+  return { markdown: lines.join("\n"), summary, seconds: info.seconds };
 }
 
 if (import.meta.main) {

@@ -77,6 +77,42 @@ export function wasmHeapMiB(): number | undefined {
   return module ? module.HEAPU8.length / 2 ** 20 : undefined;
 }
 
+/**
+ * A float32 view of `tensor`'s buffer on the wasm heap (no copy), or undefined when `tensor` is not a float32 tensor
+ * of the active wasm backend. With `exclusive`, also undefined when another tensor shares the buffer, so that the
+ * view may be written in place. A view is valid until the next allocation (a growing heap detaches it).
+ */
+export function wasmView(tensor: tf.Tensor, exclusive = false): Float32Array | undefined {
+  if (tensor.dtype !== "float32" || tensor.isDisposed || tf.getBackend() !== "wasm") return undefined;
+  const backend = tf.backend() as unknown as WasmBackendLike & { refCount(dataId: unknown): number };
+  if (exclusive && backend.refCount(tensor.dataId) !== 1) return undefined;
+  return backend.typedArrayFromHeap(tensor) as Float32Array;
+}
+
+interface WasmBackendInternals {
+  dataIdMap: { get(dataId: unknown): { id: number; memoryOffset: number } };
+  dataIdNextNumber: number;
+  wasm: { tfjs: { disposeData(id: number): void; registerTensor(id: number, size: number, offset: number): void } };
+}
+
+/**
+ * Overwrite `tensor`'s values in place on the wasm heap (`write` gets a writable view) and give its buffer a new
+ * kernel-side id, which drops what the kernels cached for the old values (XNNPACK's packed copy of a matrix-product
+ * weight is keyed by that id). Returns false (nothing done) off wasm or when another tensor shares the buffer. The
+ * tensor keeps its address: a parameter updated this way never moves in the heap.
+ */
+export function overwriteOnWasmHeap(tensor: tf.Tensor, write: (view: Float32Array) => void): boolean {
+  const view = wasmView(tensor, true);
+  if (view === undefined) return false;
+  write(view);
+  const backend = tf.backend() as unknown as WasmBackendInternals;
+  const data = backend.dataIdMap.get(tensor.dataId);
+  backend.wasm.tfjs.disposeData(data.id); // runs the kernels' disposal callbacks; the memory stays (freed in JS only)
+  data.id = backend.dataIdNextNumber++;
+  backend.wasm.tfjs.registerTensor(data.id, tensor.size, data.memoryOffset);
+  return true;
+}
+
 const guarded = new WeakSet<WasmModuleLike>();
 
 /** Make an allocation that the full wasm heap refuses throw a `RangeError` (idempotent). */

@@ -7,11 +7,13 @@
  * needs about {@linkcode WASM_HEAP_PER_PARAMETER} float32 values per trainable parameter (the parameter, its Adam
  * moments and gradient, XNNPACK's packed copy of each weight operand, the transposed weights and weight gradients of
  * the backward pass, allocator slack) plus the activations of one group, which grow with videos × crops × segments
- * × width. Measured heap sizes (fresh process, steady state, 32 segments) that the coefficients bound from above:
- * `rtfm` D = 4096 (96.6 M parameters): 3310 MiB at 2 + 2 videos, 3547 at 8 + 8, 3996 at 16 + 16; D = 2048:
- * 932 / 941 / 1981 MiB at 2 + 2 / 8 + 8 / 32 + 32; D = 768: 153 / 248 at 2 + 2 / 8 + 8; ten crops at D = 768,
- * 2 + 2: 429; `gvvad` 768 + 768-d text, 8 + 8: 474; `mil` D = 4096, 32 + 32: 173. The heap grows in steps of up to
- * 20 % and never shrinks, so these are upper bounds of the need (by up to 96 MiB).
+ * × width, plus a fragmentation reserve of {@linkcode WASM_FRAGMENTATION_RESERVE_TENSORS} largest weight-sized
+ * tensor. Measured heap sizes (fresh process, 32 segments; the heap grows in steps of up to 20 % and never shrinks, so
+ * these bound the need from above): `rtfm` at D = 2048, 32 + 32 videos: 1981 MiB (planned 2083); D = 768, 32 + 32:
+ * 626; ten crops at D = 768, 2 + 2: 429; `gvvad` 768 + 768-d text, 8 + 8: 474; `mil` D = 4096, 32 + 32: 173. `rtfm` at
+ * D = 4096 (96.6 M parameters), 32 + 32 in 4 groups of 8 + 8 with the in-place Adam update and gradient sums: 3523 MiB
+ * from the third step to the tenth, 3907 at the eleventh (fragmentation creep), hence the reserve: the plan now takes
+ * 6 groups of ≤ 6 + 6 (planned 3862 MiB; see docs/train.md for the measured heap).
  *
  * One group is preferred whenever the whole batch fits: with several groups BatchNorm normalises each group with
  * its own statistics (its running statistics are updated once per group), so a step is not the full-batch step
@@ -24,12 +26,19 @@ import { type DetectorOptions, resolveDetectorOptions } from "./model.ts";
 /** The largest heap of `@tensorflow/tfjs-backend-wasm` 4.22 (its Emscripten `getHeapMax()`), in MiB. */
 export const WASM_HEAP_LIMIT_MIB: number = 4294901760 / 2 ** 20;
 /**
- * Heap a step may plan for on wasm, in MiB: the 4 GiB heap less 8 % for allocator fragmentation and the heap's
- * growth step.
+ * Heap a step may plan for on wasm, in MiB: the 4 GiB heap less 5 % (the estimate itself already bounds the measured
+ * heap, fragmentation and growth steps included).
  */
-export const DEFAULT_WASM_STEP_BUDGET_MIB = 3768;
+export const DEFAULT_WASM_STEP_BUDGET_MIB = 3900;
 /** Heap float32 values per trainable parameter in a step (see the module documentation). */
-export const WASM_HEAP_PER_PARAMETER = 8.5;
+export const WASM_HEAP_PER_PARAMETER = 8.75;
+/**
+ * Fragmentation reserve on wasm, in multiples of the step's largest weight-sized tensor: every step allocates and
+ * frees blocks of that size (fused weights, transposes, weight gradients, XNNPACK's packed copies), and the holes they
+ * leave make the heap creep (`rtfm` at D = 4096, 8 + 8 videos per group: 3523 MiB from the third step, 3907 at the
+ * eleventh).
+ */
+export const WASM_FRAGMENTATION_RESERVE_TENSORS = 1;
 /** Heap of the runtime itself (kernels, scratch), in MiB. */
 export const WASM_HEAP_BASE_MIB = 64;
 /** Activation float32 values per row (video · crop · segment) and channel that goes through an Aggregate block. */
@@ -83,7 +92,10 @@ export interface MemoryPlan {
   estimatedPeakMiB: number;
   /** Expected peak of one step with the whole batch in one group, in MiB. */
   fullBatchMiB: number;
-  /** The part that does not depend on the batch (parameters, moments, gradients, runtime), in MiB. */
+  /**
+   * The part that does not depend on the batch (parameters, moments, gradients, runtime; on wasm also the
+   * fragmentation reserve), in MiB.
+   */
   fixedMiB: number;
   /** What each normal/anomalous pair adds, in MiB. */
   perPairMiB: number;
@@ -181,7 +193,7 @@ function checkBatch(batch: MemoryPlanBatch): void {
  * ```ts
  * import { planTrainMemory } from "./memory_plan.ts";
  * const plan = planTrainMemory({ featureDim: 4096 }, { pairs: 32, crops: 1, segments: 32 }, "wasm");
- * console.log(plan.microBatches, plan.summary); // 4 groups of 8 + 8 videos
+ * console.log(plan.microBatches, plan.summary); // 6 groups of ≤ 6 + 6 videos
  * ```
  */
 export function planTrainMemory(
@@ -207,7 +219,8 @@ export function planTrainMemory(
   const largest = largestTensors(o);
   const b = batch.pairs;
   const wasm = backend === "wasm";
-  const peak = (groups: number) => fixed + Math.ceil(b / groups) * perPair;
+  const reserve = wasm ? (WASM_FRAGMENTATION_RESERVE_TENSORS * largest.values * 4) / MIB : 0;
+  const peak = (groups: number) => fixed + reserve + Math.ceil(b / groups) * perPair;
   const rowBytes = (groups: number) =>
     Math.ceil(b / groups) * 2 * batch.crops * batch.segments * largest.rowChannels * 4;
   const full = peak(1);
@@ -234,7 +247,7 @@ export function planTrainMemory(
     parameters,
     estimatedPeakMiB: round(peak(groups)),
     fullBatchMiB: round(full),
-    fixedMiB: round(fixed),
+    fixedMiB: round(fixed + reserve),
     perPairMiB: Math.round(perPair * 10) / 10,
     budgetMiB: wasm ? budget : null,
     summary:

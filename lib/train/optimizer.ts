@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { overwriteOnWasmHeap, wasmView } from "./_wasm_kernels.ts";
 
 /** Adam hyper-parameters. */
 export interface AdamOptions {
@@ -39,6 +40,43 @@ function lean(f: () => tf.Tensor, ...done: tf.Tensor[]): tf.Tensor {
   const out = tf.tidy(f);
   tf.dispose(done);
   return out;
+}
+
+/**
+ * The Adam update of one variable on the wasm backend, done in place on the heap: the moments and the parameter are
+ * overwritten where they are (`overwriteOnWasmHeap`), nothing is allocated. The kernel path allocates a
+ * parameter-sized block per kernel (seven per parameter and step) and moves the parameter to a new block every step;
+ * that churn fragmented the 4 GiB heap until a 192 MiB block no longer fitted in the sixth step of `rtfm` at
+ * D = 4096. Each operation is rounded to float32 as the kernels round it (a double result of float32 operands rounded
+ * once is the float32 result for +, −, ×, ÷ and √), so the values are those of the kernel path, bit for bit. Returns
+ * false (nothing done) off wasm or when a buffer is shared with another tensor.
+ */
+function updateOnWasmHeap(
+  variable: tf.Variable,
+  grad: tf.Tensor,
+  m: tf.Variable,
+  v: tf.Variable,
+  decayed: boolean,
+  o: AdamOptions & { bc1: number; bc2Sqrt: number },
+): boolean {
+  const g = wasmView(grad);
+  const mv = wasmView(m, true);
+  const vv = wasmView(v, true);
+  if (g === undefined || mv === undefined || vv === undefined || wasmView(variable, true) === undefined) return false;
+  const f = Math.fround;
+  const [wd, b1, b2, c1, c2] = [f(o.weightDecay), f(o.beta1), f(o.beta2), f(1 - o.beta1), f(1 - o.beta2)];
+  const [bc2, eps, step] = [f(o.bc2Sqrt), f(o.epsilon), f(o.learningRate / o.bc1)];
+  return overwriteOnWasmHeap(variable, (p) => {
+    for (let i = 0; i < p.length; i++) {
+      const gi = decayed ? f(g[i] + f(p[i] * wd)) : g[i];
+      const mi = f(f(mv[i] * b1) + f(gi * c1));
+      const vi = f(f(vv[i] * b2) + f(f(gi * gi) * c2));
+      mv[i] = mi;
+      vv[i] = vi;
+      const denom = f(f(f(Math.sqrt(vi)) / bc2) + eps);
+      p[i] = f(p[i] - f(f(mi / denom) * step));
+    }
+  });
 }
 
 /** Adam over named variables; `decay` names the variables that receive weight decay. */
@@ -83,10 +121,12 @@ export class AdamL2 {
       const g0 = grads[variable.name] ?? grads[name];
       if (g0 === undefined) continue;
       const [m, v] = this.#slots(name, variable);
+      const decayed = decay(name) && weightDecay !== 0;
+      if (updateOnWasmHeap(variable, g0, m, v, decayed, { ...this.options, bc1, bc2Sqrt })) continue;
       // The same kernels as one tidy of the whole formula, but each intermediate is freed as soon as it is used: a
       // single tidy would hold ~15 parameter-sized temporaries at once (3 GiB for RTFM's conv5 at D = 4096, beyond
       // the wasm heap); this way at most four are alive.
-      const g = decay(name) && weightDecay !== 0 ? lean(() => tf.add(g0, tf.mul(variable, weightDecay))) : g0;
+      const g = decayed ? lean(() => tf.add(g0, tf.mul(variable, weightDecay))) : g0;
       const mNew = lean(() => tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
       m.assign(mNew);
       const g2 = lean(() => tf.mul(tf.square(g), 1 - beta2));

@@ -60,7 +60,7 @@ export interface TrainProbeSpec {
 export interface TrainProbe {
   /** Runs one step on `backend` (already active) and reports its loss and finiteness. */
   probe: (backend: ConcreteBackend) => Promise<ProbeOutcome>;
-  /** E.g. "rtfm, D 4096, 32 segments, 1 crop, ≤ 8+8 of a 32+32 batch of real videos". */
+  /** E.g. "rtfm, D 4096, 32 segments, 1 crop, one planned group of a 32+32 batch of real videos (≤ 8+8)". */
   label: string;
 }
 
@@ -102,9 +102,11 @@ export function trainProbe(spec: TrainProbeSpec): TrainProbe {
   const capped = Math.min(spec.pairs, spec.probePairs);
   const label = `${spec.preset ? `${spec.preset}, ` : ""}D ${dim}${
     spec.textDim > 0 ? ` + text ${spec.textDim}` : ""
-  }, ${spec.segments} segments, ${spec.crops === 1 ? "1 crop" : `${spec.crops} crops`}, ${
-    capped < spec.pairs ? `≤ ${capped}+${capped} of a ${spec.pairs}+${spec.pairs}` : `a ${spec.pairs}+${spec.pairs}`
-  } batch of real videos`;
+  }, ${spec.segments} segments, ${
+    spec.crops === 1 ? "1 crop" : `${spec.crops} crops`
+  }, one planned group of a ${spec.pairs}+${spec.pairs} batch of real videos${
+    capped < spec.pairs ? ` (≤ ${capped}+${capped})` : ""
+  }`;
   const probe = async (backend: ConcreteBackend): Promise<ProbeOutcome> => {
     const plan = planTrainMemory(spec.model, batch, backend, { ...spec.memory, maxTensorBytes: backendTensorLimit() });
     const pairs = Math.min(plan.pairsPerGroup, spec.probePairs);
@@ -131,9 +133,10 @@ export function trainProbe(spec: TrainProbeSpec): TrainProbe {
       try {
         const value = (await loss.data())[0];
         const finite = (await health!.vector.data()).every(Number.isFinite);
-        const note = plan.microBatches > 1
-          ? `${plan.microBatches} micro-batches of ≤ ${plan.pairsPerGroup}+${plan.pairsPerGroup}`
-          : undefined;
+        const note = `${pairs}+${pairs} probed` +
+          (plan.microBatches > 1
+            ? `; trains ${plan.microBatches} micro-batches of ≤ ${plan.pairsPerGroup}+${plan.pairsPerGroup}`
+            : "; trains one full batch");
         return { loss: value, finite, note };
       } finally {
         tf.dispose([loss, health!.vector]);

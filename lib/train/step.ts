@@ -16,6 +16,7 @@ import {
 } from "./loss.ts";
 import type { Detector, DetectorOptions, DropoutSource } from "./model.ts";
 import { planTrainMemory } from "./memory_plan.ts";
+import { wasmView } from "./_wasm_kernels.ts";
 import type { AdamL2 } from "./optimizer.ts";
 
 /** SSLS modes (see `train.ts`). */
@@ -192,8 +193,13 @@ export function trainStep(
         if (previousLoss) tf.dispose([previousLoss, value]);
         for (const [name, g] of Object.entries(grads)) {
           const previous = gradSum[name];
-          gradSum[name] = previous ? tf.add(previous, g) : g;
-          if (previous) tf.dispose([previous, g]);
+          if (previous === undefined) {
+            gradSum[name] = g;
+          } else if (!accumulateOnWasmHeap(previous, g)) {
+            gradSum[name] = tf.add(previous, g);
+            previous.dispose();
+          }
+          if (previous !== undefined) g.dispose();
         }
       }
     }
@@ -228,6 +234,19 @@ export function trainStep(
     }
   }
   return { loss: lossSum!, terms: kept, health };
+}
+
+/**
+ * `sum += g` in place on the wasm heap (float32 rounding as the `Add` kernel's, so bit for bit `tf.add`): no new
+ * parameter-sized block per micro-batch (their churn fragments the 4 GiB heap). False (nothing done) off wasm or
+ * when `sum`'s buffer is shared.
+ */
+function accumulateOnWasmHeap(sum: tf.Tensor, g: tf.Tensor): boolean {
+  const into = wasmView(sum, true);
+  const from = wasmView(g);
+  if (into === undefined || from === undefined || into.length !== from.length) return false;
+  for (let i = 0; i < into.length; i++) into[i] = Math.fround(into[i] + from[i]);
+  return true;
 }
 
 /** Every tensor a checkpoint saves, named: parameters, BatchNorm buffers, Adam moments, a learnable λ. */

@@ -134,7 +134,7 @@ export interface TrainOptions {
   microBatches: number | "auto";
   /**
    * Heap a step may plan for on wasm: parameters, Adam moments, gradients and one group's activations.
-   * @default {3768}
+   * @default {3900}
    */
   microBatchMemoryMiB: number;
   /** Videos per class in the `auto` backend probe step. @default {8} */

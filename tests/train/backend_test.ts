@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { deepStrictEqual, ok, rejects, strictEqual, throws } from "node:assert/strict";
 import { activateBackend, type ProbeOutcome, selectBackend, webgpuAdapter } from "../../lib/train/backend.ts";
+import { AdamL2 } from "../../lib/train/optimizer.ts";
 
 Deno.test("selectBackend() activates cpu and wasm explicitly and records why", async (t) => {
   for (const name of ["cpu", "wasm"] as const) {
@@ -148,6 +149,40 @@ Deno.test("activateBackend('wasm') makes a full heap throw a RangeError instead 
   const y = tf.add(tf.ones([4]), 1);
   deepStrictEqual(Array.from(await y.data()), [2, 2, 2, 2]);
   y.dispose();
+});
+
+Deno.test("AdamL2.apply() on wasm updates in place, bit for bit the kernels' values, and products see the new weights", async () => {
+  await activateBackend("wasm");
+  const w = tf.tidy(() => tf.variable(tf.randomUniform([64, 32], -1, 1, "float32", 1)));
+  const x = tf.randomUniform([8, 64], -1, 1, "float32", 2);
+  const optimizer = new AdamL2({ learningRate: 0.05, weightDecay: 5e-3 });
+  try {
+    const first = tf.matMul(x, w); // caches XNNPACK's packed copy of w
+    first.dispose();
+    const grad = tf.randomUniform([64, 32], -1, 1, "float32", 3);
+    const before = tf.memory().numTensors;
+    // The kernels' formula for the first step (m = v = 0).
+    const expected = tf.tidy(() => {
+      const { beta1, beta2, epsilon } = optimizer.options;
+      const g = tf.add(grad, tf.mul(w, 5e-3));
+      const m = tf.mul(g, 1 - beta1);
+      const v = tf.mul(tf.square(g), 1 - beta2);
+      const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(1 - beta2)), epsilon);
+      return tf.sub(w, tf.mul(tf.div(m, denom), 0.05 / (1 - beta1)));
+    });
+    const address = w.dataId;
+    optimizer.apply(new Map([["w", w]]), { [w.name]: grad }, () => true);
+    strictEqual(w.dataId, address, "the parameter stays where it is");
+    deepStrictEqual(Array.from(w.dataSync()), Array.from(expected.dataSync()));
+    const product = tf.matMul(x, w);
+    const fresh = tf.tidy(() => tf.matMul(x, tf.add(expected, 0)));
+    deepStrictEqual(Array.from(product.dataSync()), Array.from(fresh.dataSync()), "no stale packed weights");
+    tf.dispose([product, fresh, expected, grad]);
+    strictEqual(tf.memory().numTensors, before - 1 + 2, "the optimizer kept its two moments and nothing else");
+  } finally {
+    optimizer.dispose();
+    tf.dispose([w, x]);
+  }
 });
 
 // Keep last: an abort marks the wasm module dead for the rest of this process.
