@@ -18,7 +18,7 @@
  * @module
  */
 import { resolve } from "node:path";
-import { type FlagSpec, runTask } from "../lib/cli/flags.ts";
+import { type FlagSpec, type FlagValues, runTask } from "../lib/cli/flags.ts";
 import { ProgressBar } from "../lib/cli/progress.ts";
 import { readJsonLines } from "../lib/io/jsonl.ts";
 import { createRunDir, writeRunConfig } from "../lib/io/run_dir.ts";
@@ -29,11 +29,13 @@ import { GENERATE_BACKENDS } from "../lib/generate/client.ts";
 import {
   backendBaseUrl,
   DEFAULT_GENERATE_VIDEOS_OPTIONS,
+  type GenerateEvent,
+  type GenerateResult,
   generateVideos,
   type GenerateVideosOptions,
 } from "../lib/generate/generate.ts";
 import { DEFAULT_PROCEDURAL_CLIENT_OPTIONS } from "../lib/generate/procedural.ts";
-import { createRedactor, redactValue } from "../lib/generate/redact.ts";
+import { createRedactor, type Redact, redactValue } from "../lib/generate/redact.ts";
 
 const D = DEFAULT_GENERATE_VIDEOS_OPTIONS;
 const P = DEFAULT_PROCEDURAL_CLIENT_OPTIONS;
@@ -104,12 +106,38 @@ const EXAMPLES = [
      --model cogvideox-flash --max-jobs 4 --out runs/generate/cog`,
 ];
 
+type GenerateValues = FlagValues<typeof SPEC>;
+
+/** Text sinks of the task; every line passes through the key redactor first. */
+interface Output {
+  redact: Redact;
+  say: (text: string) => void;
+  warn: (text: string) => void;
+}
+
+/** What the flags resolve to: the pairs, the options of `generateVideos()` and where the key comes from. */
+interface ResolvedRun {
+  /** Absolute path of the descriptions file. */
+  path: string;
+  pairs: PromptPair[];
+  /** Options of `generateVideos()`, without the key, signal and callback. */
+  options: GenerateVideosOptions;
+  apiKey: string;
+  /** Environment variable of the backend's key (none for procedural). */
+  keyEnv: string | undefined;
+  /** Base URL a network backend will contact. */
+  baseUrl: string | undefined;
+}
+
 /** Entry point; returns the exit code (0 all done, 2 some jobs failed or pending, 1 error). */
 export function main(args: string[]): Promise<number> {
   // every line this task prints or writes passes through `redact`: a provider's error body may echo the key
   const redact = createRedactor(Object.values(KEY_ENV).map((name) => name && Deno.env.get(name)));
-  const say = (text: string) => console.log(redact(text));
-  const warn = (text: string) => console.error(redact(text));
+  const out: Output = {
+    redact,
+    say: (text) => console.log(redact(text)),
+    warn: (text) => console.error(redact(text)),
+  };
   return runTask(args, {
     flags: SPEC,
     usage: USAGE,
@@ -117,128 +145,169 @@ export function main(args: string[]): Promise<number> {
     examples: EXAMPLES,
     print: console.log,
     run: async ({ values }) => {
-      if (values.descriptions === undefined) {
-        throw new TypeError("Cannot generate videos as --descriptions is required: current value is missing");
-      }
-      const { backend, labels } = values;
-      const path = resolve(values.descriptions);
-      const pairs = await readJsonLines<PromptPair>(path);
-      if (pairs.length === 0) {
-        throw new RangeError(
-          `Cannot generate videos as the descriptions file holds no pairs: current value is ${path}`,
-        );
-      }
-      pairs.forEach((pair, i) => assertPromptPair(pair, `${path}:${i + 1}`));
-      const keyEnv = KEY_ENV[backend];
-      const apiKey = keyEnv ? Deno.env.get(keyEnv) ?? "" : "";
-      const baseUrl = backendBaseUrl(backend, values["base-url"]);
-      if (keyEnv && apiKey === "" && baseUrl && !/^(127\.0\.0\.1|localhost|\[::1\])$/.test(new URL(baseUrl).hostname)) {
-        throw new TypeError(`Cannot use backend ${backend} as ${keyEnv} is not set: current value is empty`);
-      }
-      const dryRun = values["dry-run"];
-      const outDir = values.out !== undefined
-        ? resolve(values.out)
-        : dryRun
-        ? resolve("runs/generate/<new>")
-        : await createRunDir("runs", "generate");
-      const options: GenerateVideosOptions = {
-        outDir,
-        backend,
-        baseUrl,
-        model: values.model,
-        seconds: values.seconds,
-        size: values.size,
-        labels,
-        concurrency: values.concurrency,
-        downloadConcurrency: values["download-concurrency"],
-        maxJobs: values["max-jobs"] ?? Infinity,
-        maxRetries: values["max-retries"],
-        baseDelayMs: values["base-delay-ms"],
-        maxDelayMs: values["max-delay-ms"],
-        requestTimeoutMs: values["request-timeout-ms"],
-        downloadTimeoutMs: values["download-timeout-ms"],
-        jobTimeoutMs: values["job-timeout-ms"],
-        pollIntervalMs: values["poll-interval-ms"],
-        minFrames: values["min-frames"],
-        retryFailed: values["retry-failed"],
-        decodeCheck: values["decode-check"],
-        dryRun,
-        procedural: { width: values.width, height: values.height, fps: values.fps, frames: values.frames },
-      };
-      if (backend === "procedural") options.catalogue = await loadCatalogue(values["prompts-dir"]);
-      if (!dryRun) {
-        const { catalogue: _c, ...recorded } = options;
-        await writeRunConfig(
-          outDir,
-          redactValue({
-            task: "generate",
-            ...recorded,
-            maxJobs: Number.isFinite(options.maxJobs) ? options.maxJobs : null,
-            descriptions: path,
-            apiKeyEnv: keyEnv ?? null,
-          }, redact),
-        );
-      }
+      const run = await resolveRun(values);
+      if (!run.options.dryRun) await recordConfig(run, out.redact);
       const controller = new AbortController();
       const onSignal = () =>
         controller.abort(new DOMException("interrupted: run again with the same --out to resume", "AbortError"));
       Deno.addSignalListener("SIGINT", onSignal);
-      let bar: ProgressBar | undefined;
       try {
-        const result = await generateVideos(pairs, {
-          ...options,
-          apiKey,
+        const progress = new EventPrinter(out, values.backend, run.baseUrl, values["dry-run"], values.verbose);
+        const result = await generateVideos(run.pairs, {
+          ...run.options,
+          apiKey: run.apiKey,
           signal: controller.signal,
-          onEvent: (event) => {
-            if (event.type === "plan") {
-              say(
-                `plan: ${event.jobs} jobs (${event.toSubmit} to submit, ${event.toPoll} to poll, ${event.done} done, ${event.failed} failed) with ${backend}${
-                  baseUrl ? ` at ${new URL(baseUrl).host}` : ""
-                }`,
-              );
-              if (event.unconfirmed > 0) {
-                say(
-                  `  ${event.unconfirmed} of the jobs to submit have unconfirmed earlier submissions ` +
-                    `(answers lost; the provider may hold jobs for them that cannot be polled)`,
-                );
-              }
-              if (!dryRun) bar = new ProgressBar("generate", event.toSubmit + event.toPoll);
-            } else if (event.type === "state" && (event.state === "done" || event.state === "failed")) {
-              bar?.tick(1, event.jobId);
-              if (event.state === "failed" && values.verbose) warn(`\nfailed ${event.jobId}: ${event.reason}`);
-            } else if (event.type === "retry" && values.verbose) {
-              warn(`\nretry ${event.jobId} ${event.phase} #${event.attempt} in ${event.delayMs} ms: ${event.error}`);
-            }
-          },
+          onEvent: (event) => progress.print(event),
         });
-        bar?.done();
-        const c = result.counts;
-        if (dryRun) {
-          say(
-            `dry run: would submit ${c.submittedThisRun} jobs (budget leaves ${c.budgetSkipped} pending); nothing sent`,
-          );
-          return 0;
-        }
-        say(
-          `jobs ${c.jobs}: done ${c.done}, failed ${c.failed}, pending ${c.pending}, submitted ${c.submitted}; ` +
-            `this run: ${c.submittedThisRun} submitted, ${c.doneThisRun} done, ${c.failedThisRun} failed, ${c.retries} retries`,
-        );
-        if (c.unconfirmedThisRun > 0) {
-          say(
-            `  ${c.unconfirmedThisRun} submissions lost their answer (recorded as unconfirmedSubmissions in jobs.jsonl; ` +
-              `the provider may hold jobs for them)`,
-          );
-        }
-        for (const job of result.jobs.filter((j) => j.state === "failed").slice(0, 10)) {
-          say(`  failed ${job.jobId} (${job.failure}): ${job.reason}`);
-        }
-        say(`wrote ${result.jobsPath}\nwrote ${result.manifestPath} (${result.records.length} videos)`);
-        return c.done === c.jobs ? 0 : 2;
+        progress.done();
+        return printSummary(result, out.say);
       } finally {
         Deno.removeSignalListener("SIGINT", onSignal);
       }
     },
   }, { writeError: (text) => writeStderr(redact(text)) });
+}
+
+/** Read and check the pairs, find the key, choose the output folder and map the flags to `generateVideos()`. */
+async function resolveRun(values: GenerateValues): Promise<ResolvedRun> {
+  if (values.descriptions === undefined) {
+    throw new TypeError("Cannot generate videos as --descriptions is required: current value is missing");
+  }
+  const { backend, labels } = values;
+  const path = resolve(values.descriptions);
+  const pairs = await readJsonLines<PromptPair>(path);
+  if (pairs.length === 0) {
+    throw new RangeError(
+      `Cannot generate videos as the descriptions file holds no pairs: current value is ${path}`,
+    );
+  }
+  pairs.forEach((pair, i) => assertPromptPair(pair, `${path}:${i + 1}`));
+  const keyEnv = KEY_ENV[backend];
+  const apiKey = keyEnv ? Deno.env.get(keyEnv) ?? "" : "";
+  const baseUrl = backendBaseUrl(backend, values["base-url"]);
+  if (keyEnv && apiKey === "" && baseUrl && !/^(127\.0\.0\.1|localhost|\[::1\])$/.test(new URL(baseUrl).hostname)) {
+    throw new TypeError(`Cannot use backend ${backend} as ${keyEnv} is not set: current value is empty`);
+  }
+  const dryRun = values["dry-run"];
+  const outDir = values.out !== undefined
+    ? resolve(values.out)
+    : dryRun
+    ? resolve("runs/generate/<new>")
+    : await createRunDir("runs", "generate");
+  const options: GenerateVideosOptions = {
+    outDir,
+    backend,
+    baseUrl,
+    model: values.model,
+    seconds: values.seconds,
+    size: values.size,
+    labels,
+    concurrency: values.concurrency,
+    downloadConcurrency: values["download-concurrency"],
+    maxJobs: values["max-jobs"] ?? Infinity,
+    maxRetries: values["max-retries"],
+    baseDelayMs: values["base-delay-ms"],
+    maxDelayMs: values["max-delay-ms"],
+    requestTimeoutMs: values["request-timeout-ms"],
+    downloadTimeoutMs: values["download-timeout-ms"],
+    jobTimeoutMs: values["job-timeout-ms"],
+    pollIntervalMs: values["poll-interval-ms"],
+    minFrames: values["min-frames"],
+    retryFailed: values["retry-failed"],
+    decodeCheck: values["decode-check"],
+    dryRun,
+    procedural: { width: values.width, height: values.height, fps: values.fps, frames: values.frames },
+  };
+  if (backend === "procedural") options.catalogue = await loadCatalogue(values["prompts-dir"]);
+  return { path, pairs, options, apiKey, keyEnv, baseUrl };
+}
+
+/** Write the run's resolved configuration (without the catalogue and the key) to `<out>/config.json`. */
+async function recordConfig(run: ResolvedRun, redact: Redact): Promise<void> {
+  const { catalogue: _c, ...recorded } = run.options;
+  await writeRunConfig(
+    run.options.outDir,
+    redactValue({
+      task: "generate",
+      ...recorded,
+      maxJobs: Number.isFinite(run.options.maxJobs) ? run.options.maxJobs : null,
+      descriptions: run.path,
+      apiKeyEnv: run.keyEnv ?? null,
+    }, redact),
+  );
+}
+
+/** Prints the plan, a progress bar over the jobs to submit and poll, and (verbose) retries and failures. */
+class EventPrinter {
+  #out: Output;
+  #backend: string;
+  #baseUrl: string | undefined;
+  #dryRun: boolean;
+  #verbose: boolean;
+  #bar: ProgressBar | undefined;
+
+  constructor(out: Output, backend: string, baseUrl: string | undefined, dryRun: boolean, verbose: boolean) {
+    this.#out = out;
+    this.#backend = backend;
+    this.#baseUrl = baseUrl;
+    this.#dryRun = dryRun;
+    this.#verbose = verbose;
+  }
+
+  /** Print what `event` says. */
+  print(event: GenerateEvent): void {
+    const { say, warn } = this.#out;
+    if (event.type === "plan") {
+      say(
+        `plan: ${event.jobs} jobs (${event.toSubmit} to submit, ${event.toPoll} to poll, ${event.done} done, ${event.failed} failed) with ${this.#backend}${
+          this.#baseUrl ? ` at ${new URL(this.#baseUrl).host}` : ""
+        }`,
+      );
+      if (event.unconfirmed > 0) {
+        say(
+          `  ${event.unconfirmed} of the jobs to submit have unconfirmed earlier submissions ` +
+            `(answers lost; the provider may hold jobs for them that cannot be polled)`,
+        );
+      }
+      if (!this.#dryRun) this.#bar = new ProgressBar("generate", event.toSubmit + event.toPoll);
+    } else if (event.type === "state" && (event.state === "done" || event.state === "failed")) {
+      this.#bar?.tick(1, event.jobId);
+      if (event.state === "failed" && this.#verbose) warn(`\nfailed ${event.jobId}: ${event.reason}`);
+    } else if (event.type === "retry" && this.#verbose) {
+      warn(`\nretry ${event.jobId} ${event.phase} #${event.attempt} in ${event.delayMs} ms: ${event.error}`);
+    }
+  }
+
+  /** Finish the progress bar. */
+  done(): void {
+    this.#bar?.done();
+  }
+}
+
+/** Print the counts of the run (the plan's outcome for a dry run); returns the exit code. */
+function printSummary(result: GenerateResult, say: (text: string) => void): number {
+  const c = result.counts;
+  if (result.dryRun) {
+    say(
+      `dry run: would submit ${c.submittedThisRun} jobs (budget leaves ${c.budgetSkipped} pending); nothing sent`,
+    );
+    return 0;
+  }
+  say(
+    `jobs ${c.jobs}: done ${c.done}, failed ${c.failed}, pending ${c.pending}, submitted ${c.submitted}; ` +
+      `this run: ${c.submittedThisRun} submitted, ${c.doneThisRun} done, ${c.failedThisRun} failed, ${c.retries} retries`,
+  );
+  if (c.unconfirmedThisRun > 0) {
+    say(
+      `  ${c.unconfirmedThisRun} submissions lost their answer (recorded as unconfirmedSubmissions in jobs.jsonl; ` +
+        `the provider may hold jobs for them)`,
+    );
+  }
+  for (const job of result.jobs.filter((j) => j.state === "failed").slice(0, 10)) {
+    say(`  failed ${job.jobId} (${job.failure}): ${job.reason}`);
+  }
+  say(`wrote ${result.jobsPath}\nwrote ${result.manifestPath} (${result.records.length} videos)`);
+  return c.done === c.jobs ? 0 : 2;
 }
 
 /** Write `text` to stderr as `runTask` does by default (here after redaction). */

@@ -26,6 +26,7 @@
  */
 import { dirname, resolve } from "node:path";
 import { type FlagSpec, formatDuration, runTask } from "../lib/cli/mod.ts";
+import { formatMeanStd } from "../lib/eval/mod.ts";
 import { createRunDir } from "../lib/io/mod.ts";
 import {
   checkPipelineInputs,
@@ -130,10 +131,7 @@ export function main(args: string[]): Promise<number> {
       const names = ["variant", ...REPORTED_METRICS];
       const rows = result.results.variants.map((v) => [
         v.variant,
-        ...REPORTED_METRICS.map((m) => {
-          const s = v.metrics[m];
-          return Number.isFinite(s?.mean) ? `${s.mean.toFixed(3)} ± ${s.std.toFixed(3)}` : "n/a";
-        }),
+        ...REPORTED_METRICS.map((m) => formatMeanStd(v.metrics[m])),
       ]);
       const widths = names.map((n, i) => Math.max(n.length, ...rows.map((r) => r[i].length)));
       console.log("  " + names.map((n, i) => n.padEnd(widths[i])).join("  "));

@@ -24,6 +24,7 @@
  * ```
  * @module
  */
+import { formatMeanStd } from "../lib/eval/seed_statistics.ts";
 import {
   choiceOrInteger,
   type FlagSpec,
@@ -33,7 +34,6 @@ import {
   runTask,
 } from "../lib/cli/mod.ts";
 import { FEATURE_LAYOUTS } from "../lib/io/features.ts";
-import type { VideoRecord } from "../lib/io/manifest.ts";
 import { readNpy } from "../lib/io/npy.ts";
 import { createRunDir, writeRunConfig } from "../lib/io/run_dir.ts";
 import { ALIGNMENT_POLICIES } from "../lib/eval/mod.ts";
@@ -70,8 +70,9 @@ const DESCRIPTION =
 const NOTES = "Presets (every value below is also an option):\n" +
   DETECTOR_PRESETS.map((name) => `  ${name.padEnd(11)} ${PRESETS[name].description}`).join("\n");
 /** "rtfm 32, gvvad 64, …": a preset-dependent default, for the flag descriptions. */
-const perPreset = (value: (name: DetectorPreset) => string | number) =>
-  DETECTOR_PRESETS.map((name) => `${name} ${value(name)}`).join(", ");
+function perPreset(value: (name: DetectorPreset) => string | number): string {
+  return DETECTOR_PRESETS.map((name) => `${name} ${value(name)}`).join(", ");
+}
 const EXAMPLES = [
   "deno task pipeline --run-id demo   # once: the demo run whose features the next line uses",
   `deno task train --train runs/pipeline/demo/features/train.jsonl \\
@@ -313,9 +314,8 @@ function inputsRecord(train: TrainingInputs, test: TrainingInputs): Record<strin
   };
 }
 
-async function train(values: TrainValues, args: string[]): Promise<number> {
-  const trainPaths = manifestPaths(values.train, "train", true);
-  const testPaths = manifestPaths(values.test, "test", false);
+/** The loss-weight flags given, as `TrainOptions.loss` overrides. */
+function lossOverrides(values: TrainValues): Partial<LossOptions> {
   const loss: Partial<LossOptions> = {};
   const lossFlags: [NumberFlag, keyof LossOptions][] = [
     ["bce-weight", "bceWeight"],
@@ -333,19 +333,31 @@ async function train(values: TrainValues, args: string[]): Promise<number> {
     const v = values[flag];
     if (v !== undefined) loss[key] = v;
   }
-  let promptBank: PromptBank | undefined;
-  const promptBankPath = values["prompt-bank"];
-  if (promptBankPath !== undefined) {
-    const array = await readNpy(promptBankPath);
-    if (array.shape.length !== 2 || (array.dtype !== "float32" && array.dtype !== "float64")) {
-      throw new TypeError(
-        `Cannot use --prompt-bank ${promptBankPath} as it must be a float [P, D] array: current value is ${array.dtype} [${array.shape}]`,
-      );
-    }
-    promptBank = { data: Float32Array.from(array.data as Float32Array), shape: [array.shape[0], array.shape[1]] };
+  return loss;
+}
+
+/** The `--prompt-bank` array (a float `[P, D]` `.npy`), or `undefined` without the flag. */
+async function readPromptBank(path: string | undefined): Promise<PromptBank | undefined> {
+  if (path === undefined) return undefined;
+  const array = await readNpy(path);
+  if (array.shape.length !== 2 || (array.dtype !== "float32" && array.dtype !== "float64")) {
+    throw new TypeError(
+      `Cannot use --prompt-bank ${path} as it must be a float [P, D] array: current value is ${array.dtype} [${array.shape}]`,
+    );
   }
+  return { data: Float32Array.from(array.data as Float32Array), shape: [array.shape[0], array.shape[1]] };
+}
+
+/** The flags as `trainDetector()` options (without the callbacks and the output folder). */
+async function trainOptions(
+  values: TrainValues,
+  args: string[],
+  manifests: { train: string[]; test: string[] },
+): Promise<Partial<TrainOptions>> {
+  const loss = lossOverrides(values);
+  const promptBank = await readPromptBank(values["prompt-bank"]);
   const topK = values["top-k"];
-  const options: Partial<TrainOptions> = {
+  return {
     preset: values.preset,
     backend: values.backend,
     iterations: values.iterations,
@@ -374,22 +386,13 @@ async function train(values: TrainValues, args: string[]): Promise<number> {
     resume: values.resume,
     loss,
     model: topK !== undefined ? { topK } : {},
-    configExtra: { manifests: { train: trainPaths, test: testPaths }, args },
+    configExtra: { manifests, args },
   };
-  const inputs = await prepareInputs(values, trainPaths, testPaths);
-  const { out } = inputs;
-  const train: VideoRecord[] = inputs.train.records;
-  const test: VideoRecord[] = inputs.test.records;
-  options.configExtra = { ...options.configExtra, ...inputsRecord(inputs.train, inputs.test) };
-  if (test.length === 0) {
-    console.log(
-      testPaths.length === 0
-        ? "no --test: training only; the checkpoint is written, nothing is scored or evaluated"
-        : "the --test manifests hold no usable video: nothing is scored or evaluated",
-    );
-  }
+}
+
+/** Print the backend, a progress bar with the last loss and λ, and guard warnings; returns the bar's `done`. */
+function reportProgress(options: Partial<TrainOptions>): () => void {
   const iterations = options.iterations ?? D.iterations;
-  const seeds = values.seeds;
   let bar: ProgressBar | undefined;
   let lastLoss = "";
   options.onBackend = (choice) => {
@@ -401,30 +404,42 @@ async function train(values: TrainValues, args: string[]): Promise<number> {
     bar?.tick(1, `${lastLoss} λ ${e.lambda.toFixed(3)}`);
   };
   options.onWarning = (message) => console.error(`\nwarning: ${message}`);
-  if (seeds !== undefined) {
-    await Deno.mkdir(out, { recursive: true });
-    await writeRunConfig(out, {
-      task: "train",
-      seeds,
-      manifests: { train: trainPaths, test: testPaths },
-      ...inputsRecord(inputs.train, inputs.test),
-      args,
-    });
-    const summary = await trainSeeds(train, test, seeds, { ...options, outDir: out });
-    bar?.done();
-    for (const key of ["auc", "ap", "aucAnomalous"]) {
-      const s = summary.statistics[key];
-      if (s) {
-        console.log(
-          `${key}: ${s.mean.toFixed(4)} ± ${s.std.toFixed(4)} over seeds ${seeds.join(",")} [${summary.selection}]`,
-        );
-      }
+  return () => bar?.done();
+}
+
+/** `--seeds`: one run per seed under `out`, then mean ± std of AUC, AP and anomalous-only AUC. */
+async function trainEachSeed(
+  inputs: { train: TrainingInputs; test: TrainingInputs; out: string },
+  seeds: number[],
+  options: Partial<TrainOptions>,
+  config: Record<string, unknown>,
+  done: () => void,
+): Promise<void> {
+  const { out } = inputs;
+  await Deno.mkdir(out, { recursive: true });
+  await writeRunConfig(out, { task: "train", seeds, ...config });
+  const summary = await trainSeeds(inputs.train.records, inputs.test.records, seeds, { ...options, outDir: out });
+  done();
+  for (const key of ["auc", "ap", "aucAnomalous"]) {
+    const s = summary.statistics[key];
+    if (s) {
+      console.log(
+        `${key}: ${formatMeanStd(s, 4)} over seeds ${seeds.join(",")} [${summary.selection}]`,
+      );
     }
-    console.log(`wrote ${out}/summary.json`);
-    return 0;
   }
-  const result = await trainDetector(train, test, { ...options, outDir: out });
-  bar?.done();
+  console.log(`wrote ${out}/summary.json`);
+}
+
+/** One run: train, print AUC and AP with the selection label and the evaluator's warnings. */
+async function trainOnce(
+  inputs: { train: TrainingInputs; test: TrainingInputs; out: string },
+  options: Partial<TrainOptions>,
+  done: () => void,
+): Promise<void> {
+  const { out } = inputs;
+  const result = await trainDetector(inputs.train.records, inputs.test.records, { ...options, outDir: out });
+  done();
   try {
     if (result.metrics) {
       console.log(
@@ -438,6 +453,30 @@ async function train(values: TrainValues, args: string[]): Promise<number> {
     console.log(`wrote ${out}`);
   } finally {
     result.detector.dispose();
+  }
+}
+
+/** The task: check the inputs, then one run or one per `--seeds` seed, with progress on the console. */
+async function train(values: TrainValues, args: string[]): Promise<number> {
+  const trainPaths = manifestPaths(values.train, "train", true);
+  const testPaths = manifestPaths(values.test, "test", false);
+  const manifests = { train: trainPaths, test: testPaths };
+  const options = await trainOptions(values, args, manifests);
+  const inputs = await prepareInputs(values, trainPaths, testPaths);
+  options.configExtra = { ...options.configExtra, ...inputsRecord(inputs.train, inputs.test) };
+  if (inputs.test.records.length === 0) {
+    console.log(
+      testPaths.length === 0
+        ? "no --test: training only; the checkpoint is written, nothing is scored or evaluated"
+        : "the --test manifests hold no usable video: nothing is scored or evaluated",
+    );
+  }
+  const done = reportProgress(options);
+  if (values.seeds !== undefined) {
+    const config = { manifests, ...inputsRecord(inputs.train, inputs.test), args };
+    await trainEachSeed(inputs, values.seeds, options, config, done);
+  } else {
+    await trainOnce(inputs, options, done);
   }
   return 0;
 }

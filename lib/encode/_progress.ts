@@ -1,10 +1,28 @@
 /**
- * Frame progress of `extractFeatures()`: which video started (and how many frames it should have), and how far the
- * encoder has come in it, as `start` and `frames` events for the caller's `onProgress`.
+ * Progress of `extractFeatures()`: the {@link ExtractProgress} events, and the frame progress — which video started
+ * (and how many frames it should have), and how far the encoder has come in it, as `start` and `frames` events for
+ * the caller's `onProgress`.
  * @module
  */
 import type { VideoProbe } from "../video/probe.ts";
-import type { ExtractProgress } from "./extract.ts";
+import type { ExecutionProvider } from "./session.ts";
+
+/**
+ * Progress events of `extractFeatures()`: `plan` once the encoder is loaded; per video to extract `start` (when
+ * its decoding starts), `frames` (after each encoder batch: frames done in it so far, out of about
+ * `expectedFrames`), and `video` when it is written or failed (skipped videos get only `video`).
+ */
+export type ExtractProgress =
+  | {
+    type: "plan";
+    videos: number;
+    todo: number;
+    skipped: number;
+    provider: ExecutionProvider;
+  }
+  | { type: "start"; id: string; expectedFrames?: number }
+  | { type: "frames"; frames: number; id: string; decoded: number; expectedFrames?: number }
+  | { type: "video"; id: string; status: "ok" | "failed" | "skipped"; frames?: number; clips?: number; error?: string };
 
 /**
  * Frames a video should decode to: the container's count (resampled to `fps` when given, from the duration or the

@@ -82,3 +82,9 @@ export function failedRecord(input: VideoRecord, name: string, message: string, 
   delete record.layout;
   return record;
 }
+
+/** Size and modification time of a source video, recorded so that resuming notices a replaced file. */
+export async function videoStamp(path: string): Promise<{ videoBytes: number; videoModified: string | null }> {
+  const info = await Deno.stat(path);
+  return { videoBytes: info.size, videoModified: info.mtime?.toISOString() ?? null };
+}

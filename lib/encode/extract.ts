@@ -4,10 +4,11 @@
  * here, so the two overlap; batches span clip and video boundaries; finished videos are recognised and skipped.
  * @module
  */
+import { withDefaults } from "../io/options.ts";
 import { basename, join, resolve } from "node:path";
 import { sha256File, sha256Hex } from "../io/hash.ts";
-import { parseManifestText, type VideoRecord, writeManifest } from "../io/manifest.ts";
-import { readNpyHeader, writeNpy } from "../io/npy.ts";
+import { parseManifestText, type VideoRecord } from "../io/manifest.ts";
+import { writeNpy } from "../io/npy.ts";
 import type { FeatureLayout } from "../io/features.ts";
 import {
   clipFramePositions,
@@ -17,17 +18,27 @@ import {
   type Pooling,
   type TailPolicy,
 } from "../video/clips.ts";
-import { frameBatches, type FrameEvent, type ResizeEngine, resolveFrameBatchOptions } from "../video/frame_batches.ts";
+import {
+  frameBatches,
+  type FrameBatchVideo,
+  type FrameEvent,
+  type ResizeEngine,
+  resolveFrameBatchOptions,
+} from "../video/frame_batches.ts";
 import { frameBatchesInWorker } from "../video/frame_batches_worker.ts";
 import { selectShard, type Shard } from "../video/list.ts";
 import { CLIP_MEAN, CLIP_STD, type CropMode } from "../video/preprocess.ts";
-import type { VideoProbe } from "../video/probe.ts";
 import { createImageEncoder, type ImageEncoder } from "./image_encoder.ts";
 import { mergeAsync } from "./_merge.ts";
-import { ClipSums } from "./_clip_sums.ts";
-import { FrameProgress } from "./_progress.ts";
-import { extractedRecord, failedRecord, resumedRecord } from "./_record.ts";
+import { ClipAccumulator, isComplete, type PendingVideo } from "./_clip_accumulator.ts";
+import { type ExtractProgress, FrameProgress } from "./_progress.ts";
+import { extractedRecord, failedRecord, videoStamp } from "./_record.ts";
+import { planResume, readExistingManifest } from "./_resume.ts";
+import { RunManifest } from "./_run_manifest.ts";
+import { featureFileName, featureFileProblem, featureShape } from "./feature_file.ts";
 import type { Device, ExecutionProvider } from "./session.ts";
+
+export { featureFileName, featureFileProblem } from "./feature_file.ts";
 
 /** Where L2 normalisation applies: nowhere, to each frame embedding before pooling, or to each pooled clip row. */
 export type NormalizeMode = "none" | "frame" | "clip";
@@ -166,22 +177,8 @@ export const DEFAULT_EXTRACT_OPTIONS: Readonly<{
   prefetch: 2,
 });
 
-/**
- * Progress events of {@link extractFeatures}: `plan` once the encoder is loaded; per video to extract `start` (when
- * its decoding starts), `frames` (after each encoder batch: frames done in it so far, out of about
- * `expectedFrames`), and `video` when it is written or failed (skipped videos get only `video`).
- */
-export type ExtractProgress =
-  | {
-    type: "plan";
-    videos: number;
-    todo: number;
-    skipped: number;
-    provider: ExecutionProvider;
-  }
-  | { type: "start"; id: string; expectedFrames?: number }
-  | { type: "frames"; frames: number; id: string; decoded: number; expectedFrames?: number }
-  | { type: "video"; id: string; status: "ok" | "failed" | "skipped"; frames?: number; clips?: number; error?: string };
+/** Progress events of {@link extractFeatures} (defined with the frame progress that emits most of them). */
+export type { ExtractProgress } from "./_progress.ts";
 
 /** What {@link extractFeatures} did. */
 export interface ExtractResult {
@@ -251,7 +248,7 @@ export function extractRecipe(
   options: Omit<ExtractOptions, "outDir">,
   modelSha256: string,
 ): ExtractRecipe {
-  const o = { ...DEFAULT_EXTRACT_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_EXTRACT_OPTIONS, options);
   const pooling = typeof o.pooling === "string" ? parsePooling(o.pooling) : o.pooling;
   return {
     framesPerClip: o.framesPerClip,
@@ -280,120 +277,38 @@ export function extractRecipe(
   };
 }
 
-/** File-name-safe form of a video id (characters outside `A-Za-z0-9._-` become `_`). */
-export function featureFileName(id: string): string {
-  const safe = id.replace(/[^A-Za-z0-9._-]/g, "_");
-  return `${safe === "" || safe.startsWith(".") ? `_${safe}` : safe}.npy`;
-}
-
 function manifestFileName(options: ExtractOptions): string {
   if (options.manifestName) return options.manifestName;
   return options.shard ? `manifest.shard-${options.shard.index}-of-${options.shard.count}.jsonl` : "manifest.jsonl";
 }
 
-async function readExisting(path: string): Promise<Map<string, VideoRecord>> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return new Map();
-    throw error;
-  }
-  const records = await parseManifestText(text, path, { checkFiles: false });
-  return new Map(records.map((r) => [r.id, r]));
+/** {@link ExtractOptions} with the defaults filled in. */
+function withExtractDefaults(options: ExtractOptions) {
+  return withDefaults(DEFAULT_EXTRACT_OPTIONS, options);
 }
 
-/** Expected `.npy` shape for a record. */
-function expectedShape(layout: FeatureLayout, clips: number, dim: number): number[] {
-  return layout === "CTD" ? [10, clips, dim] : [clips, dim];
+/** The options of one run: defaults filled and checked, pooling parsed, frame batching resolved. */
+interface ExtractSetup {
+  /** The options with defaults. */
+  o: ReturnType<typeof withExtractDefaults>;
+  /** The parsed pooling. */
+  pooling: Pooling;
+  /** Options of the frame batches (decode side). */
+  batchOptions: ReturnType<typeof resolveFrameBatchOptions>;
+  /** Frames pooling averages per clip. */
+  positions: number;
 }
 
-/**
- * Checks that a finished record's feature file exists with the recorded shape; returns the problem or undefined.
- */
-export async function featureFileProblem(record: VideoRecord): Promise<string | undefined> {
-  const clips = record.clips;
-  const dim = record.dim;
-  if (typeof clips !== "number" || typeof dim !== "number" || (record.layout !== "TD" && record.layout !== "CTD")) {
-    return `record lacks clips/dim/layout`;
-  }
-  try {
-    const header = await readNpyHeader(record.path);
-    const want = expectedShape(record.layout, clips, dim);
-    if (header.dtype !== "float32") return `dtype ${header.dtype}, expected float32`;
-    if (header.shape.join(",") !== want.join(",")) return `shape [${header.shape}], expected [${want}]`;
-    const info = await Deno.stat(record.path);
-    const bytes = want.reduce((a, b) => a * b, 1) * 4;
-    if (info.size < bytes) return `file is truncated (${info.size} bytes for ${bytes} data bytes)`;
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return undefined;
-}
-
-/** Size and modification time of a source video, recorded so that resuming notices a replaced file. */
-async function videoStamp(path: string): Promise<{ videoBytes: number; videoModified: string | null }> {
-  const info = await Deno.stat(path);
-  return { videoBytes: info.size, videoModified: info.mtime?.toISOString() ?? null };
-}
-
-/** Why a finished record no longer describes the video at `path` (another file, or the file changed), if it does not. */
-async function sourceChange(record: VideoRecord, path: string): Promise<string | undefined> {
-  if (typeof record.video !== "string" || resolve(record.video) !== resolve(path)) {
-    return `the record was made from another video: ${record.video}`;
-  }
-  let stamp;
-  try {
-    stamp = await videoStamp(path);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  if (stamp.videoBytes !== record.videoBytes || stamp.videoModified !== record.videoModified) {
-    return `the video changed since it was extracted: ${path}`;
-  }
-  return undefined;
-}
-
-interface VideoState {
-  index: number;
-  record: VideoRecord;
-  probe?: VideoProbe;
-  /** Clip-major accumulator `[clip][crop][D]`. */
-  sums: ClipSums;
-  processed: number;
-  expected?: number;
-  frames?: number;
-  finished: boolean;
-}
-
-/**
- * Extracts CLIP features for videos and writes `<outDir>/<id>.npy` (`[T, D]` for the centre crop, `[10, T, D]` for
- * ten-crop) and `<outDir>/manifest.jsonl`. A video that fails is recorded with `status: "failed"` and its error,
- * and the others continue. Outputs are written atomically after each video, so a killed run resumes where it
- * stopped.
- *
- * @example
- * ```ts
- * import { listVideoFolder } from "../video/list.ts";
- * import { extractFeatures } from "./extract.ts";
- * const videos = await listVideoFolder("fixtures/videos");
- * const result = await extractFeatures(videos, {
- *   model: "fixtures/models/tiny_image_encoder.onnx",
- *   outDir: "runs/extract/demo",
- * });
- * // result.records[0]: { id: "car-3s", path: "…/car-3s.npy", layout: "TD", clips: 2, frames: 37, … }
- * ```
- */
-export async function extractFeatures(videos: readonly VideoRecord[], options: ExtractOptions): Promise<ExtractResult> {
-  const started = performance.now();
-  const o = { ...DEFAULT_EXTRACT_OPTIONS, ...options };
+/** Fills the defaults and checks the options (throws on the first bad value). */
+function resolveExtractOptions(options: ExtractOptions): ExtractSetup {
+  const o = withExtractDefaults(options);
   if (!o.model) throw new TypeError(`Cannot extract features as no model is given: current value is ${o.model}`);
   if (!o.outDir) {
     throw new TypeError(`Cannot extract features as no output folder is given: current value is ${o.outDir}`);
   }
   const pooling = typeof o.pooling === "string" ? parsePooling(o.pooling) : o.pooling;
   if (!(NORMALIZE_MODES as readonly string[]).includes(o.normalize)) {
-    throw new TypeError(
+    throw new RangeError(
       `Cannot extract features as the normalize mode is unknown: current value is ${o.normalize} (allowed: ${
         NORMALIZE_MODES.join(", ")
       })`,
@@ -418,6 +333,11 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
     strictDecode: o.strictDecode,
   });
   const positions = clipFramePositions(o.framesPerClip, pooling).length;
+  return { o, pooling, batchOptions, positions };
+}
+
+/** The ids of `videos`; throws when one repeats or two map to the same feature file. */
+function checkVideoIds(videos: readonly VideoRecord[]): Set<string> {
   const ids = new Set<string>();
   const names = new Map<string, string>();
   for (const v of videos) {
@@ -432,211 +352,240 @@ export async function extractFeatures(videos: readonly VideoRecord[], options: E
     }
     names.set(name, v.id);
   }
+  return ids;
+}
+
+/** One run's state, shared by its steps. */
+interface ExtractRun {
+  setup: ExtractSetup;
+  /** The videos of this run (this shard), indexed by the events. */
+  selected: readonly VideoRecord[];
+  /** Absolute output folder. */
+  outDir: string;
+  recipe: ExtractRecipe;
+  recipeHash: string;
+  manifest: RunManifest;
+  progress: FrameProgress;
+}
+
+/** A run while its encoder is loaded. */
+interface EncodingRun extends ExtractRun {
+  encoder: ImageEncoder;
+  accumulator: ClipAccumulator;
+  /** The extraction fields every record of this run shares (the recipe, provider, hash), in manifest order. */
+  runFields: Record<string, unknown>;
+}
+
+/** What the encoder reported, for the result. */
+interface EncoderInfo {
+  provider: ExecutionProvider;
+  skippedProviders: { provider: ExecutionProvider; reason: string }[];
+  dim: number;
+}
+
+/**
+ * Extracts CLIP features for videos and writes `<outDir>/<id>.npy` (`[T, D]` for the centre crop, `[10, T, D]` for
+ * ten-crop) and `<outDir>/manifest.jsonl`. A video that fails is recorded with `status: "failed"` and its error,
+ * and the others continue. Outputs are written atomically after each video, so a killed run resumes where it
+ * stopped.
+ *
+ * @example
+ * ```ts
+ * import { listVideoFolder } from "../video/list.ts";
+ * import { extractFeatures } from "./extract.ts";
+ * const videos = await listVideoFolder("fixtures/videos");
+ * const result = await extractFeatures(videos, {
+ *   model: "fixtures/models/tiny_image_encoder.onnx",
+ *   outDir: "runs/extract/demo",
+ * });
+ * // result.records[0]: { id: "car-3s", path: "…/car-3s.npy", layout: "TD", clips: 2, frames: 37, … }
+ * ```
+ */
+export async function extractFeatures(videos: readonly VideoRecord[], options: ExtractOptions): Promise<ExtractResult> {
+  const started = performance.now();
+  const setup = resolveExtractOptions(options);
+  const o = setup.o;
+  const ids = checkVideoIds(videos);
   const selected = o.shard ? selectShard(videos, o.shard) : [...videos];
   const outDir = resolve(o.outDir);
   await Deno.mkdir(outDir, { recursive: true });
   const manifestPath = join(outDir, manifestFileName(o));
-  const modelSha256 = await sha256File(o.model);
-  const recipe = extractRecipe(o, modelSha256);
+  const recipe = extractRecipe(o, await sha256File(o.model));
   const recipeHash = (await sha256Hex(JSON.stringify(recipe))).slice(0, 16);
-  const layout = recipe.layout;
-  const cropCount = o.crops === "ten" ? 10 : 1;
 
-  const existing = o.resume ? await readExisting(manifestPath) : new Map<string, VideoRecord>();
-  const results: (VideoRecord | undefined)[] = new Array(selected.length);
-  const todo: number[] = [];
-  let skipped = 0;
-  let knownDim: number | undefined;
-  for (let i = 0; i < selected.length; i++) {
-    const previous = existing.get(selected[i].id);
-    if (previous && previous.status === "ok" && previous.recipeHash === recipeHash) {
-      const problem = await sourceChange(previous, selected[i].path) ?? await featureFileProblem(previous);
-      if (problem === undefined) {
-        results[i] = resumedRecord(selected[i], previous);
-        skipped++;
-        knownDim = previous.dim as number;
-        continue;
-      }
-    }
-    todo.push(i);
+  const existing = o.resume ? await readExistingManifest(manifestPath) : new Map<string, VideoRecord>();
+  const plan = await planResume(selected, existing, recipeHash);
+  const manifest = new RunManifest(manifestPath, selected.length, existing, ids);
+  for (const [index, record] of plan.resumed) {
+    manifest.keep(index, record);
+    o.onProgress?.({ type: "video", id: selected[index].id, status: "skipped" });
   }
-
-  const failed: VideoRecord[] = [];
-  let extracted = 0;
   const progress = new FrameProgress((video) => selected[video].id, o.onProgress);
-  let provider: ExecutionProvider | undefined;
-  let skippedProviders: { provider: ExecutionProvider; reason: string }[] = [];
+  const run: ExtractRun = { setup, selected, outDir, recipe, recipeHash, manifest, progress };
+  const encoded = plan.todo.length === 0 ? undefined : await encodeVideos(run, plan.todo);
 
-  async function saveManifest(): Promise<void> {
-    // Keep records of other videos from the previous manifest (e.g. outside this input) after this run's.
-    const mine = results.filter((r): r is VideoRecord => r !== undefined);
-    const seen = new Set(mine.map((r) => r.id));
-    const others = [...existing.values()].filter((r) => !seen.has(r.id) && !ids.has(r.id));
-    await writeManifest(manifestPath, [...mine, ...others]);
-  }
+  await manifest.save();
+  return {
+    outDir,
+    manifestPath,
+    records: manifest.records,
+    extracted: manifest.extracted,
+    skipped: manifest.skipped,
+    failed: manifest.failed,
+    provider: encoded?.provider,
+    skippedProviders: encoded?.skippedProviders ?? [],
+    dim: encoded?.dim ?? plan.dim,
+    modelSha256: recipe.modelSha256,
+    frames: progress.total,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
 
-  /** Saves the manifest and summarises the run. */
-  async function finalResult(dim: number | undefined): Promise<ExtractResult> {
-    await saveManifest();
-    return {
-      outDir,
-      manifestPath,
-      records: results.filter((r): r is VideoRecord => r !== undefined),
-      extracted,
-      skipped,
-      failed,
-      provider,
-      skippedProviders,
-      dim,
-      modelSha256,
-      frames: progress.total,
-      seconds: (performance.now() - started) / 1000,
-    };
-  }
-
-  function failRecord(state: VideoState | undefined, index: number, name: string, message: string): void {
-    const input = selected[index];
-    const record = failedRecord(input, name, message, recipeHash);
-    results[index] = record;
-    failed.push(record);
-    if (state) state.finished = true;
-    o.onProgress?.({ type: "video", id: input.id, status: "failed", error: message });
-  }
-
-  for (const i of selected.keys()) {
-    if (results[i]) o.onProgress?.({ type: "video", id: selected[i].id, status: "skipped" });
-  }
-
-  if (todo.length === 0) return await finalResult(knownDim);
-
-  let encoder: ImageEncoder | undefined;
-  const states = new Map<number, VideoState>();
+/** Loads the encoder, then decodes and encodes the videos at indices `todo`, writing each as it completes. */
+async function encodeVideos(run: ExtractRun, todo: readonly number[]): Promise<EncoderInfo> {
+  const { o, batchOptions, positions } = run.setup;
+  const encoder = await createImageEncoder(o.model, { device: o.device, threads: o.threads, imageSize: o.cropSize });
   try {
-    encoder = await createImageEncoder(o.model, { device: o.device, threads: o.threads, imageSize: o.cropSize });
-    provider = encoder.session.provider;
-    skippedProviders = encoder.session.skipped;
-    const dim = encoder.dim;
+    const info = { provider: encoder.session.provider, skippedProviders: encoder.session.skipped, dim: encoder.dim };
     o.onProgress?.({
       type: "plan",
-      videos: selected.length,
+      videos: run.selected.length,
       todo: todo.length,
-      skipped,
-      provider,
+      skipped: run.manifest.skipped,
+      provider: info.provider,
     });
-
-    const finish = async (state: VideoState): Promise<void> => {
-      state.finished = true;
-      const input = selected[state.index];
-      const frames = state.frames ?? 0;
-      const clips = countClips(frames, { framesPerClip: o.framesPerClip, tail: o.tail });
-      if (clips === 0) {
-        failRecord(
-          state,
-          state.index,
-          "RangeError",
-          `Cannot extract features as the video has fewer frames than one clip: current value is ${frames} frames < ` +
-            `${o.framesPerClip} (tail ${o.tail}) in ${input.path}`,
-        );
-        states.delete(state.index);
-        await saveManifest();
-        return;
-      }
-      const out = state.sums.pooled(clips, positions, o.normalize === "clip"); // CTD (or TD when one crop)
-      const path = join(outDir, featureFileName(input.id));
-      await writeNpy(path, { data: out, shape: expectedShape(layout, clips, dim), dtype: "float32" });
-      const probe = state.probe!;
-      const source = await videoStamp(input.path);
-      const record = extractedRecord(input, {
-        path,
-        layout,
-        frames,
-        fps: o.fps ?? probe.fps,
-        clips,
-        dim,
-        video: input.path,
-        ...source,
-        width: probe.width,
-        height: probe.height,
-        sourceFps: probe.fps,
-        headerFrames: probe.frames ?? null,
-        decode: o.strictDecode ? "strict" : "lenient",
-        pooling: recipe.pooling,
-        normalize: recipe.normalize,
-        crops: recipe.crops,
-        framesPerClip: o.framesPerClip,
-        tail: o.tail,
-        preprocessing: recipe.preprocessing,
-        encoderModel: recipe.model,
-        modelSha256,
-        provider,
-        recipeHash,
-        status: "ok",
-      });
-      results[state.index] = record;
-      extracted++;
-      states.delete(state.index);
-      await saveManifest();
-      o.onProgress?.({ type: "video", id: input.id, status: "ok", frames, clips });
-    };
-
-    const sources = todo.map((index) => ({ path: selected[index].path, video: index }));
-    const workerCount = Math.min(o.workers, sources.length);
-    const events: AsyncGenerator<FrameEvent> = workerCount === 0
-      ? frameBatches(sources, batchOptions)
-      : workerCount === 1
-      ? frameBatchesInWorker(sources, { ...batchOptions, prefetch: o.prefetch })
-      : mergeAsync(
-        Array.from(
-          { length: workerCount },
-          (_, w) =>
-            frameBatchesInWorker(sources.filter((_, i) => i % workerCount === w), {
-              ...batchOptions,
-              prefetch: o.prefetch,
-            }),
-        ),
-      );
-    for await (const event of events) {
-      if (event.type === "start") {
-        const capacityClips = Math.ceil((event.probe.frames ?? 256) / o.framesPerClip) + 1;
-        states.set(event.video, {
-          index: event.video,
-          record: selected[event.video],
-          probe: event.probe,
-          sums: new ClipSums(capacityClips, cropCount, dim),
-          processed: 0,
-          finished: false,
-        });
-        progress.start(event.video, event.probe, o.fps);
-      } else if (event.type === "batch") {
-        const rows = await encoder.encode(event.pixels, event.count);
-        for (let i = 0; i < event.count; i++) {
-          const state = states.get(event.videos[i]);
-          if (!state || state.finished) continue;
-          state.sums.add(event.clips[i], event.crops[i], rows, i * dim, event.weights[i], o.normalize === "frame");
-          state.processed++;
-        }
-        progress.frames(event.videos[event.count - 1], event.decodedFrames);
-        for (const state of [...states.values()]) {
-          if (!state.finished && state.expected !== undefined && state.processed >= state.expected) await finish(state);
-        }
-      } else if (event.type === "end") {
-        const state = states.get(event.video);
-        if (!state) continue;
-        state.frames = event.frames;
-        state.expected = event.images;
-        progress.frames(event.video, event.frames);
-        if (state.processed >= state.expected) await finish(state);
-      } else if (event.type === "error") {
-        const state = states.get(event.video);
-        failRecord(state, event.video, event.name, event.message);
-        states.delete(event.video);
-        await saveManifest();
-      }
+    const accumulator = new ClipAccumulator({
+      framesPerClip: o.framesPerClip,
+      crops: o.crops === "ten" ? 10 : 1,
+      dim: encoder.dim,
+      positions,
+      normalizeFrame: o.normalize === "frame",
+      normalizeClip: o.normalize === "clip",
+    });
+    const encoding: EncodingRun = { ...run, encoder, accumulator, runFields: runFields(run, info.provider) };
+    const sources = todo.map((index) => ({ path: run.selected[index].path, video: index }));
+    for await (const event of frameEvents(sources, batchOptions, o.workers, o.prefetch)) {
+      await onFrameEvent(encoding, event);
     }
+    return info;
   } finally {
-    await encoder?.close();
+    await encoder.close();
   }
-  return await finalResult(encoder?.dim ?? knownDim);
+}
+
+/** The frame events of `sources`: decoded on this thread (`workers` 0), in one worker, or in several (round robin). */
+function frameEvents(
+  sources: readonly FrameBatchVideo[],
+  batchOptions: ExtractSetup["batchOptions"],
+  workers: number,
+  prefetch: number,
+): AsyncGenerator<FrameEvent> {
+  const workerCount = Math.min(workers, sources.length);
+  if (workerCount === 0) return frameBatches(sources, batchOptions);
+  if (workerCount === 1) return frameBatchesInWorker(sources, { ...batchOptions, prefetch });
+  return mergeAsync(
+    Array.from(
+      { length: workerCount },
+      (_, w) => frameBatchesInWorker(sources.filter((_, i) => i % workerCount === w), { ...batchOptions, prefetch }),
+    ),
+  );
+}
+
+/** Handles one frame event: a video starts, a batch is encoded and accumulated, a video ends or fails. */
+async function onFrameEvent(run: EncodingRun, event: FrameEvent): Promise<void> {
+  const { accumulator, progress } = run;
+  if (event.type === "start") {
+    accumulator.start(event.video, event.probe);
+    progress.start(event.video, event.probe, run.setup.o.fps);
+  } else if (event.type === "batch") {
+    const rows = await run.encoder.encode(event.pixels, event.count);
+    const complete = accumulator.add(event, rows);
+    progress.frames(event.videos[event.count - 1], event.decodedFrames);
+    for (const pending of complete) await finishVideo(run, pending);
+  } else if (event.type === "end") {
+    const pending = accumulator.end(event.video, event.frames, event.images);
+    if (!pending) return;
+    progress.frames(event.video, event.frames);
+    if (isComplete(pending)) await finishVideo(run, pending);
+  } else if (event.type === "error") {
+    failVideo(run, event.video, event.name, event.message);
+    accumulator.remove(event.video);
+    await run.manifest.save();
+  }
+}
+
+/** The extraction fields shared by every record of a run, in manifest order (after the per-video ones). */
+function runFields(run: ExtractRun, provider: ExecutionProvider): Record<string, unknown> {
+  const { o } = run.setup;
+  const recipe = run.recipe;
+  return {
+    decode: o.strictDecode ? "strict" : "lenient",
+    pooling: recipe.pooling,
+    normalize: recipe.normalize,
+    crops: recipe.crops,
+    framesPerClip: o.framesPerClip,
+    tail: o.tail,
+    preprocessing: recipe.preprocessing,
+    encoderModel: recipe.model,
+    modelSha256: recipe.modelSha256,
+    provider,
+    recipeHash: run.recipeHash,
+    status: "ok",
+  };
+}
+
+/**
+ * Writes a complete video: its pooled clips to `<outDir>/<id>.npy` and its record to the manifest (or fails it when
+ * it has fewer frames than one clip).
+ */
+async function finishVideo(run: EncodingRun, pending: PendingVideo): Promise<void> {
+  const { o } = run.setup;
+  const input = run.selected[pending.video];
+  const frames = pending.frames ?? 0;
+  const clips = countClips(frames, { framesPerClip: o.framesPerClip, tail: o.tail });
+  if (clips === 0) {
+    failVideo(
+      run,
+      pending.video,
+      "RangeError",
+      `Cannot extract features as the video has fewer frames than one clip: current value is ${frames} frames < ` +
+        `${o.framesPerClip} (tail ${o.tail}) in ${input.path}`,
+    );
+    run.accumulator.remove(pending.video);
+    await run.manifest.save();
+    return;
+  }
+  const dim = run.encoder.dim;
+  const path = join(run.outDir, featureFileName(input.id));
+  const shape = featureShape(run.recipe.layout, clips, dim);
+  await writeNpy(path, { data: run.accumulator.pooled(pending, clips), shape, dtype: "float32" });
+  const probe = pending.probe;
+  const record = extractedRecord(input, {
+    path,
+    layout: run.recipe.layout,
+    frames,
+    fps: o.fps ?? probe.fps,
+    clips,
+    dim,
+    video: input.path,
+    ...await videoStamp(input.path),
+    width: probe.width,
+    height: probe.height,
+    sourceFps: probe.fps,
+    headerFrames: probe.frames ?? null,
+    ...run.runFields,
+  });
+  run.manifest.extract(pending.video, record);
+  run.accumulator.remove(pending.video);
+  await run.manifest.save();
+  o.onProgress?.({ type: "video", id: input.id, status: "ok", frames, clips });
+}
+
+/** Records a failed video (the manifest is saved by the caller). */
+function failVideo(run: ExtractRun, index: number, name: string, message: string): void {
+  const input = run.selected[index];
+  run.manifest.fail(index, failedRecord(input, name, message, run.recipeHash));
+  run.setup.o.onProgress?.({ type: "video", id: input.id, status: "failed", error: message });
 }
 
 /** What {@link verifyFeatures} found. */

@@ -8,6 +8,7 @@
  */
 import type * as Ort from "onnxruntime-node";
 import { ensureXdgRuntimeDir } from "./gpu_env.ts";
+import { withDefaults } from "../io/options.ts";
 
 /** A device a user asks for. */
 export type Device = "cpu" | "webgpu" | "cuda" | "auto";
@@ -89,9 +90,16 @@ export interface OnnxSession {
   inputs: TensorInfo[];
   /** Declared outputs. */
   outputs: TensorInfo[];
-  /** Runs the model; feeds are keyed by input name. */
+  /**
+   * Runs the model; feeds are keyed by input name. Takes and returns onnxruntime-node's own `Tensor` (documented
+   * there, not here).
+   * @ignore
+   */
   run(feeds: Record<string, Ort.Tensor>): Promise<Record<string, Ort.Tensor>>;
-  /** Makes an ONNX Runtime tensor. */
+  /**
+   * Makes an ONNX Runtime tensor (onnxruntime-node's own `Tensor`, documented there, not here).
+   * @ignore
+   */
   tensor(
     type: "float32" | "int64" | "int32",
     data: Float32Array | BigInt64Array | Int32Array,
@@ -170,9 +178,9 @@ function firstLine(error: unknown): string {
  * ```
  */
 export async function createOnnxSession(modelPath: string, options: OnnxSessionOptions = {}): Promise<OnnxSession> {
-  const o = { ...DEFAULT_ONNX_SESSION_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_ONNX_SESSION_OPTIONS, options);
   if (!(DEVICES as readonly string[]).includes(o.device)) {
-    throw new TypeError(
+    throw new RangeError(
       `Cannot create ONNX session as the device is unknown: current value is ${o.device} (allowed: ${
         DEVICES.join(", ")
       })`,

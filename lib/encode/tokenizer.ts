@@ -4,6 +4,7 @@
  * `bpe_simple_vocab_16e6.txt.gz`.
  * @module
  */
+import { withDefaults } from "../io/options.ts";
 
 /** Id of `<|startoftext|>`. */
 export const CLIP_START_TOKEN = 49406;
@@ -324,7 +325,7 @@ export class ClipTokenizer {
    * ```
    */
   tokenize(texts: readonly string[], options: TokenizeOptions = {}): { ids: BigInt64Array; shape: [number, number] } {
-    const { contextLength, truncate } = { ...DEFAULT_TOKENIZE_OPTIONS, ...options };
+    const { contextLength, truncate } = withDefaults(DEFAULT_TOKENIZE_OPTIONS, options);
     if (!Number.isInteger(contextLength) || contextLength < 2) {
       throw new RangeError(
         `Cannot tokenize as contextLength must be an integer >= 2: current value is ${contextLength}`,

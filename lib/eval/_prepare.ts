@@ -128,67 +128,29 @@ export function prepareVideos(
     );
   }
   const seen = new Set<string>();
-  let entries = 0;
+  let capacity = 0;
   for (const video of videos) {
     checkVideo(video, seen);
-    entries += video.clipScores.length;
+    capacity += video.clipScores.length;
   }
-  const entryClip = new Int32Array(entries);
-  const entryPositives = new Int32Array(entries);
-  const entryNegatives = new Int32Array(entries);
-  const entryScore = new Float64Array(entries);
+  const entries = new EntryTable(capacity);
   const prepared: PreparedVideo[] = [];
   const alignments: AlignmentRecord[] = [];
   const clippedIntervals: ClippedInterval[] = [];
   const warnings: string[] = [];
-  let e = 0;
   for (const video of videos) {
     const { id, frameLabels, clipScores } = video;
     const clips = clipScores.length;
     const scoreFrames = videoScoreFrames(video, framesPerClip);
     const labelFrames = frameLabels.length;
-    let frames: number;
-    let action = "";
-    if (scoreFrames === labelFrames) {
-      frames = labelFrames;
-    } else if (alignment === "cut-or-pad-labels") {
-      frames = scoreFrames;
-      action = labelFrames > scoreFrames ? "labels cut" : "labels padded with the last label";
-    } else if (alignment === "cut-or-pad-scores") {
-      frames = labelFrames;
-      action = scoreFrames > labelFrames ? "scores cut" : "scores padded with the last score";
-    } else {
-      throw new RangeError(
-        `Cannot evaluate video "${id}" as the expanded score length must equal the frame-label length: current value ` +
-          `is ${scoreFrames} score frames (${clips} clips × ${framesPerClip}) and ${labelFrames} label frames ` +
-          `(choose an alignment policy: ${ALIGNMENT_POLICIES.filter((p) => p !== "none").join(", ")})`,
-      );
-    }
+    const { frames, action } = alignLengths(id, clips, scoreFrames, labelFrames, framesPerClip, alignment);
     if (action !== "") alignments.push({ id, clips, scoreFrames, labelFrames, evaluatedFrames: frames, action });
     if (action !== "" && Math.abs(scoreFrames - labelFrames) > framesPerClip) {
       warnings.push(alignmentWarning(alignments[alignments.length - 1], framesPerClip));
     }
     if (video.clippedIntervals !== undefined) clippedIntervals.push(...video.clippedIntervals);
-    const start = e;
-    const lastLabel = frameLabels[labelFrames - 1];
-    let clip = 0;
-    let pos = 0;
-    let neg = 0;
-    let anomalous = 0;
-    for (let i = 0; i < frames; i++) {
-      const c = Math.min(Math.floor(i / framesPerClip), clips - 1);
-      if (c !== clip) {
-        if (pos + neg > 0) e = pushEntry(e, clip, pos, neg, clipScores[clip]);
-        clip = c;
-        pos = 0;
-        neg = 0;
-      }
-      const label = i < labelFrames ? frameLabels[i] : lastLabel;
-      if (label === 1) pos++;
-      else neg++;
-      anomalous += label;
-    }
-    if (pos + neg > 0) e = pushEntry(e, clip, pos, neg, clipScores[clip]);
+    const start = entries.count;
+    const anomalous = entries.addVideo(frameLabels, clipScores, frames, framesPerClip);
     if (video.label === "normal" && anomalous > 0) {
       throw new RangeError(
         `Cannot evaluate video "${id}" as a normal video must have no anomalous frames: current value is ` +
@@ -205,32 +167,120 @@ export function prepareVideos(
       frames,
       anomalousFrames: anomalous,
       entryStart: start,
-      entryEnd: e,
+      entryEnd: entries.count,
     });
   }
 
-  function pushEntry(at: number, clip: number, pos: number, neg: number, score: number): number {
-    entryClip[at] = clip;
-    entryPositives[at] = pos;
-    entryNegatives[at] = neg;
-    entryScore[at] = score;
-    return at + 1;
-  }
-
-  const used = e;
-  const { thresholds, entryGroup } = groupScores(entryScore.subarray(0, used));
+  const used = entries.count;
+  const { thresholds, entryGroup } = groupScores(entries.score.subarray(0, used));
   return {
     videos: prepared,
     thresholds,
     entryGroup,
-    entryClip: entryClip.subarray(0, used),
-    entryPositives: entryPositives.subarray(0, used),
-    entryNegatives: entryNegatives.subarray(0, used),
-    entryScore: entryScore.subarray(0, used),
+    entryClip: entries.clip.subarray(0, used),
+    entryPositives: entries.positives.subarray(0, used),
+    entryNegatives: entries.negatives.subarray(0, used),
+    entryScore: entries.score.subarray(0, used),
     alignments,
     clippedIntervals,
     warnings: clippedIntervals.length > 0 ? [...warnings, clippedIntervalsWarning(clippedIntervals)] : warnings,
   };
+}
+
+/**
+ * The evaluated length of a video under `alignment` and what the alignment did (`""` when the expanded scores and
+ * the labels agree); throws when they differ and `alignment` is `none`.
+ */
+function alignLengths(
+  id: string,
+  clips: number,
+  scoreFrames: number,
+  labelFrames: number,
+  framesPerClip: number,
+  alignment: AlignmentPolicy,
+): { frames: number; action: string } {
+  if (scoreFrames === labelFrames) return { frames: labelFrames, action: "" };
+  if (alignment === "cut-or-pad-labels") {
+    return {
+      frames: scoreFrames,
+      action: labelFrames > scoreFrames ? "labels cut" : "labels padded with the last label",
+    };
+  }
+  if (alignment === "cut-or-pad-scores") {
+    return {
+      frames: labelFrames,
+      action: scoreFrames > labelFrames ? "scores cut" : "scores padded with the last score",
+    };
+  }
+  throw new RangeError(
+    `Cannot evaluate video "${id}" as the expanded score length must equal the frame-label length: current value ` +
+      `is ${scoreFrames} score frames (${clips} clips × ${framesPerClip}) and ${labelFrames} label frames ` +
+      `(choose an alignment policy: ${ALIGNMENT_POLICIES.filter((p) => p !== "none").join(", ")})`,
+  );
+}
+
+/** The clip entries of all videos — clip index, anomalous and normal frames, score — filled video by video. */
+class EntryTable {
+  /** Per entry: the clip index in its video. */
+  readonly clip: Int32Array;
+  /** Per entry: anomalous frames. */
+  readonly positives: Int32Array;
+  /** Per entry: normal frames. */
+  readonly negatives: Int32Array;
+  /** Per entry: the score. */
+  readonly score: Float64Array;
+  /** Entries filled so far. */
+  count = 0;
+
+  /** Room for `capacity` entries (the clip scores of all videos). */
+  constructor(capacity: number) {
+    this.clip = new Int32Array(capacity);
+    this.positives = new Int32Array(capacity);
+    this.negatives = new Int32Array(capacity);
+    this.score = new Float64Array(capacity);
+  }
+
+  /**
+   * Adds one entry per clip that has evaluated frames, over `frames` evaluated frames (labels past their end take the
+   * last label; frames past the last clip belong to it); returns the video's anomalous frames.
+   */
+  addVideo(
+    frameLabels: Uint8Array,
+    clipScores: Float32Array | Float64Array,
+    frames: number,
+    framesPerClip: number,
+  ): number {
+    const clips = clipScores.length;
+    const labelFrames = frameLabels.length;
+    const lastLabel = frameLabels[labelFrames - 1];
+    let clip = 0;
+    let pos = 0;
+    let neg = 0;
+    let anomalous = 0;
+    for (let i = 0; i < frames; i++) {
+      const c = Math.min(Math.floor(i / framesPerClip), clips - 1);
+      if (c !== clip) {
+        if (pos + neg > 0) this.#push(clip, pos, neg, clipScores[clip]);
+        clip = c;
+        pos = 0;
+        neg = 0;
+      }
+      const label = i < labelFrames ? frameLabels[i] : lastLabel;
+      if (label === 1) pos++;
+      else neg++;
+      anomalous += label;
+    }
+    if (pos + neg > 0) this.#push(clip, pos, neg, clipScores[clip]);
+    return anomalous;
+  }
+
+  #push(clip: number, pos: number, neg: number, score: number): void {
+    const at = this.count++;
+    this.clip[at] = clip;
+    this.positives[at] = pos;
+    this.negatives[at] = neg;
+    this.score[at] = score;
+  }
 }
 
 /** Frames a video's expanded scores cover: `scoreFrames` when given (checked), else `clips·framesPerClip`. */

@@ -5,6 +5,7 @@
  */
 
 import { type ScoreArray, type ScoreGroups, scoreGroups } from "./_groups.ts";
+import { withDefaults } from "../io/options.ts";
 
 /** Points of a ROC curve, as `sklearn.metrics.roc_curve` returns them. */
 export interface RocCurve {
@@ -51,7 +52,7 @@ export const DEFAULT_ROC_CURVE_OPTIONS: Required<RocCurveOptions> = { dropInterm
  * ```
  */
 export function rocCurve(labels: Uint8Array, scores: ScoreArray, options: RocCurveOptions = {}): RocCurve {
-  const resolved = { ...DEFAULT_ROC_CURVE_OPTIONS, ...options };
+  const resolved = withDefaults(DEFAULT_ROC_CURVE_OPTIONS, options);
   return rocCurveFromGroups(scoreGroups(labels, scores, "ROC curve"), resolved.dropIntermediate);
 }
 
@@ -200,7 +201,7 @@ export function downsampleCurve(
   y: ArrayLike<number>,
   options: DownsampleCurveOptions = {},
 ): number[] {
-  const { maxPoints } = { ...DEFAULT_DOWNSAMPLE_CURVE_OPTIONS, ...options };
+  const { maxPoints } = withDefaults(DEFAULT_DOWNSAMPLE_CURVE_OPTIONS, options);
   if (!Number.isInteger(maxPoints) || maxPoints < 2) {
     throw new RangeError(
       `Cannot downsample a curve as maxPoints must be an integer >= 2: current value is ${maxPoints}`,

@@ -7,8 +7,9 @@
  */
 
 import type { VideoLabel } from "../io/manifest.ts";
-import type { IntervalEnd } from "../gt/labels.ts";
+import { buildVideoLabels, type IntervalEnd } from "../gt/labels.ts";
 import type { ClippedInterval, VideoScores } from "./_prepare.ts";
+import { withDefaults } from "../io/options.ts";
 
 /** The fields of a manifest record that frame labels are built from. */
 export interface LabelledRecord {
@@ -68,7 +69,7 @@ export interface RecordLabels {
  * ```
  */
 export function frameLabelsFromRecord(record: LabelledRecord, options: RecordLabelOptions = {}): RecordLabels {
-  const { intervalEnd, intervalBase } = { ...DEFAULT_RECORD_LABEL_OPTIONS, ...options };
+  const { intervalEnd, intervalBase } = withDefaults(DEFAULT_RECORD_LABEL_OPTIONS, options);
   const { id, frames } = record;
   if (!Number.isInteger(frames) || (frames as number) < 1) {
     throw new RangeError(
@@ -76,7 +77,7 @@ export function frameLabelsFromRecord(record: LabelledRecord, options: RecordLab
     );
   }
   const length = frames as number;
-  const frameLabels = new Uint8Array(length);
+  const intervals: [number, number][] = [];
   const clippedIntervals: ClippedInterval[] = [];
   for (const interval of record.intervals ?? []) {
     const [start, end] = interval;
@@ -86,14 +87,18 @@ export function frameLabelsFromRecord(record: LabelledRecord, options: RecordLab
           `current value is ${JSON.stringify(interval)}`,
       );
     }
+    intervals.push([start, end]);
     const first = start - intervalBase;
     const stop = end - intervalBase + (intervalEnd === "inclusive" ? 1 : 0); // exclusive bound
-    const from = Math.max(0, first);
-    const to = Math.min(length, stop);
-    if (to > from) frameLabels.fill(1, from, to);
-    const clippedFrames = Math.max(0, stop - first) - Math.max(0, to - from);
+    const clippedFrames = Math.max(0, stop - first) - Math.max(0, Math.min(length, stop) - Math.max(0, first));
     if (clippedFrames > 0) clippedIntervals.push({ id, interval: [start, end], frames: length, clippedFrames });
   }
+  // The labels themselves are lib/gt's rule (the same one the ground-truth builds use).
+  const frameLabels = buildVideoLabels({ id, frames: length, intervals }, {
+    length: "exact",
+    end: intervalEnd,
+    base: intervalBase,
+  });
   return { frameLabels, clippedIntervals };
 }
 

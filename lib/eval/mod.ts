@@ -71,6 +71,8 @@ export {
   smallMultiplesSvg,
   SPAN_COLOR,
 } from "./svg.ts";
+export { formatMeanStd, meanStd, type SeedStatistic, seedStatistic } from "./seed_statistics.ts";
+export { BEST_ON_TEST_CAVEAT } from "./selection_caveat.ts";
 export {
   DEFAULT_RECORD_LABEL_OPTIONS,
   frameLabelsFromRecord,

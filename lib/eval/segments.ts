@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { withDefaults } from "../io/options.ts";
 
 /** Options of {@linkcode segmentScoresToClips}. */
 export interface SegmentMappingOptions {
@@ -87,7 +88,7 @@ export function segmentScoresToClips(
   frames: number,
   options: SegmentMappingOptions = {},
 ): SegmentClipScores {
-  const { framesPerClip } = { ...DEFAULT_SEGMENT_MAPPING_OPTIONS, ...options };
+  const { framesPerClip } = withDefaults(DEFAULT_SEGMENT_MAPPING_OPTIONS, options);
   if (!Number.isSafeInteger(framesPerClip) || framesPerClip < 1) {
     throw new RangeError(
       `Cannot map segments to clips as framesPerClip must be an integer >= 1: current value is ${framesPerClip}`,

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { withDefaults } from "../io/options.ts";
 
 /** Shape of the markers drawn along a series; `"none"` draws none. */
 export type MarkerShape = "circle" | "square" | "triangle" | "diamond" | "cross" | "none";
@@ -234,17 +235,6 @@ function trim(value: number): string {
 
 function fmt(value: number): string {
   return (Math.round(value * 100) / 100).toString();
-}
-
-interface Frame {
-  x0: number;
-  x1: number;
-  y0: number;
-  y1: number;
-  left: number;
-  top: number;
-  plotWidth: number;
-  plotHeight: number;
 }
 
 function dataRange(series: LineSeries[], axis: "x" | "y"): [number, number] {
@@ -469,19 +459,46 @@ function linePoints(
   return out;
 }
 
+/** {@linkcode LineChartOptions} with the defaults filled in. */
+type ResolvedChartOptions = Readonly<Required<Omit<LineChartOptions, "xDomain" | "yDomain">>> & LineChartOptions;
+
+/** The plot area of a chart: its data domain, its pixel box and the data → pixel maps. */
+interface Plot {
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+  left: number;
+  top: number;
+  plotWidth: number;
+  plotHeight: number;
+  /** Pixel y of the x-axis (the plot's bottom edge). */
+  axisY: number;
+  /** Pixel x of data x. */
+  sx(x: number): number;
+  /** Pixel y of data y. */
+  sy(y: number): number;
+}
+
+/** Where a chart's parts go. */
+interface ChartLayout {
+  plot: Plot;
+  /** The legend's layout (null when there is none). */
+  legend: LegendLayout | null;
+  /** Height of the x-axis block (tick labels and axis label) under the plot, in pixels. */
+  axisBlock: number;
+}
+
 /**
- * Renders a chart as an SVG fragment (a `<g>` positioned at the origin of a `width × height` box). Use this to
- * compose several charts in one document; {@linkcode lineChartSvg} wraps it in an `<svg>` element. The legend is
- * drawn outside the plot area (`legendPosition`); with several series, each gets its own dash pattern and markers
- * as well as its colour.
+ * Lays a chart out: the data domain (padded on y unless given), the margins around the plot (title, axis block,
+ * and the legend under the plot or right of it).
  */
-export function lineChartGroup(series: LineSeries[], options: LineChartOptions = {}): string {
-  const o = { ...DEFAULT_LINE_CHART_OPTIONS, ...options };
+function chartLayout(series: LineSeries[], o: ResolvedChartOptions): ChartLayout {
   const fs = o.fontSize;
   const [dx0, dx1] = o.xDomain ?? dataRange(series, "x");
   let [dy0, dy1] = o.yDomain ?? dataRange(series, "y");
   if (!o.yDomain) {
-    const pad = (dy1 - dy0) * 0.05;
+    const pad = 0.05 * (dy1 - dy0);
     dy0 -= pad;
     dy1 += pad;
   }
@@ -499,7 +516,8 @@ export function lineChartGroup(series: LineSeries[], options: LineChartOptions =
     legend = layoutLegend(entries, fs, o.width - left - right, "grid");
     bottom += legend.height + fs * 0.3;
   }
-  const f: Frame = {
+  const plotHeight = Math.max(10, o.height - top - bottom);
+  const plot: Plot = {
     x0: dx0,
     x1: dx1 === dx0 ? dx0 + 1 : dx1,
     y0: dy0,
@@ -507,113 +525,113 @@ export function lineChartGroup(series: LineSeries[], options: LineChartOptions =
     left,
     top,
     plotWidth: Math.max(10, o.width - left - right),
-    plotHeight: Math.max(10, o.height - top - bottom),
+    plotHeight,
+    axisY: top + plotHeight,
+    sx: (x) => plot.left + (x - plot.x0) / (plot.x1 - plot.x0) * plot.plotWidth,
+    sy: (y) => plot.top + (1 - (y - plot.y0) / (plot.y1 - plot.y0)) * plot.plotHeight,
   };
-  const sx = (x: number) => f.left + (x - f.x0) / (f.x1 - f.x0) * f.plotWidth;
-  const sy = (y: number) => f.top + (1 - (y - f.y0) / (f.y1 - f.y0)) * f.plotHeight;
+  return { plot, legend, axisBlock };
+}
+
+/** Draws shaded x-spans (clamped to the plot) into `out`. */
+function drawSpans(out: string[], spans: readonly ShadedSpan[], p: Plot): void {
   const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
-  const axisY = f.top + f.plotHeight;
-  const parts: string[] = [];
-  parts.push(`<g font-family="sans-serif" font-size="${fs}">`);
-  parts.push(`<rect x="0" y="0" width="${o.width}" height="${o.height}" fill="white"/>`);
-  if (o.title) {
-    parts.push(
-      `<text x="${fmt(f.left + f.plotWidth / 2)}" y="${fmt(fs * 1.5)}" text-anchor="middle" font-weight="bold">${
-        escapeXml(o.title)
-      }</text>`,
-    );
-  }
-  const clipId = escapeXml(`${o.id}-clip`);
-  parts.push(
-    `<clipPath id="${clipId}"><rect x="${fmt(f.left)}" y="${fmt(f.top)}" width="${fmt(f.plotWidth)}" height="${
-      fmt(f.plotHeight)
-    }"/></clipPath>`,
-  );
-  // Spans.
-  for (const span of o.spans) {
-    const a = clamp(sx(Math.min(span.start, span.end)), f.left, f.left + f.plotWidth);
-    const b = clamp(sx(Math.max(span.start, span.end)), f.left, f.left + f.plotWidth);
-    parts.push(
-      `<rect x="${fmt(a)}" y="${fmt(f.top)}" width="${fmt(Math.max(b - a, 0.75))}" height="${
-        fmt(f.plotHeight)
+  for (const span of spans) {
+    const a = clamp(p.sx(Math.min(span.start, span.end)), p.left, p.left + p.plotWidth);
+    const b = clamp(p.sx(Math.max(span.start, span.end)), p.left, p.left + p.plotWidth);
+    out.push(
+      `<rect x="${fmt(a)}" y="${fmt(p.top)}" width="${fmt(Math.max(b - a, 0.75))}" height="${
+        fmt(p.plotHeight)
       }" fill="${span.color ?? SPAN_COLOR}" fill-opacity="0.18"/>`,
     );
   }
-  // Grid and ticks.
-  const xTicks = niceTicks(f.x0, f.x1, o.ticks);
-  const yTicks = niceTicks(f.y0, f.y1, o.ticks);
-  for (const t of xTicks) {
-    const x = fmt(sx(t));
-    parts.push(`<line x1="${x}" y1="${fmt(f.top)}" x2="${x}" y2="${fmt(axisY)}" stroke="#e6e6e6"/>`);
-    parts.push(`<line x1="${x}" y1="${fmt(axisY)}" x2="${x}" y2="${fmt(axisY + 4)}" stroke="#333"/>`);
-    parts.push(`<text x="${x}" y="${fmt(axisY + 4 + fs)}" text-anchor="middle">${formatTick(t)}</text>`);
+}
+
+/** Draws the grid, the ticks and their labels, the plot frame and the axis labels into `out`. */
+function drawAxes(out: string[], p: Plot, o: ResolvedChartOptions): void {
+  const fs = o.fontSize;
+  const axisY = p.axisY;
+  for (const t of niceTicks(p.x0, p.x1, o.ticks)) {
+    const x = fmt(p.sx(t));
+    out.push(`<line x1="${x}" y1="${fmt(p.top)}" x2="${x}" y2="${fmt(axisY)}" stroke="#e6e6e6"/>`);
+    out.push(`<line x1="${x}" y1="${fmt(axisY)}" x2="${x}" y2="${fmt(axisY + 4)}" stroke="#333"/>`);
+    out.push(`<text x="${x}" y="${fmt(axisY + 4 + fs)}" text-anchor="middle">${formatTick(t)}</text>`);
   }
-  for (const t of yTicks) {
-    const y = fmt(sy(t));
-    parts.push(`<line x1="${fmt(f.left)}" y1="${y}" x2="${fmt(f.left + f.plotWidth)}" y2="${y}" stroke="#e6e6e6"/>`);
-    parts.push(`<line x1="${fmt(f.left - 4)}" y1="${y}" x2="${fmt(f.left)}" y2="${y}" stroke="#333"/>`);
-    parts.push(`<text x="${fmt(f.left - 6)}" y="${fmt(sy(t) + fs * 0.35)}" text-anchor="end">${formatTick(t)}</text>`);
+  for (const t of niceTicks(p.y0, p.y1, o.ticks)) {
+    const y = fmt(p.sy(t));
+    out.push(`<line x1="${fmt(p.left)}" y1="${y}" x2="${fmt(p.left + p.plotWidth)}" y2="${y}" stroke="#e6e6e6"/>`);
+    out.push(`<line x1="${fmt(p.left - 4)}" y1="${y}" x2="${fmt(p.left)}" y2="${y}" stroke="#333"/>`);
+    out.push(`<text x="${fmt(p.left - 6)}" y="${fmt(p.sy(t) + fs * 0.35)}" text-anchor="end">${formatTick(t)}</text>`);
   }
-  parts.push(
-    `<rect class="plot-area" x="${fmt(f.left)}" y="${fmt(f.top)}" width="${fmt(f.plotWidth)}" height="${
-      fmt(f.plotHeight)
+  out.push(
+    `<rect class="plot-area" x="${fmt(p.left)}" y="${fmt(p.top)}" width="${fmt(p.plotWidth)}" height="${
+      fmt(p.plotHeight)
     }" fill="none" stroke="#333"/>`,
   );
   if (o.xLabel) {
-    parts.push(
-      `<text class="x-label" x="${fmt(f.left + f.plotWidth / 2)}" y="${fmt(axisY + fs * 3)}" text-anchor="middle">${
+    out.push(
+      `<text class="x-label" x="${fmt(p.left + p.plotWidth / 2)}" y="${fmt(axisY + fs * 3)}" text-anchor="middle">${
         escapeXml(o.xLabel)
       }</text>`,
     );
   }
   if (o.yLabel) {
     const cx = fmt(fs * 1.1);
-    const cy = fmt(f.top + f.plotHeight / 2);
-    parts.push(
+    const cy = fmt(p.top + p.plotHeight / 2);
+    out.push(
       `<text class="y-label" x="${cx}" y="${cy}" text-anchor="middle" transform="rotate(-90 ${cx} ${cy})">${
         escapeXml(o.yLabel)
       }</text>`,
     );
   }
-  parts.push(`<g clip-path="url(#${clipId})">`);
+}
+
+/** Draws the y = x diagonal (when asked) and the horizontal reference lines into `out`. */
+function drawGuides(out: string[], p: Plot, o: ResolvedChartOptions): void {
   if (o.diagonal) {
-    const lo = Math.max(f.x0, f.y0);
-    const hi = Math.min(f.x1, f.y1);
-    parts.push(
-      `<line x1="${fmt(sx(lo))}" y1="${fmt(sy(lo))}" x2="${fmt(sx(hi))}" y2="${
-        fmt(sy(hi))
+    const lo = Math.max(p.x0, p.y0);
+    const hi = Math.min(p.x1, p.y1);
+    out.push(
+      `<line x1="${fmt(p.sx(lo))}" y1="${fmt(p.sy(lo))}" x2="${fmt(p.sx(hi))}" y2="${
+        fmt(p.sy(hi))
       }" stroke="#999" stroke-dasharray="4 4"/>`,
     );
   }
   for (const ref of o.referenceLines) {
-    const y = fmt(sy(ref.y));
-    parts.push(
-      `<line x1="${fmt(f.left)}" y1="${y}" x2="${fmt(f.left + f.plotWidth)}" y2="${y}" stroke="${
+    const y = fmt(p.sy(ref.y));
+    out.push(
+      `<line x1="${fmt(p.left)}" y1="${y}" x2="${fmt(p.left + p.plotWidth)}" y2="${y}" stroke="${
         ref.color ?? "#666"
       }" stroke-dasharray="5 3"/>`,
     );
   }
-  const styles = series.map((s, index) => seriesStyle(s, index, series.length));
-  const kept = series.map((s) => {
-    const n = Math.min(s.x.length, s.y.length);
-    return n > o.maxPoints ? decimateSeries(s.y, o.maxPoints) : Array.from({ length: n }, (_, i) => i);
-  });
-  // Bands first, under every line.
-  series.forEach((s, index) => {
-    if (!s.band) return;
-    const upper = linePoints(s.x, s.band.upper, kept[index], s.step === true);
-    const lower = linePoints(s.x, s.band.lower, kept[index], s.step === true).reverse();
-    if (upper.length === 0 || lower.length === 0) return;
-    const points = [...upper, ...lower].map(([x, y]) => `${fmt(sx(x))},${fmt(sy(y))}`).join(" ");
-    parts.push(
-      `<polygon class="band" points="${points}" fill="${styles[index].color}" fill-opacity="0.16" stroke="none"/>`,
-    );
-  });
-  series.forEach((s, index) => {
-    const style = styles[index];
+}
+
+/** One series as drawn: the series, its style, and the indices of the points kept after decimation. */
+interface DrawnSeries {
+  series: LineSeries;
+  style: SeriesStyle;
+  kept: number[];
+}
+
+/** Draws the series' bands (each a polygon from its upper edge back along its lower edge) into `out`. */
+function drawBands(out: string[], drawn: readonly DrawnSeries[], p: Plot): void {
+  for (const { series: s, style, kept } of drawn) {
+    if (!s.band) continue;
+    const upper = linePoints(s.x, s.band.upper, kept, s.step === true);
+    const lower = linePoints(s.x, s.band.lower, kept, s.step === true).reverse();
+    if (upper.length === 0 || lower.length === 0) continue;
+    const points = [...upper, ...lower].map(([x, y]) => `${fmt(p.sx(x))},${fmt(p.sy(y))}`).join(" ");
+    out.push(`<polygon class="band" points="${points}" fill="${style.color}" fill-opacity="0.16" stroke="none"/>`);
+  }
+}
+
+/** Draws the series' lines into `out`: one path per run of finite points (a non-finite value breaks the line). */
+function drawLines(out: string[], drawn: readonly DrawnSeries[], p: Plot): void {
+  for (const { series: s, style, kept } of drawn) {
     const segments: string[] = [];
     let path = "";
-    for (const i of kept[index]) {
+    for (const i of kept) {
       const x = s.x[i];
       const y = s.y[i];
       if (!Number.isFinite(x) || !Number.isFinite(y)) {
@@ -621,38 +639,81 @@ export function lineChartGroup(series: LineSeries[], options: LineChartOptions =
         path = "";
         continue;
       }
-      const px = fmt(sx(x));
-      const py = fmt(sy(y));
+      const px = fmt(p.sx(x));
+      const py = fmt(p.sy(y));
       if (!path) path = `M${px} ${py}`;
       else if (s.step) path += `H${px}V${py}`;
       else path += `L${px} ${py}`;
     }
     if (path) segments.push(path);
     for (const d of segments) {
-      parts.push(
+      out.push(
         `<path d="${d}" fill="none" stroke="${style.color}" stroke-width="${style.width}"${
           style.dash ? ` stroke-dasharray="${style.dash}"` : ""
         } stroke-linejoin="round"/>`,
       );
     }
-  });
-  parts.push(`</g>`);
-  // Markers, outside the clip so that those on the frame are whole; staggered between series.
-  series.forEach((s, index) => {
-    const style = styles[index];
+  }
+}
+
+/** Draws the series' markers into `out`, staggered between series; markers off the plot are left out. */
+function drawMarkers(out: string[], drawn: readonly DrawnSeries[], p: Plot, count: number, fs: number): void {
+  drawn.forEach(({ series: s, style }, index) => {
     if (style.marker === "none") return;
-    const phase = (index + 0.5) / series.length;
-    for (const [x, y] of markerPoints(s, o.markers, phase, f.x0, f.x1)) {
-      const px = sx(x);
-      const py = sy(y);
-      if (px < f.left - 0.5 || px > f.left + f.plotWidth + 0.5 || py < f.top - 0.5 || py > axisY + 0.5) continue;
-      parts.push(markerSvg(style.marker, px, py, fs * 0.36, style.color));
+    const phase = (index + 0.5) / drawn.length;
+    for (const [x, y] of markerPoints(s, count, phase, p.x0, p.x1)) {
+      const px = p.sx(x);
+      const py = p.sy(y);
+      if (px < p.left - 0.5 || px > p.left + p.plotWidth + 0.5 || py < p.top - 0.5 || py > p.axisY + 0.5) continue;
+      out.push(markerSvg(style.marker, px, py, fs * 0.36, style.color));
     }
   });
+}
+
+/**
+ * Renders a chart as an SVG fragment (a `<g>` positioned at the origin of a `width × height` box). Use this to
+ * compose several charts in one document; {@linkcode lineChartSvg} wraps it in an `<svg>` element. The legend is
+ * drawn outside the plot area (`legendPosition`); with several series, each gets its own dash pattern and markers
+ * as well as its colour.
+ */
+export function lineChartGroup(series: LineSeries[], options: LineChartOptions = {}): string {
+  const o = withDefaults(DEFAULT_LINE_CHART_OPTIONS, options);
+  const fs = o.fontSize;
+  const { plot: p, legend, axisBlock } = chartLayout(series, o);
+  const parts: string[] = [];
+  parts.push(`<g font-family="sans-serif" font-size="${fs}">`);
+  parts.push(`<rect x="0" y="0" width="${o.width}" height="${o.height}" fill="white"/>`);
+  if (o.title) {
+    parts.push(
+      `<text x="${fmt(p.left + p.plotWidth / 2)}" y="${fmt(fs * 1.5)}" text-anchor="middle" font-weight="bold">${
+        escapeXml(o.title)
+      }</text>`,
+    );
+  }
+  const clipId = escapeXml(`${o.id}-clip`);
+  parts.push(
+    `<clipPath id="${clipId}"><rect x="${fmt(p.left)}" y="${fmt(p.top)}" width="${fmt(p.plotWidth)}" height="${
+      fmt(p.plotHeight)
+    }"/></clipPath>`,
+  );
+  drawSpans(parts, o.spans, p);
+  drawAxes(parts, p, o);
+  parts.push(`<g clip-path="url(#${clipId})">`);
+  drawGuides(parts, p, o);
+  const drawn = series.map((s, index): DrawnSeries => {
+    const n = Math.min(s.x.length, s.y.length);
+    const kept = n > o.maxPoints ? decimateSeries(s.y, o.maxPoints) : Array.from({ length: n }, (_, i) => i);
+    return { series: s, style: seriesStyle(s, index, series.length), kept };
+  });
+  drawBands(parts, drawn, p); // bands first, under every line
+  drawLines(parts, drawn, p);
+  parts.push(`</g>`);
+  // Markers, outside the clip so that those on the frame are whole.
+  drawMarkers(parts, drawn, p, o.markers, fs);
   if (legend) {
     const [lx, ly] = o.legendPosition === "right"
-      ? [f.left + f.plotWidth + fs * 1.2, f.top]
-      : [f.left, axisY + axisBlock];
+      ? [p.left + p.plotWidth + fs * 1.2, p.top]
+      : [p.left, p.axisY + axisBlock];
     parts.push(...drawLegend(legend, lx, ly, fs));
   }
   parts.push(`</g>`);
@@ -674,7 +735,7 @@ export function lineChartGroup(series: LineSeries[], options: LineChartOptions =
  * ```
  */
 export function lineChartSvg(series: LineSeries[], options: LineChartOptions = {}): string {
-  const o = { ...DEFAULT_LINE_CHART_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_LINE_CHART_OPTIONS, options);
   return svgDocument(o.width, o.height, lineChartGroup(series, o));
 }
 
@@ -735,7 +796,7 @@ export const DEFAULT_SMALL_MULTIPLES_OPTIONS: Readonly<Required<SmallMultiplesOp
  * ```
  */
 export function smallMultiplesSvg(panels: ChartPanel[], options: SmallMultiplesOptions = {}): string {
-  const o = { ...DEFAULT_SMALL_MULTIPLES_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_SMALL_MULTIPLES_OPTIONS, options);
   if (!Number.isInteger(o.columns) || o.columns < 1) {
     throw new RangeError(
       `Cannot draw small multiples as columns must be an integer >= 1: current value is ${o.columns}`,
@@ -749,7 +810,7 @@ export function smallMultiplesSvg(panels: ChartPanel[], options: SmallMultiplesO
   if (o.sharedLegend) {
     const entries: LegendEntry[] = [];
     for (const panel of panels) {
-      const po = { ...DEFAULT_LINE_CHART_OPTIONS, ...panel.options, legendNote: "" };
+      const po = { ...withDefaults(DEFAULT_LINE_CHART_OPTIONS, panel.options ?? {}), legendNote: "" };
       for (const e of legendEntries(panel.series, po)) {
         if (!entries.some((x) => x.label === e.label && x.kind === e.kind)) entries.push(e);
       }

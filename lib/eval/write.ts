@@ -7,6 +7,7 @@
  * @module
  */
 
+import { withDefaults } from "../io/options.ts";
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import { type CsvValue, writeCsvAtomic } from "../io/csv_stream.ts";
@@ -132,8 +133,8 @@ export async function writeEvaluation(
   videos: VideoScores[],
   options: WriteEvaluationOptions = {},
 ): Promise<void> {
-  const o = { ...DEFAULT_WRITE_EVALUATION_OPTIONS, ...options };
-  const { framesPerClip, alignment, threshold } = result.protocol;
+  const o = withDefaults(DEFAULT_WRITE_EVALUATION_OPTIONS, options);
+  const { framesPerClip, alignment } = result.protocol;
   // The evaluation's own aligned counts when `result` was made from these videos; otherwise prepared again.
   const evaluated = takeEvaluated(result, videos, framesPerClip, alignment);
   const prepared = evaluated?.prepared ?? prepareVideos(videos, framesPerClip, alignment);
@@ -155,9 +156,25 @@ export async function writeEvaluation(
   await writeJsonAtomic(join(dir, EVALUATION_FILES.metrics), result);
   const allFloat32 = videos.every((v) => v.clipScores instanceof Float32Array);
   const threshold32 = (x: number) => allFloat32 ? formatFloat32(x) : x;
-
   await writeCurves(dir, result, groups, threshold32, o.exactCurves ? null : o.maxCurvePoints, o.maxPlotPoints);
+  await writeVideoTable(dir, result, prepared, videos);
+  if (o.scoresTable) {
+    await writeCsvAtomic(
+      join(dir, EVALUATION_FILES.scores),
+      ["video", "label", "class", "clip", "start_frame", "end_frame", "score", "anomalous_frames"],
+      clipRows(prepared, videos, framesPerClip),
+    );
+  }
+  await writeScoresPlot(dir, result, prepared, videos, o);
+}
 
+/** `videos.csv`: one row per video (lengths, alignment, anomalous frames, mean and max score). */
+async function writeVideoTable(
+  dir: string,
+  result: EvaluationResult,
+  prepared: PreparedVideos,
+  videos: VideoScores[],
+): Promise<void> {
   const alignedById = new Map(result.alignedVideos.map((a) => [a.id, a.action]));
   const videoRows = prepared.videos.map((v, i) => {
     const scores = videos[i].clipScores;
@@ -194,64 +211,70 @@ export async function writeEvaluation(
     "mean_score",
     "max_score",
   ], videoRows);
+}
 
-  if (o.scoresTable) {
-    await writeCsvAtomic(
-      join(dir, EVALUATION_FILES.scores),
-      ["video", "label", "class", "clip", "start_frame", "end_frame", "score", "anomalous_frames"],
-      clipRows(prepared, videos, framesPerClip),
-    );
-  }
-
+/** `scores.svg`: a grid of the chosen videos' clip-score curves, ground-truth frames shaded, the threshold dashed. */
+async function writeScoresPlot(
+  dir: string,
+  result: EvaluationResult,
+  prepared: PreparedVideos,
+  videos: VideoScores[],
+  o: Required<WriteEvaluationOptions>,
+): Promise<void> {
+  const pooled = result.protocol.mode === "pooled";
   const chosen = choosePlottedVideos(prepared.videos, o.maxPlottedVideos);
-  const panels: ChartPanel[] = chosen.map((i) => {
-    const video = videos[i];
-    const { scores, labels } = alignedFrames(video, framesPerClip, alignment);
-    // One point per clip boundary, drawn as steps (typed arrays: a pooled video can have a clip per frame).
-    const boundaries = Math.ceil(scores.length / framesPerClip);
-    const xs = new Float64Array(boundaries + 1);
-    const ys = new Float64Array(boundaries + 1);
-    for (let c = 0; c < boundaries; c++) {
-      xs[c] = c * framesPerClip;
-      ys[c] = scores[c * framesPerClip];
-    }
-    xs[boundaries] = scores.length;
-    ys[boundaries] = scores[scores.length - 1];
-    let lo = 0;
-    let hi = 1;
-    for (let k = 0; k < ys.length; k++) {
-      if (ys[k] < lo) lo = ys[k];
-      if (ys[k] > hi) hi = ys[k];
-    }
-    const cls = result.protocol.mode === "pooled"
-      ? " (all frames, concatenated)"
-      : video.label === "anomalous"
-      ? ` (${video.class ?? "anomalous"})`
-      : " (normal)";
-    return {
-      series: [{ name: "score", x: xs, y: ys, step: true }],
-      options: {
-        title: `${video.id}${cls}`,
-        xDomain: [0, scores.length],
-        yDomain: [lo, hi],
-        spans: labelSpans(labels, { label: "ground truth" }),
-        referenceLines: [{ y: threshold }],
-        legend: false,
-        maxPoints: o.maxPlotPoints,
-        xLabel: "frame",
-        yLabel: "anomaly score",
-      },
-    };
-  });
+  const panels = chosen.map((i) => scorePanel(videos[i], result, o.maxPlotPoints));
   await writeFileAtomic(
     join(dir, EVALUATION_FILES.scoresPlot),
     smallMultiplesSvg(panels, {
-      ...(result.protocol.mode === "pooled" ? { columns: 1, panelWidth: 1200, panelHeight: 280 } : {}),
-      columns: result.protocol.mode === "pooled" ? 1 : o.plotColumns,
-      title: `Clip scores per video (shaded: ground-truth anomalous frames; dashed: threshold ${threshold}; ` +
-        (result.protocol.mode === "pooled" ? "pooled input)" : `${chosen.length} of ${videos.length} videos)`),
+      ...(pooled ? { columns: 1, panelWidth: 1200, panelHeight: 280 } : {}),
+      columns: pooled ? 1 : o.plotColumns,
+      title:
+        `Clip scores per video (shaded: ground-truth anomalous frames; dashed: threshold ${result.protocol.threshold}; ` +
+        (pooled ? "pooled input)" : `${chosen.length} of ${videos.length} videos)`),
     }),
   );
+}
+
+/** One panel of `scores.svg`: a video's clip scores as steps over its aligned frames, its anomalous frames shaded. */
+function scorePanel(video: VideoScores, result: EvaluationResult, maxPlotPoints: number): ChartPanel {
+  const { framesPerClip, alignment, threshold } = result.protocol;
+  const { scores, labels } = alignedFrames(video, framesPerClip, alignment);
+  // One point per clip boundary, drawn as steps (typed arrays: a pooled video can have a clip per frame).
+  const boundaries = Math.ceil(scores.length / framesPerClip);
+  const xs = new Float64Array(boundaries + 1);
+  const ys = new Float64Array(boundaries + 1);
+  for (let c = 0; c < boundaries; c++) {
+    xs[c] = c * framesPerClip;
+    ys[c] = scores[c * framesPerClip];
+  }
+  xs[boundaries] = scores.length;
+  ys[boundaries] = scores[scores.length - 1];
+  let lo = 0;
+  let hi = 1;
+  for (let k = 0; k < ys.length; k++) {
+    if (ys[k] < lo) lo = ys[k];
+    if (ys[k] > hi) hi = ys[k];
+  }
+  const cls = result.protocol.mode === "pooled"
+    ? " (all frames, concatenated)"
+    : video.label === "anomalous"
+    ? ` (${video.class ?? "anomalous"})`
+    : " (normal)";
+  return {
+    series: [{ name: "score", x: xs, y: ys, step: true }],
+    options: {
+      title: `${video.id}${cls}`,
+      xDomain: [0, scores.length],
+      yDomain: [lo, hi],
+      spans: labelSpans(labels, { label: "ground truth" }),
+      referenceLines: [{ y: threshold }],
+      legend: false,
+      maxPoints: maxPlotPoints,
+      xLabel: "frame",
+      yLabel: "anomaly score",
+    },
+  };
 }
 
 /**

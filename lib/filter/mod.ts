@@ -4,35 +4,27 @@
  * decision manifest, the kept dataset manifest and a summary, resumably.
  * @module
  */
-export {
-  DEFAULT_FILTER_OPTIONS,
-  DUPLICATE_SCOPES,
-  FILTER_CACHE_VERSION,
-  filterVideos,
-  recordDescriptions,
-  resolveFilterOptions,
-} from "./filter.ts";
+export { FILTER_CACHE_VERSION, filterVideos } from "./filter.ts";
+export { DEFAULT_FILTER_OPTIONS, DUPLICATE_SCOPES, recordDescriptions, resolveFilterOptions } from "./options.ts";
+export type { DuplicateScope, FilterEvent, FilterOptions, PairDescriptions, ResolvedFilterOptions } from "./options.ts";
 export type {
   CheckStatus,
-  DuplicateScope,
   FilterCounts,
   FilterDecision,
   FilteredRecord,
-  FilterEvent,
-  FilterOptions,
   FilterResult,
   FilterScores,
-  PairDescriptions,
-  ResolvedFilterOptions,
   SemanticStatus,
-} from "./filter.ts";
+} from "./result.ts";
 export {
   DEFAULT_TECHNICAL_MEASURE_OPTIONS,
+  DEFAULT_TECHNICAL_THRESHOLDS,
   isUndecodableError,
   measureTechnical,
   resolveTechnicalMeasureOptions,
+  technicalReasons,
 } from "./technical.ts";
-export type { TechnicalMeasurement, TechnicalMeasureOptions } from "./technical.ts";
+export type { TechnicalMeasurement, TechnicalMeasureOptions, TechnicalThresholds } from "./technical.ts";
 export { DEFAULT_EMBED_VIDEO_OPTIONS, embedVideo, sampleFrameIndices } from "./semantic.ts";
 export type { EmbedVideoOptions, FrameEncoder } from "./semantic.ts";
 export { DEFAULT_FIND_NEAR_DUPLICATES_OPTIONS, findNearDuplicates } from "./duplicates.ts";

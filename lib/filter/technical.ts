@@ -1,11 +1,13 @@
 /**
  * `measureTechnical()` — one streaming low-resolution decode of a video → the measurements the technical checks
  * use (decodability, frame count, size, luma, frame-difference motion) and a cheap content fingerprint for
- * near-duplicate detection when no CLIP embedding is available.
+ * near-duplicate detection when no CLIP embedding is available; and `technicalReasons()`, the technical checks'
+ * thresholds applied to a measurement.
  * @module
  */
+import { checkNumber } from "../io/validate.ts";
 import { decodeFrames, type DecodeOptions, probeVideo, type VideoProbe } from "../video/mod.ts";
-import { l2Normalize } from "./_vector.ts";
+import { FrameStats } from "./_frame_stats.ts";
 
 /** Options of {@link measureTechnical}. */
 export interface TechnicalMeasureOptions {
@@ -92,9 +94,7 @@ export interface TechnicalMeasurement {
 }
 
 function positiveInteger(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`Cannot measure video as ${name} must be a positive integer: current value is ${value}`);
-  }
+  checkNumber(name, value, { action: "measure video", integer: true, min: 1 });
 }
 
 /** Resolves {@link TechnicalMeasureOptions} (undefined fields take the defaults) and checks the values. */
@@ -116,19 +116,6 @@ export function resolveTechnicalMeasureOptions(
     );
   }
   return o;
-}
-
-/**
- * Luma energy (RMS, levels) below which a fingerprint is all zeros: differences under half a level are rounding noise
- * of the 8-bit conversion, so a flat video never looks like a pattern.
- */
-const FLAT_FINGERPRINT_ENERGY = 0.5;
-
-function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Whether an error means "this file cannot be read as a video" (as opposed to a missing tool or permission). */
@@ -159,64 +146,22 @@ export async function measureTechnical(
     if (!isUndecodableError(error)) throw error;
     return { decodable: false, error: (error as Error).message, frames: 0 };
   }
-  const w = o.analysisWidth;
-  const h = o.analysisHeight;
-  const pixels = w * h;
-  const grid = o.fingerprintGrid;
-  const cellOf = new Int32Array(pixels);
-  const cellCount = new Float64Array(grid * grid);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const c = Math.floor(y * grid / h) * grid + Math.floor(x * grid / w);
-      cellOf[y * w + x] = c;
-      cellCount[c]++;
-    }
-  }
-  const cellsPerFrame: Float32Array[] = [];
-  const pairDiffs: number[] = [];
-  let previous: Float32Array | undefined;
-  let current: Float32Array = new Float32Array(pixels);
-  let lumaSum = 0;
-  let lumaSquares = 0;
-  let frames = 0;
-  const base = {
-    width: probe.width,
-    height: probe.height,
-    fps: probe.fps,
-    codec: probe.codec,
-  };
+  const base = { width: probe.width, height: probe.height, fps: probe.fps, codec: probe.codec };
   const decodeOptions: DecodeOptions = {
     probe,
-    size: { width: w, height: h },
+    size: { width: o.analysisWidth, height: o.analysisHeight },
     strict: o.strictDecode,
     ffmpegPath: o.ffmpegPath,
     ffprobePath: o.ffprobePath,
   };
+  const stats = new FrameStats(o.analysisWidth, o.analysisHeight, o.fingerprintGrid);
   try {
-    for await (const frame of decodeFrames(path, decodeOptions)) {
-      const rgb = frame.data;
-      const cells = new Float32Array(grid * grid);
-      let diff = 0;
-      for (let p = 0, q = 0; p < pixels; p++, q += 3) {
-        const y = 0.299 * rgb[q] + 0.587 * rgb[q + 1] + 0.114 * rgb[q + 2];
-        current[p] = y;
-        lumaSum += y;
-        lumaSquares += y * y;
-        cells[cellOf[p]] += y;
-        if (previous) diff += Math.abs(y - previous[p]);
-      }
-      for (let c = 0; c < cells.length; c++) cells[c] /= cellCount[c];
-      cellsPerFrame.push(cells);
-      if (previous) pairDiffs.push(diff / pixels);
-      const spare: Float32Array = previous ?? new Float32Array(pixels);
-      previous = current;
-      current = spare;
-      frames++;
-    }
+    for await (const frame of decodeFrames(path, decodeOptions)) stats.add(frame.data);
   } catch (error) {
     if (!isUndecodableError(error)) throw error;
-    return { decodable: false, error: (error as Error).message, ...base, frames };
+    return { decodable: false, error: (error as Error).message, ...base, frames: stats.frames };
   }
+  const frames = stats.frames;
   if (frames === 0) {
     return {
       decodable: false,
@@ -225,41 +170,68 @@ export async function measureTechnical(
       frames,
     };
   }
-  const n = frames * pixels;
-  const meanLuma = lumaSum / n;
-  const variance = Math.max(0, lumaSquares / n - meanLuma * meanLuma);
-  const segments = Math.min(o.fingerprintSegments, frames);
-  const raw = new Float64Array(o.fingerprintSegments * grid * grid);
-  const perSegment = new Float64Array(o.fingerprintSegments);
-  for (let i = 0; i < frames; i++) {
-    const s = Math.floor(i * segments / frames);
-    perSegment[s]++;
-    const cells = cellsPerFrame[i];
-    for (let c = 0; c < cells.length; c++) raw[s * grid * grid + c] += cells[c];
+  return { decodable: true, ...base, frames, ...stats.luma(), fingerprint: stats.fingerprint(o.fingerprintSegments) };
+}
+
+/** Thresholds of the technical checks; applied to a {@link TechnicalMeasurement}, so changing one remeasures nothing. */
+export interface TechnicalThresholds {
+  /**
+   * Minimum decoded frames (48 = three 16-frame clips).
+   * @default 48
+   */
+  minFrames?: number;
+  /**
+   * Minimum width in pixels.
+   * @default 112
+   */
+  minWidth?: number;
+  /**
+   * Minimum height in pixels.
+   * @default 112
+   */
+  minHeight?: number;
+  /**
+   * Black video: mean luma (0–255) below this.
+   * @default 10
+   */
+  minMeanLuma?: number;
+  /**
+   * Frozen video: mean absolute luma difference between consecutive frames (0–255, on the analysis frames) below
+   * this.
+   * @default 0.02
+   */
+  minMotion?: number;
+}
+
+/** Defaults of {@link TechnicalThresholds}. */
+export const DEFAULT_TECHNICAL_THRESHOLDS: Readonly<Required<TechnicalThresholds>> = Object.freeze({
+  minFrames: 48,
+  minWidth: 112,
+  minHeight: 112,
+  minMeanLuma: 10,
+  minMotion: 0.02,
+});
+
+/**
+ * Why a measured video fails the technical checks, as `"<code>: <detail>"` reasons (`undecodable`, `too-few-frames`,
+ * `low-resolution`, `black`, `frozen`); empty when it passes.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_TECHNICAL_THRESHOLDS, technicalReasons } from "./technical.ts";
+ * const m = { decodable: true, frames: 20, width: 160, height: 120, meanLuma: 90, motion: 3 };
+ * technicalReasons(m, DEFAULT_TECHNICAL_THRESHOLDS); // ["too-few-frames: 20 < 48"]
+ * ```
+ */
+export function technicalReasons(m: TechnicalMeasurement, thresholds: Required<TechnicalThresholds>): string[] {
+  if (!m.decodable) return [`undecodable: ${m.error}`];
+  const t = thresholds;
+  const reasons: string[] = [];
+  if (m.frames < t.minFrames) reasons.push(`too-few-frames: ${m.frames} < ${t.minFrames}`);
+  if (m.width! < t.minWidth || m.height! < t.minHeight) {
+    reasons.push(`low-resolution: ${m.width}x${m.height} < ${t.minWidth}x${t.minHeight}`);
   }
-  // Fewer frames than segments: repeat the last segment so every fingerprint has the same length.
-  for (let s = 0; s < o.fingerprintSegments; s++) {
-    const from = s < segments ? s : segments - 1;
-    for (let c = 0; c < grid * grid; c++) {
-      raw[s * grid * grid + c] = raw[from * grid * grid + c] / (perSegment[from] || 1);
-    }
-  }
-  let mean = 0;
-  for (const v of raw) mean += v;
-  mean /= raw.length;
-  const centred = raw.map((v) => v - mean);
-  const energy = Math.sqrt(centred.reduce((sum, v) => sum + v * v, 0) / centred.length);
-  const fingerprint = energy < FLAT_FINGERPRINT_ENERGY ? new Float32Array(centred.length) : l2Normalize(centred);
-  const motion = pairDiffs.length > 0 ? pairDiffs.reduce((a, b) => a + b, 0) / pairDiffs.length : 0;
-  return {
-    decodable: true,
-    ...base,
-    frames,
-    meanLuma,
-    lumaStd: Math.sqrt(variance),
-    motion,
-    motionMedian: median(pairDiffs),
-    motionMax: pairDiffs.reduce((a, b) => Math.max(a, b), 0), // no spread: long videos exceed the argument limit
-    fingerprint: Array.from(fingerprint, (v) => Math.round(v * 1e6) / 1e6),
-  };
+  if (m.meanLuma! < t.minMeanLuma) reasons.push(`black: mean luma ${m.meanLuma!.toFixed(2)} < ${t.minMeanLuma}`);
+  if (m.motion! < t.minMotion) reasons.push(`frozen: motion ${m.motion!.toFixed(4)} < ${t.minMotion}`);
+  return reasons;
 }

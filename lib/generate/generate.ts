@@ -5,61 +5,31 @@
  * temporary name, size-checked, validated with ffprobe and hashed before they count; then a dataset manifest of the
  * finished videos is written for the later stages.
  *
+ * The work is split in three: job planning (job_plan.ts: which pairs become which jobs, what resumes from the job
+ * manifest), the job runner (job_runner.ts: submit, poll, download under the worker pool) and this orchestration.
+ *
  * Output folder layout: `jobs.jsonl` (job manifest), `videos/<pairId>-<label>.mp4`, `manifest.jsonl` (VideoRecord).
  *
  * @module
  */
+import { checkNumber } from "../io/validate.ts";
 import { withDefaults } from "../io/options.ts";
 import { join, resolve } from "node:path";
-import { sha256File, sha256Hex } from "../io/hash.ts";
 import { type VideoLabel, type VideoRecord, writeManifest } from "../io/manifest.ts";
 import { type Catalogue, loadCatalogue } from "../prompts/catalogue.ts";
-import { assertPromptPair, type PromptPair } from "../prompts/synthesize.ts";
-import { probeVideo, type VideoProbe } from "../video/probe.ts";
-import {
-  GENERATE_BACKENDS,
-  type GenerateBackend,
-  type SubmitResult,
-  type VideoJobClient,
-  type VideoJobRequest,
-  withRedactedErrors,
-} from "./client.ts";
-import {
-  GenerationError,
-  GenerationInvalidVideoError,
-  GenerationJobFailedError,
-  isUnconfirmedSubmission,
-} from "./errors.ts";
-import { type GenerationJob, type JobFailure, JobStore } from "./jobs.ts";
+import type { PromptPair } from "../prompts/synthesize.ts";
+import type { VideoProbe } from "../video/probe.ts";
+import { GENERATE_BACKENDS, type GenerateBackend, type VideoJobClient, withRedactedErrors } from "./client.ts";
+import { type GenerationJob, JobStore } from "./jobs.ts";
+import { jobRequests, planJobs, summarizePlan } from "./job_plan.ts";
+import { emptyCounts, type GenerateCounts, type GenerateEvent, JobRunner } from "./job_runner.ts";
 import { createOpenAiVideosClient, DEFAULT_OPENAI_VIDEOS_CLIENT_OPTIONS } from "./openai_videos.ts";
 import { assertNetPermission } from "./permissions.ts";
 import { createProceduralClient, type ProceduralClientOptions } from "./procedural.ts";
 import { createRedactor, type Redact, redactError, redactValue } from "./redact.ts";
-import { retryWithBackoff, sleep, withTimeout } from "./retry.ts";
 import { createZhipuClient, DEFAULT_ZHIPU_CLIENT_OPTIONS } from "./zhipu.ts";
 
-/** Progress events of {@link generateVideos}; they never contain keys. */
-export type GenerateEvent =
-  | {
-    type: "plan";
-    jobs: number;
-    toSubmit: number;
-    toPoll: number;
-    done: number;
-    failed: number;
-    /** Jobs to submit that have unconfirmed earlier submissions (the provider may hold orphan jobs for them). */
-    unconfirmed: number;
-  }
-  | { type: "state"; jobId: string; state: GenerationJob["state"]; reason?: string; resumed?: boolean }
-  | {
-    type: "retry";
-    jobId: string;
-    phase: "submit" | "poll" | "download";
-    attempt: number;
-    delayMs: number;
-    error: string;
-  }
-  | { type: "progress"; jobId: string; progress: number };
+export type { GenerateCounts, GenerateEvent } from "./job_runner.ts";
 
 /** Options of {@link generateVideos}. `outDir` is required. */
 export interface GenerateVideosOptions {
@@ -127,6 +97,11 @@ export interface GenerateVideosOptions {
   fetch?: typeof fetch;
   /** Random source for jitter. @default Math.random */
   random?: () => number;
+  /**
+   * Waits between retries (Retry-After included) and between polls, rejecting when the signal aborts; tests inject a
+   * recording one to assert the waits without waiting. @default sleep (lib/generate/retry.ts)
+   */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Abort: in-flight submissions finish and are recorded, everything else stops; the promise rejects. */
   signal?: AbortSignal;
   /** Progress callback. @default undefined */
@@ -156,32 +131,6 @@ export const DEFAULT_GENERATE_VIDEOS_OPTIONS = {
   ffprobePath: "ffprobe",
   decodeCheck: false,
 } as const;
-
-/** Counts of a run. */
-export interface GenerateCounts {
-  /** Jobs for the given pairs. */
-  jobs: number;
-  /** Jobs done (over all runs). */
-  done: number;
-  /** Jobs failed (over all runs). */
-  failed: number;
-  /** Jobs not yet submitted. */
-  pending: number;
-  /** Jobs submitted and not finished. */
-  submitted: number;
-  /** Submissions made in this run (planned ones for a dry run). */
-  submittedThisRun: number;
-  /** Jobs finished (downloaded and validated) in this run. */
-  doneThisRun: number;
-  /** Jobs failed in this run. */
-  failedThisRun: number;
-  /** Jobs left pending because the budget was spent. */
-  budgetSkipped: number;
-  /** Retried requests in this run. */
-  retries: number;
-  /** Submissions in this run whose answer was lost (recorded in the job manifest, submitted again). */
-  unconfirmedThisRun: number;
-}
 
 /** Result of {@link generateVideos}. */
 export interface GenerateResult {
@@ -249,69 +198,70 @@ export function backendBaseUrl(backend: GenerateBackend, baseUrl?: string): stri
     (backend === "zhipu" ? DEFAULT_ZHIPU_CLIENT_OPTIONS.baseUrl : DEFAULT_OPENAI_VIDEOS_CLIENT_OPTIONS.baseUrl);
 }
 
-function checkNumber(name: string, value: number, min: number, integer = true): void {
-  if (Number.isNaN(value) || value < min || (integer && Number.isFinite(value) && !Number.isInteger(value))) {
-    throw new RangeError(
-      `Cannot generate videos as ${name} must be ${integer ? "an integer " : ""}>= ${min}: current value is ${value}`,
-    );
-  }
+/** `value` is a number >= `min` (an integer unless `integer` is false); Infinity means "no limit". */
+function checkSetting(name: string, value: number, min: number, integer = true): void {
+  checkNumber(name, value, { action: "generate videos", integer, min, allowInfinity: true });
 }
 
-/** The one-line text of `error` recorded as a job's reason and in events, with the keys redacted. */
-function describeError(error: unknown, redact: Redact): string {
-  if (error instanceof GenerationError) {
-    const extra = [error.status ? `HTTP ${error.status}` : "", error.requestId ? `request ${error.requestId}` : ""]
-      .filter((s) => s).join(", ");
-    return redact(`${error.name}: ${error.message}${extra ? ` (${extra})` : ""}`);
+/** The options of {@link generateVideos} with every default filled in. */
+type ResolvedGenerateOptions = ReturnType<typeof resolveOptions>;
+
+/** `options` over the defaults, checked: throws on a missing `outDir`, a number out of range or an unknown backend. */
+function resolveOptions(options: GenerateVideosOptions) {
+  if (typeof options?.outDir !== "string" || options.outDir === "") {
+    throw new TypeError(
+      `Cannot generate videos as options.outDir must be a folder path: current value is ${options?.outDir}`,
+    );
   }
-  return redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  const o = withDefaults(DEFAULT_GENERATE_VIDEOS_OPTIONS, options);
+  checkSetting("concurrency", o.concurrency, 1);
+  checkSetting("downloadConcurrency", o.downloadConcurrency, 1);
+  checkSetting("maxRetries", o.maxRetries, 0);
+  checkSetting("maxJobs", o.maxJobs, 0);
+  checkSetting("minFrames", o.minFrames, 0);
+  for (const name of ["baseDelayMs", "maxDelayMs", "pollIntervalMs"] as const) checkSetting(name, o[name], 0, false);
+  for (const name of ["requestTimeoutMs", "downloadTimeoutMs", "jobTimeoutMs"] as const) {
+    checkSetting(name, o[name], 1, false);
+  }
+  if (!(o.jitter >= 0 && o.jitter <= 1)) {
+    throw new RangeError(`Cannot generate videos as jitter must be in [0, 1]: current value is ${o.jitter}`);
+  }
+  if (!o.client && !GENERATE_BACKENDS.includes(o.backend)) {
+    throw new RangeError(
+      `Cannot generate videos as backend must be one of ${GENERATE_BACKENDS.join(", ")}: current value is ${o.backend}`,
+    );
+  }
+  return o;
 }
 
 /**
- * One submit attempt under its timeout. When the provider may have accepted the submission although its answer
- * was lost ({@link isUnconfirmedSubmission}), `onUnconfirmed` records it (awaited) before the error goes on to the
- * retry loop.
+ * The client of the run, its errors redacted: the injected one or the backend's, after the net permission check of
+ * its base URL (and with the repository's catalogue for the procedural backend).
  */
-async function submitAttempt(
-  client: VideoJobClient,
-  request: VideoJobRequest,
-  timeoutMs: number,
-  onUnconfirmed: (error: unknown) => Promise<void>,
-): Promise<SubmitResult> {
-  try {
-    return await withTimeout((signal) => client.submit(request, signal), timeoutMs, {
-      provider: client.backend,
-      what: `submit of ${request.jobId}`,
-    });
-  } catch (error) {
-    if (isUnconfirmedSubmission(error)) await onUnconfirmed(error);
-    throw error;
-  }
+async function runClient(o: ResolvedGenerateOptions, redact: Redact): Promise<VideoJobClient> {
+  const baseUrl = o.client ? o.baseUrl : backendBaseUrl(o.backend, o.baseUrl);
+  if (o.checkPermission && baseUrl) await assertNetPermission(baseUrl, `${o.backend} base URL`);
+  const catalogue = o.catalogue ?? (!o.client && o.backend === "procedural" ? await loadCatalogue() : undefined);
+  return withRedactedErrors(o.client ?? createVideoJobClient(o.backend, { ...o, baseUrl, catalogue }), redact);
 }
 
-/** Count a submission whose answer was lost on `job`: sent (so counted), but without a provider id to poll. */
-function markUnconfirmed(job: GenerationJob, reason: string): void {
-  job.submissions = (job.submissions ?? 0) + 1;
-  job.unconfirmedSubmissions = (job.unconfirmedSubmissions ?? 0) + 1;
-  job.unconfirmedReason = reason;
-  job.submittedAt = new Date().toISOString();
-}
-
-async function removeIfExists(path: string): Promise<void> {
-  try {
-    await Deno.remove(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-}
-
-async function fileSize(path: string): Promise<number | undefined> {
-  try {
-    return (await Deno.stat(path)).size;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
+/** The dataset records of the done jobs (paths under `outDir`). */
+function videoRecords(jobs: readonly GenerationJob[], outDir: string): VideoRecord[] {
+  return jobs.filter((j) => j.state === "done").map((job) => ({
+    id: job.jobId,
+    path: join(outDir, job.path!),
+    label: job.label,
+    source: "synthetic",
+    class: job.label === "anomalous" ? job.class : "Normal",
+    frames: job.frames,
+    fps: job.fps,
+    pairId: job.pairId,
+    pairClass: job.class,
+    description: job.prompt,
+    backend: job.backend,
+    model: job.model,
+    sha256: job.sha256,
+  }));
 }
 
 /**
@@ -326,425 +276,41 @@ async function fileSize(path: string): Promise<number | undefined> {
  * ```
  */
 export async function generateVideos(pairs: PromptPair[], options: GenerateVideosOptions): Promise<GenerateResult> {
-  if (typeof options?.outDir !== "string" || options.outDir === "") {
-    throw new TypeError(
-      `Cannot generate videos as options.outDir must be a folder path: current value is ${options?.outDir}`,
-    );
-  }
-  const o = withDefaults(DEFAULT_GENERATE_VIDEOS_OPTIONS, options);
-  checkNumber("concurrency", o.concurrency, 1);
-  checkNumber("downloadConcurrency", o.downloadConcurrency, 1);
-  checkNumber("maxRetries", o.maxRetries, 0);
-  checkNumber("maxJobs", o.maxJobs, 0);
-  checkNumber("minFrames", o.minFrames, 0);
-  for (const name of ["baseDelayMs", "maxDelayMs", "pollIntervalMs"] as const) checkNumber(name, o[name], 0, false);
-  for (const name of ["requestTimeoutMs", "downloadTimeoutMs", "jobTimeoutMs"] as const) {
-    checkNumber(name, o[name], 1, false);
-  }
-  if (!(o.jitter >= 0 && o.jitter <= 1)) {
-    throw new RangeError(`Cannot generate videos as jitter must be in [0, 1]: current value is ${o.jitter}`);
-  }
-  if (!o.client && !GENERATE_BACKENDS.includes(o.backend)) {
-    throw new RangeError(
-      `Cannot generate videos as backend must be one of ${GENERATE_BACKENDS.join(", ")}: current value is ${o.backend}`,
-    );
-  }
-  const baseUrl = o.client ? o.baseUrl : backendBaseUrl(o.backend, o.baseUrl);
-  if (o.checkPermission && baseUrl) await assertNetPermission(baseUrl, `${o.backend} base URL`);
-  const catalogue = o.catalogue ?? (!o.client && o.backend === "procedural" ? await loadCatalogue() : undefined);
+  const o = resolveOptions(options);
   // every text this run writes or reports passes through `redact` (provider error bodies may echo the key)
   const redact = createRedactor([o.apiKey]);
-  const client = withRedactedErrors(o.client ?? createVideoJobClient(o.backend, { ...o, baseUrl, catalogue }), redact);
-
+  const client = await runClient(o, redact);
   const outDir = resolve(o.outDir);
   const jobsPath = join(outDir, "jobs.jsonl");
   const manifestPath = join(outDir, "manifest.jsonl");
-  const videosDir = join(outDir, "videos");
 
-  // Build the job list for the pairs and merge it with the manifest on disk.
-  const seenPairs = new Set<string>();
-  const requests: VideoJobRequest[] = [];
-  pairs.forEach((pair, i) => {
-    assertPromptPair(pair, `pairs[${i}]`);
-    if (seenPairs.has(pair.pairId)) {
-      throw new RangeError(
-        `Cannot generate videos as pair ids must be unique: current value is ${pair.pairId} (pairs[${i}])`,
-      );
-    }
-    seenPairs.add(pair.pairId);
-    for (const label of o.labels) {
-      requests.push({
-        jobId: `${pair.pairId}-${label}`,
-        pairId: pair.pairId,
-        label,
-        prompt: pair[label],
-        class: pair.class,
-        elements: pair.elements,
-        pairHash: pair.hash,
-      });
-    }
-  });
+  // the job of every pair and label, merged with the job manifest on disk
+  const requests = jobRequests(pairs, o.labels);
   const store = await JobStore.open(jobsPath, { redact });
-  const jobs: GenerationJob[] = [];
-  for (const request of requests) {
-    const promptSha256 = await sha256Hex(request.prompt);
-    const existing = store.get(request.jobId);
-    if (existing) {
-      if (existing.promptSha256 !== promptSha256) {
-        throw new TypeError(
-          `Cannot resume job ${request.jobId} in ${jobsPath} as its description changed: use another output folder`,
-        );
-      }
-      if (existing.backend !== client.backend) {
-        throw new TypeError(
-          `Cannot resume job ${request.jobId} in ${jobsPath} as it was made with backend ${existing.backend}: current value is ${client.backend}`,
-        );
-      }
-      jobs.push(existing);
-    } else {
-      const job: GenerationJob = {
-        jobId: request.jobId,
-        pairId: request.pairId,
-        label: request.label,
-        class: request.class,
-        prompt: request.prompt,
-        promptSha256,
-        backend: client.backend,
-        model: client.model,
-        state: "pending",
-        submissions: 0,
-      };
-      if (!o.dryRun) store.set(job);
-      jobs.push(job);
-    }
-  }
-  const requestOf = new Map(requests.map((r) => [r.jobId, r]));
-  const counts: GenerateCounts = {
-    jobs: jobs.length,
-    done: 0,
-    failed: 0,
-    pending: 0,
-    submitted: 0,
-    submittedThisRun: 0,
-    doneThisRun: 0,
-    failedThisRun: 0,
-    budgetSkipped: 0,
-    retries: 0,
-    unconfirmedThisRun: 0,
-  };
-
-  const willRetry = (job: GenerationJob) => job.state === "failed" && o.retryFailed;
-  const willSubmit = (job: GenerationJob) => job.state === "pending" || (willRetry(job) && !canRepoll(job));
-  const plan = {
-    toSubmit: jobs.filter(willSubmit).length,
-    toPoll: jobs.filter((j) => j.state === "submitted" || (willRetry(j) && canRepoll(j))).length,
-    done: jobs.filter((j) => j.state === "done").length,
-    failed: jobs.filter((j) => j.state === "failed").length,
-    unconfirmed: jobs.filter((j) => willSubmit(j) && (j.unconfirmedSubmissions ?? 0) > 0).length,
-  };
+  const jobs = await planJobs(requests, store, client, { jobsPath, dryRun: o.dryRun });
+  const counts = emptyCounts(jobs.length);
+  const plan = summarizePlan(jobs, o.retryFailed);
   o.onEvent?.({ type: "plan", jobs: jobs.length, ...plan });
 
   const finish = (): GenerateResult => {
     for (const job of jobs) counts[job.state]++;
-    const records: VideoRecord[] = jobs.filter((j) => j.state === "done").map((job) => ({
-      id: job.jobId,
-      path: join(outDir, job.path!),
-      label: job.label,
-      source: "synthetic",
-      class: job.label === "anomalous" ? job.class : "Normal",
-      frames: job.frames,
-      fps: job.fps,
-      pairId: job.pairId,
-      pairClass: job.class,
-      description: job.prompt,
-      backend: job.backend,
-      model: job.model,
-      sha256: job.sha256,
-    }));
-    return {
-      outDir,
-      jobsPath,
-      manifestPath,
-      dryRun: o.dryRun,
-      backend: client.backend,
-      model: client.model,
-      jobs,
-      records,
-      counts,
-    };
+    const records = videoRecords(jobs, outDir);
+    const { backend, model } = client;
+    return { outDir, jobsPath, manifestPath, dryRun: o.dryRun, backend, model, jobs, records, counts };
   };
-
   if (o.dryRun) {
     counts.submittedThisRun = Math.min(plan.toSubmit, o.maxJobs);
     counts.budgetSkipped = plan.toSubmit - counts.submittedThisRun;
     return finish();
   }
 
-  await Deno.mkdir(videosDir, { recursive: true });
+  await Deno.mkdir(join(outDir, "videos"), { recursive: true });
   await store.save();
-
-  const run = new AbortController();
-  const onOuterAbort = () => run.abort(o.signal!.reason);
-  if (o.signal?.aborted) onOuterAbort();
-  o.signal?.addEventListener("abort", onOuterAbort, { once: true });
-  let fatal: unknown;
-  let budgetUsed = 0;
-
-  const retryOptions = (jobId: string, phase: "submit" | "poll" | "download") => ({
-    maxRetries: o.maxRetries,
-    baseDelayMs: o.baseDelayMs,
-    maxDelayMs: o.maxDelayMs,
-    jitter: o.jitter,
-    maxRetryAfterMs: o.maxRetryAfterMs,
-    random: o.random,
-    signal: run.signal,
-    onRetry: (info: { attempt: number; delayMs: number; error: unknown }) => {
-      counts.retries++;
-      o.onEvent?.({
-        type: "retry",
-        jobId,
-        phase,
-        attempt: info.attempt + 1,
-        delayMs: Math.round(info.delayMs),
-        error: describeError(info.error, redact),
-      });
-    },
-  });
-
-  async function update(job: GenerationJob, changes: Partial<GenerationJob>, resumed = false): Promise<void> {
-    Object.assign(job, changes);
-    if (job.state !== "failed") {
-      delete job.reason;
-      delete job.failure;
-    }
-    store.set(job);
-    await store.save();
-    o.onEvent?.({ type: "state", jobId: job.jobId, state: job.state, reason: job.reason, resumed });
-  }
-
-  async function fail(job: GenerationJob, failure: JobFailure, error: unknown): Promise<void> {
-    counts.failedThisRun++;
-    await update(job, {
-      state: "failed",
-      failure,
-      reason: describeError(error, redact),
-      finishedAt: new Date().toISOString(),
-    });
-  }
-
-  async function validate(path: string, jobId: string): Promise<VideoProbe> {
-    let probe: VideoProbe;
-    try {
-      probe = o.probe
-        ? await o.probe(path)
-        : await probeVideo(path, { countFrames: o.decodeCheck, ffprobePath: o.ffprobePath });
-    } catch (error) {
-      // A missing ffprobe (or a vanished file) is not the provider's fault: stop the run rather than fail every
-      // job and delete the paid-for downloads.
-      if (error instanceof Deno.errors.NotFound) throw error;
-      throw new GenerationInvalidVideoError(
-        `Downloaded file of ${jobId} is not a valid video: ${(error as Error).message}`,
-        {
-          provider: client.backend,
-          cause: error,
-        },
-      );
-    }
-    if ((probe.frames ?? 0) < o.minFrames) {
-      throw new GenerationInvalidVideoError(
-        `Downloaded video of ${jobId} has too few frames: current value is ${
-          probe.frames ?? 0
-        } (minimum ${o.minFrames})`,
-        { provider: client.backend },
-      );
-    }
-    return probe;
-  }
-
-  async function accept(job: GenerationJob, tmp: string, finalPath: string, probe: VideoProbe): Promise<void> {
-    const sha256 = await sha256File(tmp);
-    const bytes = (await Deno.stat(tmp)).size;
-    await Deno.rename(tmp, finalPath);
-    counts.doneThisRun++;
-    await update(job, {
-      state: "done",
-      path: `videos/${job.jobId}.mp4`,
-      sha256,
-      bytes,
-      frames: probe.frames,
-      fps: probe.fps,
-      width: probe.width,
-      height: probe.height,
-      finishedAt: new Date().toISOString(),
-    });
-  }
-
-  /** Submit (when pending) and poll one job; returns its download step when the provider finished it. */
-  async function processJob(job: GenerationJob): Promise<(() => Promise<void>) | void> {
-    const request = requestOf.get(job.jobId)!;
-    const finalPath = join(videosDir, `${job.jobId}.mp4`);
-    const tmp = `${finalPath}.part`;
-    if (job.state === "done") {
-      if (job.path && (await fileSize(join(outDir, job.path))) === job.bytes) return;
-      // the file vanished: fetch it again from the provider when possible
-      await update(job, job.providerId ? { state: "submitted" } : { state: "pending" }, true);
-    }
-    if (job.state === "failed") {
-      if (!o.retryFailed) return;
-      await update(job, canRepoll(job) ? { state: "submitted" } : { state: "pending" }, true);
-    }
-    if (job.state === "submitted" && (await fileSize(finalPath)) !== undefined) {
-      // renamed into place before the manifest recorded it: validate and keep it
-      try {
-        const probe = await validate(finalPath, job.jobId);
-        await Deno.rename(finalPath, tmp);
-        await accept(job, tmp, finalPath, probe);
-        return;
-      } catch (error) {
-        if (!(error instanceof GenerationInvalidVideoError)) throw error;
-        await removeIfExists(finalPath);
-      }
-    }
-    if (job.state === "pending") {
-      if (budgetUsed >= o.maxJobs) {
-        counts.budgetSkipped++;
-        return;
-      }
-      run.signal.throwIfAborted();
-      budgetUsed++;
-      let submitted;
-      try {
-        // the submission itself is not aborted by the run's signal: once sent, its answer is always recorded
-        submitted = await retryWithBackoff(
-          () =>
-            submitAttempt(client, request, o.requestTimeoutMs, async (error) => {
-              markUnconfirmed(job, describeError(error, redact));
-              counts.unconfirmedThisRun++;
-              store.set(job);
-              await store.save();
-            }),
-          retryOptions(job.jobId, "submit"),
-        );
-      } catch (error) {
-        if (run.signal.aborted || !(error instanceof GenerationError)) throw error;
-        return await fail(job, "submit", error);
-      }
-      counts.submittedThisRun++;
-      await update(job, {
-        state: "submitted",
-        providerId: submitted.providerId,
-        requestId: submitted.requestId,
-        submissions: (job.submissions ?? 0) + 1,
-        submittedAt: new Date().toISOString(),
-      });
-    }
-    // poll
-    const deadline = Date.now() + o.jobTimeoutMs;
-    let status;
-    for (;;) {
-      run.signal.throwIfAborted();
-      try {
-        status = await retryWithBackoff(
-          () =>
-            withTimeout((signal) => client.poll(job.providerId!, request, signal), o.requestTimeoutMs, {
-              signal: run.signal,
-              provider: client.backend,
-              what: `poll of ${job.jobId}`,
-            }),
-          retryOptions(job.jobId, "poll"),
-        );
-      } catch (error) {
-        if (run.signal.aborted || !(error instanceof GenerationError)) throw error;
-        return await fail(job, "poll", error);
-      }
-      if (status.state === "failed") {
-        return await fail(job, "provider", new GenerationJobFailedError(status.reason, { provider: client.backend }));
-      }
-      if (status.state === "succeeded") break;
-      if (status.progress !== undefined && status.progress !== job.progress) {
-        job.progress = status.progress;
-        o.onEvent?.({ type: "progress", jobId: job.jobId, progress: status.progress });
-      }
-      if (Date.now() >= deadline) {
-        return await fail(job, "timeout", new Error(`job did not finish within ${o.jobTimeoutMs} ms`));
-      }
-      await sleep(o.pollIntervalMs, run.signal);
-    }
-    // download, validate, hash, rename: runs outside the provider slot (see downloadConcurrency)
-    const succeeded = status;
-    return async () => {
-      try {
-        await retryWithBackoff(
-          () =>
-            withTimeout(
-              (signal) => client.download(job.providerId!, succeeded, tmp, request, signal),
-              o.downloadTimeoutMs,
-              { signal: run.signal, provider: client.backend, what: `download of ${job.jobId}` },
-            ),
-          retryOptions(job.jobId, "download"),
-        );
-        const probe = await validate(tmp, job.jobId);
-        await accept(job, tmp, finalPath, probe);
-      } catch (error) {
-        await removeIfExists(tmp);
-        if (run.signal.aborted || !(error instanceof GenerationError)) throw error;
-        await fail(job, error instanceof GenerationInvalidVideoError ? "invalid-video" : "download", error);
-      }
-    };
-  }
-
-  function stop(error: unknown): void {
-    if (!run.signal.aborted) {
-      fatal = error;
-      run.abort(error);
-    }
-  }
-  let activeDownloads = 0;
-  const downloadWaiters: (() => void)[] = [];
-  const downloads: Promise<void>[] = [];
-  async function runDownload(download: () => Promise<void>): Promise<void> {
-    while (activeDownloads >= o.downloadConcurrency) await new Promise<void>((r) => downloadWaiters.push(r));
-    activeDownloads++;
-    try {
-      // after an abort the job stays "submitted": the next run polls it again and downloads it
-      if (!run.signal.aborted) await download();
-    } catch (error) {
-      stop(error);
-    } finally {
-      activeDownloads--;
-      downloadWaiters.shift()?.();
-    }
-  }
-
-  const queue = [...jobs];
-  async function worker(): Promise<void> {
-    while (queue.length > 0 && !run.signal.aborted) {
-      const job = queue.shift()!;
-      try {
-        const download = await processJob(job);
-        if (download) downloads.push(runDownload(download));
-      } catch (error) {
-        stop(error);
-        return;
-      }
-    }
-  }
-  try {
-    await Promise.all(Array.from({ length: Math.min(o.concurrency, Math.max(1, queue.length)) }, worker));
-    await Promise.all(downloads);
-  } finally {
-    o.signal?.removeEventListener("abort", onOuterAbort);
-    await store.save();
-  }
+  const runner = new JobRunner(client, store, { ...o, outDir, requests, counts, redact });
+  await runner.runAll(jobs);
   const result = finish();
   await writeManifest(manifestPath, redactValue(result.records, redact));
-  if (fatal !== undefined) throw redactError(fatal, redact);
+  if (runner.fatal !== undefined) throw redactError(runner.fatal, redact);
   if (o.signal?.aborted) throw o.signal.reason;
   return result;
-}
-
-function canRepoll(job: GenerationJob): boolean {
-  return job.providerId !== undefined &&
-    (job.failure === "timeout" || job.failure === "poll" || job.failure === "download" ||
-      job.failure === "invalid-video");
 }

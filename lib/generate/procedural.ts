@@ -78,9 +78,33 @@ export function proceduralScene(
   const sceneRandom = createRandom(hashString(request.pairHash ?? request.prompt)); // shared by the pair
   const location = o.catalogue?.locations.find((l) => l.id === request.elements?.location);
   const subject = o.catalogue?.subjects.find((s) => s.id === request.elements?.subject);
-  const vehicle = subject?.kind === "vehicle";
-  const duration = o.frames / o.fps;
-  const { width: W, height: H } = o;
+  const { shapes, main } = sceneShapes(sceneRandom, o.width, o.height, subject?.kind === "vehicle");
+  const events = request.label === "anomalous"
+    ? anomalyEvents(request.class, main, random, o.width, o.height, o.frames / o.fps)
+    : [];
+  return {
+    width: o.width,
+    height: o.height,
+    fps: o.fps,
+    frames: o.frames,
+    background: background(location?.tags ?? [], sceneRandom),
+    noise: 4 + Math.round(sceneRandom() * 8),
+    seed,
+    shapes,
+    events,
+  };
+}
+
+/**
+ * The moving shapes of a `W × H` scene, drawn from the pair's random stream: one to three bystanders, then the main
+ * subject (a wider, faster box for a vehicle), which is also returned on its own.
+ */
+function sceneShapes(
+  sceneRandom: Random,
+  W: number,
+  H: number,
+  vehicle: boolean,
+): { shapes: ProceduralShape[]; main: ProceduralShape } {
   const shapes: ProceduralShape[] = [];
   const bystanders = 1 + Math.floor(sceneRandom() * 3);
   for (let i = 0; i < bystanders; i++) {
@@ -104,11 +128,132 @@ export function proceduralScene(
     bob: vehicle ? 0 : 2,
   };
   shapes.push(main);
-  const events: ProceduralEvent[] = [];
-  if (request.label === "anomalous") {
-    const start = duration * (0.35 + 0.3 * random());
-    const klass = request.class;
-    const burstBoxes = (count: number, size: number): [number, number, number, number][] =>
+  return { shapes, main };
+}
+
+/** What an anomaly's events are built from; `boxes` and `dash` draw from the label's random stream, in call order. */
+interface AnomalyContext {
+  /** When the anomaly starts, in seconds. */
+  start: number;
+  /** Length of the clip, in seconds. */
+  duration: number;
+  /** `count` random boxes `[x, y, w, h]` (even sides) of about `size` of the frame. */
+  boxes(count: number, size: number): [number, number, number, number][];
+  /** Makes the main subject dash away at `start`. */
+  dash(): void;
+}
+
+/** Abuse, Assault, Fighting, Robbery, Stealing, Shoplifting, Collapse, ...: abrupt motion and a short flicker. */
+function abruptMotion(a: AnomalyContext): ProceduralEvent[] {
+  a.dash();
+  return [{
+    kind: "burst",
+    start: a.start,
+    duration: 0.6,
+    color: "0xffffff@0.5",
+    boxes: a.boxes(2, 0.15),
+    flickerHz: 10,
+  }];
+}
+
+/** A crash: the subject dashes, then a flash and lingering debris. */
+function crash(a: AnomalyContext): ProceduralEvent[] {
+  a.dash();
+  return [
+    { kind: "flash", start: a.start + 0.3, duration: 0.15, color: "0xffffff@0.6" },
+    {
+      kind: "burst",
+      start: a.start + 0.3,
+      duration: a.duration - a.start - 0.3,
+      color: "0x303030@0.8",
+      boxes: a.boxes(3, 0.1),
+    },
+  ];
+}
+
+/** Damage: the subject dashes while small pale boxes flicker. */
+function damage(a: AnomalyContext): ProceduralEvent[] {
+  a.dash();
+  return [{
+    kind: "burst",
+    start: a.start,
+    duration: a.duration - a.start,
+    color: "0xd0d0d0@0.7",
+    boxes: a.boxes(6, 0.06),
+    flickerHz: 8,
+  }];
+}
+
+/** The events of each anomaly class with its own look; other classes get {@link abruptMotion}. */
+const CLASS_EVENTS: ReadonlyMap<string, (a: AnomalyContext) => ProceduralEvent[]> = new Map([
+  ["Explosion", (a: AnomalyContext): ProceduralEvent[] => [
+    { kind: "flash", start: a.start, duration: 0.25, color: "white@0.9" },
+    {
+      kind: "burst",
+      start: a.start,
+      duration: a.duration - a.start,
+      color: "0xff7a00@0.9",
+      boxes: a.boxes(5, 0.2),
+      flickerHz: 6,
+    },
+  ]],
+  ["Arson", (a: AnomalyContext): ProceduralEvent[] => [{
+    kind: "burst",
+    start: a.start,
+    duration: a.duration - a.start,
+    color: "0xff4a00@0.85",
+    boxes: a.boxes(4, 0.15),
+    flickerHz: 5,
+  }]],
+  ["Shooting", (a: AnomalyContext): ProceduralEvent[] => {
+    const shots: ProceduralEvent[] = [];
+    for (let k = 0; k < 3; k++) {
+      shots.push({ kind: "flash", start: a.start + k * 0.35, duration: 0.08, color: "white@0.8" });
+    }
+    a.dash();
+    return shots;
+  }],
+  ["Arrest", (a: AnomalyContext): ProceduralEvent[] => [
+    {
+      kind: "burst",
+      start: a.start,
+      duration: a.duration - a.start,
+      color: "0x2040ff@0.8",
+      boxes: a.boxes(2, 0.12),
+      flickerHz: 3,
+    },
+    {
+      kind: "burst",
+      start: a.start + 0.15,
+      duration: a.duration - a.start - 0.15,
+      color: "0xff2020@0.8",
+      boxes: a.boxes(2, 0.12),
+      flickerHz: 3,
+    },
+  ]],
+  ["RoadAccidents", crash],
+  ["WrongWayDriving", crash],
+  ["Vandalism", damage],
+  ["Burglary", damage],
+]);
+
+/**
+ * The abrupt events of an anomalous clip of class `klass` in a `W × H` scene lasting `duration` seconds, drawn from
+ * the label's random stream (the start first); some classes make `main` dash away.
+ */
+function anomalyEvents(
+  klass: string,
+  main: ProceduralShape,
+  random: Random,
+  W: number,
+  H: number,
+  duration: number,
+): ProceduralEvent[] {
+  const start = duration * (0.35 + 0.3 * random());
+  const context: AnomalyContext = {
+    start,
+    duration,
+    boxes: (count, size) =>
       Array.from({ length: count }, () => {
         const w = Math.max(2, Math.round(W * size * (0.5 + random())));
         const h = Math.max(2, Math.round(H * size * (0.5 + random())));
@@ -118,96 +263,13 @@ export function proceduralScene(
           number,
           number,
         ];
-      });
-    const dash = () => {
+      }),
+    dash: () => {
       main.dashAt = start;
       main.dashVx = (main.vx >= 0 ? 1 : -1) * W * (0.8 + random());
-    };
-    if (klass === "Explosion") {
-      events.push({ kind: "flash", start, duration: 0.25, color: "white@0.9" });
-      events.push({
-        kind: "burst",
-        start,
-        duration: duration - start,
-        color: "0xff7a00@0.9",
-        boxes: burstBoxes(5, 0.2),
-        flickerHz: 6,
-      });
-    } else if (klass === "Arson") {
-      events.push({
-        kind: "burst",
-        start,
-        duration: duration - start,
-        color: "0xff4a00@0.85",
-        boxes: burstBoxes(4, 0.15),
-        flickerHz: 5,
-      });
-    } else if (klass === "Shooting") {
-      for (let k = 0; k < 3; k++) {
-        events.push({ kind: "flash", start: start + k * 0.35, duration: 0.08, color: "white@0.8" });
-      }
-      dash();
-    } else if (klass === "Arrest") {
-      events.push({
-        kind: "burst",
-        start,
-        duration: duration - start,
-        color: "0x2040ff@0.8",
-        boxes: burstBoxes(2, 0.12),
-        flickerHz: 3,
-      });
-      events.push({
-        kind: "burst",
-        start: start + 0.15,
-        duration: duration - start - 0.15,
-        color: "0xff2020@0.8",
-        boxes: burstBoxes(2, 0.12),
-        flickerHz: 3,
-      });
-    } else if (klass === "RoadAccidents" || klass === "WrongWayDriving") {
-      dash();
-      events.push({ kind: "flash", start: start + 0.3, duration: 0.15, color: "0xffffff@0.6" });
-      events.push({
-        kind: "burst",
-        start: start + 0.3,
-        duration: duration - start - 0.3,
-        color: "0x303030@0.8",
-        boxes: burstBoxes(3, 0.1),
-      });
-    } else if (klass === "Vandalism" || klass === "Burglary") {
-      dash();
-      events.push({
-        kind: "burst",
-        start,
-        duration: duration - start,
-        color: "0xd0d0d0@0.7",
-        boxes: burstBoxes(6, 0.06),
-        flickerHz: 8,
-      });
-    } else {
-      // Abuse, Assault, Fighting, Robbery, Stealing, Shoplifting, Collapse, ...: abrupt motion and a short flicker
-      dash();
-      events.push({
-        kind: "burst",
-        start,
-        duration: 0.6,
-        color: "0xffffff@0.5",
-        boxes: burstBoxes(2, 0.15),
-        flickerHz: 10,
-      });
-    }
-  }
-  return {
-    width: W,
-    height: H,
-    fps: o.fps,
-    frames: o.frames,
-    background: background(location?.tags ?? [], sceneRandom),
-    noise: 4 + Math.round(sceneRandom() * 8),
-    seed,
-    shapes,
-    events,
+    },
   };
+  return (CLASS_EVENTS.get(klass) ?? abruptMotion)(context);
 }
 
 /**

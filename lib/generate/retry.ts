@@ -24,6 +24,8 @@ export interface RetryOptions {
   signal?: AbortSignal;
   /** Called before each wait. @default undefined */
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
+  /** Waits between attempts (tests inject a recording one). @default {@linkcode sleep} */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** Defaults of {@link retryWithBackoff}. */
@@ -141,7 +143,7 @@ export async function retryWithBackoff<T>(fn: (attempt: number) => Promise<T>, o
       const delayMs = backoffDelay(attempt, error, o);
       if (delayMs > o.maxRetryAfterMs) throw error;
       o.onRetry?.({ attempt, delayMs, error });
-      await sleep(delayMs, o.signal);
+      await (o.sleep ?? sleep)(delayMs, o.signal);
     }
   }
 }

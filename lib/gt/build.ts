@@ -12,7 +12,13 @@ import { sha256Hex } from "../io/hash.ts";
 import { parseManifestText, type VideoRecord, writeManifest } from "../io/manifest.ts";
 import { encodeNpy } from "../io/npy.ts";
 import { withDefaults } from "../io/options.ts";
-import { type AnnotationFormat, mergeFrameCounts, readAnnotations } from "./annotations.ts";
+import {
+  type AnnotationFormat,
+  type AnnotationSet,
+  mergeFrameCounts,
+  readAnnotations,
+  type VideoAnnotation,
+} from "./annotations.ts";
 import { clipCountsFromFeatures, readClipCounts, readOrderList } from "./inputs.ts";
 import {
   buildFrameLabels,
@@ -166,6 +172,44 @@ export async function buildGroundTruth(
   let videos = set.videos;
   if (o.frameCounts !== undefined) videos = mergeFrameCounts(videos, (await readAnnotations(o.frameCounts)).videos);
 
+  const labelOptions = await buildLabelOptions(o, videos);
+  labelOptions.order = await buildOrder(o.order, set, labelOptions.order, annotations);
+  const resolved = resolveFrameLabelOptions(labelOptions);
+  const order = resolveOrder(videos, resolved.order);
+  const result: GroundTruthResult = { build: o.build, order };
+
+  // Build and check the manifest before writing anything, so a missing feature file leaves no partial output.
+  let records: VideoRecord[] | undefined;
+  if (manifestOut !== undefined) {
+    records = buildTestManifest(videos, {
+      featuresDir: o.featuresDir,
+      featureSuffix: o.featureSuffix,
+      layout: o.layout,
+      split: o.split,
+      order,
+    });
+    if (o.requireFeatures) {
+      // Reuse the manifest reader's check, which lists every missing file at once.
+      await parseManifestText(records.map((r) => JSON.stringify(r)).join("\n"), resolve(manifestOut));
+    }
+  }
+
+  if (out !== undefined || indexOut !== undefined || perVideoDir !== undefined) {
+    const orderName = typeof labelOptions.order === "string" ? labelOptions.order : "list";
+    result.labels = await writeLabels(o, { annotations, videos, order, resolved, orderName });
+  }
+  if (manifestOut !== undefined && records !== undefined) {
+    await writeManifest(manifestOut, records);
+    result.manifest = { videos: records.length, anomalous: records.filter((r) => r.label === "anomalous").length };
+  }
+  return result;
+}
+
+/**
+ * The frame-label options of a build (order aside): the preset's (none for `custom`), then the options given; for
+ * `length: "clips"` the clip counts, from `clipCounts` or read from the feature files.
+ */
+async function buildLabelOptions(o: ResolvedOptions, videos: VideoAnnotation[]): Promise<FrameLabelOptions> {
   const labelOptions: FrameLabelOptions = o.build === "custom" ? {} : { ...GROUND_TRUTH_PRESET_OPTIONS[o.build] };
   if (o.length !== undefined) labelOptions.length = o.length;
   if (o.framesPerClip !== undefined) labelOptions.framesPerClip = o.framesPerClip;
@@ -192,73 +236,78 @@ export async function buildGroundTruth(
       );
     }
   }
-  if (o.order === undefined) labelOptions.order = set.order ?? labelOptions.order ?? "anomalous-first";
-  else if (o.order === "anomalous-first" || o.order === "file") labelOptions.order = o.order;
-  else if (o.order === "json") {
+  return labelOptions;
+}
+
+/**
+ * The concatenation order of a build: by default the annotations' own order, else the preset's, else anomalous
+ * first; `json` requires the annotations' order; a list file gives the ids in its order.
+ */
+async function buildOrder(
+  order: GroundTruthOrder | undefined,
+  set: AnnotationSet,
+  presetOrder: FrameLabelOptions["order"],
+  annotations: string,
+): Promise<FrameLabelOptions["order"]> {
+  if (order === undefined) return set.order ?? presetOrder ?? "anomalous-first";
+  if (order === "anomalous-first" || order === "file") return order;
+  if (order === "json") {
     if (set.order === undefined) {
       throw new TypeError(`Cannot use order json as ${annotations} has no "order": current value is json`);
     }
-    labelOptions.order = set.order;
-  } else labelOptions.order = await readOrderList(o.order.listFile, o.order.suffix ?? ".npy");
-  const resolved = resolveFrameLabelOptions(labelOptions);
-  const order = resolveOrder(videos, resolved.order);
-  const result: GroundTruthResult = { build: o.build, order };
+    return set.order;
+  }
+  return await readOrderList(order.listFile, order.suffix ?? ".npy");
+}
 
-  // Build and check the manifest before writing anything, so a missing feature file leaves no partial output.
-  let records: VideoRecord[] | undefined;
-  if (manifestOut !== undefined) {
-    records = buildTestManifest(videos, {
-      featuresDir: o.featuresDir,
-      featureSuffix: o.featureSuffix,
-      layout: o.layout,
-      split: o.split,
-      order,
+/** The labels a build writes: the annotated videos in their order, the resolved label options. */
+interface LabelBuild {
+  /** The annotation file. */
+  annotations: string;
+  videos: VideoAnnotation[];
+  /** Video ids in concatenation order. */
+  order: string[];
+  resolved: ReturnType<typeof resolveFrameLabelOptions>;
+  /** The order as recorded in the index (`list` for a list file). */
+  orderName: string;
+}
+
+/** Computes the labels and writes `out`, the `perVideoDir` files and `indexOut`, whichever are asked for. */
+async function writeLabels(o: ResolvedOptions, b: LabelBuild): Promise<NonNullable<GroundTruthResult["labels"]>> {
+  const { out, indexOut, perVideoDir } = o;
+  const { order, resolved } = b;
+  const labels = buildFrameLabels(b.videos, { ...resolved, order });
+  const bytes = encodeNpy(labels.array);
+  const sha256 = await sha256Hex(bytes);
+  const total = labels.array.shape[0];
+  if (out !== undefined) await writeFileAtomic(out, bytes);
+  if (perVideoDir !== undefined) {
+    for (const [k, id] of order.entries()) {
+      const part = labels.array.data.slice(labels.offsets[k], labels.offsets[k + 1]);
+      await writeFileAtomic(
+        resolve(perVideoDir, `${id}.npy`),
+        encodeNpy({ data: part, shape: [part.length], dtype: labels.array.dtype }),
+      );
+    }
+  }
+  if (indexOut !== undefined) {
+    const { clips: _clips, ...shown } = resolved;
+    await writeJsonAtomic(indexOut, {
+      annotations: resolve(b.annotations),
+      frameCounts: o.frameCounts === undefined ? null : resolve(o.frameCounts),
+      build: o.build,
+      options: { ...shown, order: b.orderName },
+      file: out === undefined ? null : basename(out),
+      dtype: labels.array.dtype,
+      totalFrames: total,
+      anomalousFrames: labels.anomalousFrames,
+      sha256,
+      videos: order.map((id, k) => ({
+        id,
+        offset: labels.offsets[k],
+        length: labels.offsets[k + 1] - labels.offsets[k],
+      })),
     });
-    if (o.requireFeatures) {
-      // Reuse the manifest reader's check, which lists every missing file at once.
-      await parseManifestText(records.map((r) => JSON.stringify(r)).join("\n"), resolve(manifestOut));
-    }
   }
-
-  if (out !== undefined || indexOut !== undefined || perVideoDir !== undefined) {
-    const labels = buildFrameLabels(videos, { ...resolved, order });
-    const bytes = encodeNpy(labels.array);
-    const sha256 = await sha256Hex(bytes);
-    const total = labels.array.shape[0];
-    result.labels = { totalFrames: total, anomalousFrames: labels.anomalousFrames, dtype: labels.array.dtype, sha256 };
-    if (out !== undefined) await writeFileAtomic(out, bytes);
-    if (perVideoDir !== undefined) {
-      for (const [k, id] of order.entries()) {
-        const part = labels.array.data.slice(labels.offsets[k], labels.offsets[k + 1]);
-        await writeFileAtomic(
-          resolve(perVideoDir, `${id}.npy`),
-          encodeNpy({ data: part, shape: [part.length], dtype: labels.array.dtype }),
-        );
-      }
-    }
-    if (indexOut !== undefined) {
-      const { clips: _clips, ...shown } = resolved;
-      await writeJsonAtomic(indexOut, {
-        annotations: resolve(annotations),
-        frameCounts: o.frameCounts === undefined ? null : resolve(o.frameCounts),
-        build: o.build,
-        options: { ...shown, order: typeof labelOptions.order === "string" ? labelOptions.order : "list" },
-        file: out === undefined ? null : basename(out),
-        dtype: labels.array.dtype,
-        totalFrames: total,
-        anomalousFrames: labels.anomalousFrames,
-        sha256,
-        videos: order.map((id, k) => ({
-          id,
-          offset: labels.offsets[k],
-          length: labels.offsets[k + 1] - labels.offsets[k],
-        })),
-      });
-    }
-  }
-  if (manifestOut !== undefined && records !== undefined) {
-    await writeManifest(manifestOut, records);
-    result.manifest = { videos: records.length, anomalous: records.filter((r) => r.label === "anomalous").length };
-  }
-  return result;
+  return { totalFrames: total, anomalousFrames: labels.anomalousFrames, dtype: labels.array.dtype, sha256 };
 }

@@ -9,6 +9,7 @@ import type { FeatureLayout } from "../io/features.ts";
 import type { VideoRecord, VideoSource } from "../io/manifest.ts";
 import { isAnomalous, type VideoAnnotation } from "./annotations.ts";
 import { type FrameLabelOptions, resolveOrder } from "./labels.ts";
+import { withDefaults } from "../io/options.ts";
 
 /** Options of {@linkcode buildTestManifest}. */
 export interface TestManifestOptions {
@@ -49,7 +50,7 @@ export const DEFAULT_TEST_MANIFEST_OPTIONS = {
  * ```
  */
 export function buildTestManifest(videos: VideoAnnotation[], options: TestManifestOptions = {}): VideoRecord[] {
-  const o = { ...DEFAULT_TEST_MANIFEST_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_TEST_MANIFEST_OPTIONS, options);
   if (o.featureSuffix === "" || /[\\/]/.test(o.featureSuffix)) {
     throw new RangeError(
       `Cannot build test manifest as featureSuffix must be a non-empty file-name ending: current value is ${

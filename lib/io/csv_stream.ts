@@ -8,6 +8,7 @@
  * @module
  */
 import { type FileChunk, writeChunksAtomic } from "./atomic_stream.ts";
+import { withDefaults } from "./options.ts";
 
 /** One CSV field: text, or a number written as `String(value)`. */
 export type CsvValue = string | number;
@@ -61,7 +62,7 @@ export function* csvChunks(
   rows: Iterable<readonly CsvValue[]>,
   options: CsvChunkOptions = {},
 ): Generator<string> {
-  const { chunkChars } = { ...DEFAULT_CSV_CHUNK_OPTIONS, ...options };
+  const { chunkChars } = withDefaults(DEFAULT_CSV_CHUNK_OPTIONS, options);
   if (!Number.isInteger(chunkChars) || chunkChars < 1) {
     throw new RangeError(`Cannot write CSV as chunkChars must be an integer >= 1: current value is ${chunkChars}`);
   }

@@ -15,6 +15,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { pathExists } from "./_fs.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { FEATURE_LAYOUTS, type FeatureLayout } from "./features.ts";
+import { withDefaults } from "./options.ts";
 
 /** Video-level label. */
 export type VideoLabel = "normal" | "anomalous";
@@ -149,7 +150,7 @@ export async function parseManifestText(
   path: string,
   options: ReadManifestOptions = {},
 ): Promise<VideoRecord[]> {
-  const { checkFiles } = { ...DEFAULT_READ_MANIFEST_OPTIONS, ...options };
+  const { checkFiles } = withDefaults(DEFAULT_READ_MANIFEST_OPTIONS, options);
   const folder = dirname(resolve(path));
   const problems: string[] = [];
   let syntaxOnly = true;

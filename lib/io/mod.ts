@@ -31,7 +31,8 @@ export {
 export { appendJsonLine, parseJsonLines, readJsonLines, writeJsonLines } from "./jsonl.ts";
 export { sha256File, sha256Hex } from "./hash.ts";
 export { createRandom, hashString, type Random } from "./random.ts";
-export { withDefaults } from "./options.ts";
+export { type WithDefaults, withDefaults } from "./options.ts";
+export { safeFileName } from "./file_name.ts";
 export {
   cropSequence,
   FEATURE_LAYOUTS,

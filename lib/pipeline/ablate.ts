@@ -12,17 +12,18 @@
  * @module
  */
 import { join } from "node:path";
-import { type VideoRecord, writeFileAtomic, writeJsonAtomic } from "../io/mod.ts";
+import { type VideoRecord, withDefaults, writeFileAtomic, writeJsonAtomic } from "../io/mod.ts";
+import { BEST_ON_TEST_CAVEAT, formatMeanStd, seedStatistic } from "../eval/mod.ts";
 import {
   type DetectorPreset,
   flattenMetrics,
-  meanStd,
   type SelectPolicy,
   type SslsMode,
   type TrainBackend,
   trainDetector,
 } from "../train/mod.ts";
 import { runStage, type StageEvent } from "./stages.ts";
+import { REPORTED_METRIC_LABELS, REPORTED_METRICS } from "./types.ts";
 
 /** Which tables to run. */
 export type AblationTable = "components" | "lambda";
@@ -194,10 +195,8 @@ export const DEFAULT_ABLATION_OPTIONS: Readonly<{
   framesPerClip: 16,
 });
 
-/** Metrics in every table, in column order. */
-export const ABLATION_METRICS: readonly ["auc", "ap", "aucAnomalous", "far.allFrames"] = Object.freeze(
-  ["auc", "ap", "aucAnomalous", "far.allFrames"] as const,
-);
+/** Metrics in every table, in column order: the pipeline's {@linkcode REPORTED_METRICS} (an alias). */
+export const ABLATION_METRICS: typeof REPORTED_METRICS = REPORTED_METRICS;
 
 /** One finished row. */
 export interface AblationRowResult extends AblationRow {
@@ -223,7 +222,7 @@ export interface AblationResult {
 export function ablationRows(
   options: Pick<AblationOptions, "tables" | "lambdas" | "learnable" | "lambda"> = {},
 ): AblationRow[] {
-  const o = { ...DEFAULT_ABLATION_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_ABLATION_OPTIONS, options);
   const rows: AblationRow[] = [];
   const base = { synthetic: false, filtered: false, ssls: "off" as SslsMode, lambda: 1, learnableLambda: false };
   if (o.tables.includes("components")) {
@@ -305,10 +304,6 @@ function keptByFilter(record: VideoRecord, keptIds: Set<string> | undefined): bo
   return typeof f?.kept === "boolean" ? f.kept : undefined;
 }
 
-function pm(m: { mean: number; std: number } | undefined): string {
-  return m && Number.isFinite(m.mean) ? `${m.mean.toFixed(3)} ± ${m.std.toFixed(3)}` : "n/a";
-}
-
 /**
  * Check the ablation's options against the training records and return the rows it will run; throws what
  * {@linkcode runAblation} would throw, before any file is written (a task calls it before creating its run folder).
@@ -321,7 +316,7 @@ function pm(m: { mean: number; std: number } | undefined): string {
  * ```
  */
 export function planAblation(train: VideoRecord[], options: Omit<AblationOptions, "outDir">): AblationRow[] {
-  const o = { ...DEFAULT_ABLATION_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_ABLATION_OPTIONS, options);
   for (const t of o.tables) {
     if (!ABLATION_TABLES.includes(t)) {
       throw new RangeError(
@@ -437,7 +432,7 @@ export async function runAblation(
   test: VideoRecord[],
   options: AblationOptions,
 ): Promise<AblationResult> {
-  const o = { ...DEFAULT_ABLATION_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_ABLATION_OPTIONS, options);
   const rows = planAblation(train, options);
   const real = train.filter((r) => r.source === "real");
   const synthetic = train.filter((r) => r.source === "synthetic");
@@ -638,10 +633,7 @@ class GridProgress {
 /** Mean ± std over seeds of each metric of a row (NaN without values). */
 function rowMetrics(values: Record<string, number[]>): AblationRowResult["metrics"] {
   const metrics: AblationRowResult["metrics"] = {};
-  for (const name of ABLATION_METRICS) {
-    const v = values[name] ?? [];
-    metrics[name] = v.length > 0 ? { ...meanStd(v), values: v } : { mean: NaN, std: NaN, values: [] };
-  }
+  for (const name of ABLATION_METRICS) metrics[name] = seedStatistic(values[name] ?? []);
   return metrics;
 }
 
@@ -652,14 +644,10 @@ function ablationMarkdown(results: AblationRowResult[], testVideos: number, o: R
     "",
     `Frame-level metrics on ${testVideos} test videos, mean ± std (sample std) over seeds ${o.seeds.join(", ")}; ` +
     `preset ${o.preset}, ${o.iterations} iterations, model selection: ${o.select}` +
-    `${
-      o.select === "best-on-test"
-        ? " (optimistic: chosen on the test set, only for comparison with published numbers)"
-        : ""
-    }.`,
+    `${o.select === "best-on-test" ? ` (${BEST_ON_TEST_CAVEAT})` : ""}.`,
     "",
   ];
-  const header = ["", "training videos (real + synthetic)", "AUC", "AP", "AUC (anomalous videos)", "FAR"];
+  const header = ["", "training videos (real + synthetic)", ...ABLATION_METRICS.map((m) => REPORTED_METRIC_LABELS[m])];
   for (const table of o.tables) {
     const tableRows = results.filter((r) => r.table === table);
     if (tableRows.length === 0) continue;
@@ -675,7 +663,7 @@ function ablationMarkdown(results: AblationRowResult[], testVideos: number, o: R
         `| ${r.label}${
           r.note === undefined ? "" : ` — ${r.note}`
         } | ${r.trainVideos.real} + ${r.trainVideos.synthetic} | ${
-          ABLATION_METRICS.map((m) => pm(r.metrics[m])).join(" | ")
+          ABLATION_METRICS.map((m) => formatMeanStd(r.metrics[m])).join(" | ")
         } |`,
       );
     }

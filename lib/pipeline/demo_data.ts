@@ -8,6 +8,7 @@
 import { basename, join } from "node:path";
 import { createRandom, type VideoRecord, writeManifest } from "../io/mod.ts";
 import { cutAndPlant, type PlantedEventKind } from "../video/plant.ts";
+import { withDefaults } from "../io/options.ts";
 
 /** Options of {@linkcode buildDemoRealSet}. */
 export interface DemoRealSetOptions {
@@ -85,7 +86,7 @@ export async function buildDemoRealSet(
   outDir: string,
   options: DemoRealSetOptions = {},
 ): Promise<DemoRealSet> {
-  const o = { ...DEFAULT_DEMO_REAL_SET_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_DEMO_REAL_SET_OPTIONS, options);
   if (clips.length === 0) throw new RangeError("Cannot build the demo set as no clip is given: current value is []");
   if (o.eventFrames + 2 > o.framesPerVideo) {
     throw new RangeError(

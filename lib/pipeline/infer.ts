@@ -13,6 +13,7 @@ import { resolveCheckpointDir, scoreVideo, type TrainBackend } from "../train/mo
 import { lineChartSvg } from "../eval/mod.ts";
 import type { ExtractProgress, NormalizeMode } from "../encode/mod.ts";
 import { type InferRecipe, planInferRecipe, type ResolvedInferRecipe } from "./infer_recipe.ts";
+import { withDefaults } from "../io/options.ts";
 
 /** Options of {@linkcode inferVideo}. `checkpoint`, `model` and `outDir` are required. */
 export interface InferOptions {
@@ -284,8 +285,7 @@ export type ResolvedInferOptions = InferOptions & {
 /** Defaults applied and values checked; throws before any work. */
 export function resolveInferOptions(options: InferOptions): ResolvedInferOptions {
   // An option given as `undefined` (a flag not given) keeps its default.
-  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as InferOptions;
-  const o = { ...DEFAULT_INFER_OPTIONS, ...given };
+  const o = withDefaults(DEFAULT_INFER_OPTIONS, options);
   if (o.tail !== "pad" && o.tail !== "drop") {
     throw new RangeError(`Cannot infer as tail must be one of pad, drop: current value is ${o.tail}`);
   }

@@ -66,7 +66,16 @@ export interface InferFolderResult {
 }
 
 /** Columns of `summary.csv`; `intervals` is `start-end` frame ranges joined by `;`. */
-export const INFER_SUMMARY_COLUMNS = Object.freeze(
+export const INFER_SUMMARY_COLUMNS: readonly [
+  "id",
+  "status",
+  "max_score",
+  "frames",
+  "intervals",
+  "interval_seconds",
+  "video",
+  "error",
+] = Object.freeze(
   ["id", "status", "max_score", "frames", "intervals", "interval_seconds", "video", "error"] as const,
 );
 

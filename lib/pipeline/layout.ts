@@ -21,6 +21,7 @@
  * @module
  */
 import { isAbsolute, join, resolve } from "node:path";
+import { safeFileName } from "../io/file_name.ts";
 import { stageRecordPath } from "./stages.ts";
 
 /** Paths of one training run (`train/<variant>/seed-<s>/`). */
@@ -39,9 +40,9 @@ export interface TrainRunPaths {
   scores(id: string): string;
 }
 
-/** The file name training gives a video id's score file (characters outside `[A-Za-z0-9._-]` become `_`). */
+/** The file name training gives a video id's score file: `<id>.npy`, the id made safe by lib/io's `safeFileName`. */
 export function scoreFileName(id: string): string {
-  return `${id.replace(/[^A-Za-z0-9._-]/g, "_")}.npy`;
+  return `${safeFileName(id)}.npy`;
 }
 
 /**

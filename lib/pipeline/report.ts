@@ -11,11 +11,13 @@ import { basename, join } from "node:path";
 import { parse as parseCsv } from "csv-parse";
 import { readJsonLines, readManifest, readNpy, type VideoRecord, writeFileAtomic } from "../io/mod.ts";
 import {
+  BEST_ON_TEST_CAVEAT,
   CHART_DASHES,
   CHART_MARKERS,
   CHART_PALETTE,
   type ChartPanel,
   escapeXml,
+  formatMeanStd,
   labelSpans,
   lineChartSvg,
   type LineSeries,
@@ -25,7 +27,7 @@ import { recordFrameLabels } from "./_labels.ts";
 import { DEFAULT_PIPELINE_CONFIG, type PipelineConfig, repositoryRoot, TRAIN_VARIANTS } from "./config.ts";
 import { RunLayout } from "./layout.ts";
 import { readStageRecord, type StageRecord } from "./stages.ts";
-import type { PipelineResults, VariantResult } from "./types.ts";
+import { type PipelineResults, REPORTED_METRIC_LABELS, REPORTED_METRICS, type VariantResult } from "./types.ts";
 
 /** What {@linkcode writeReport} needs besides the run folder. */
 export interface ReportInput {
@@ -47,23 +49,11 @@ interface Figure {
   svg: string;
 }
 
-const METRIC_LABELS: Record<string, string> = {
-  auc: "AUC",
-  ap: "AP",
-  aucAnomalous: "AUC (anomalous videos)",
-  "far.allFrames": "FAR",
-};
-
 /** Fill of the ground-truth frames in the score panels (grey: no variant's colour). */
 const GROUND_TRUTH_COLOR = "#8c8c8c";
 
 /** False-positive rates at which the seeds' ROC curves are averaged (vertical averaging). */
 const ROC_GRID_POINTS = 201;
-
-function pm(m: { mean: number; std: number } | undefined): string {
-  if (m === undefined || !Number.isFinite(m.mean)) return "n/a";
-  return `${m.mean.toFixed(3)} ± ${m.std.toFixed(3)}`;
-}
 
 async function readRoc(path: string): Promise<{ fpr: number[]; tpr: number[] }> {
   const rows = parseCsv(await Deno.readTextFile(path), { columns: true }) as Record<string, string>[];
@@ -162,7 +152,7 @@ async function rocFigure(runDir: string, variants: VariantResult[]): Promise<Fig
       const roc = await readRoc(join(new RunLayout(runDir).resolve(evaluation), "roc.csv"));
       curves.push([0, ...rocAtGrid(roc.fpr, roc.tpr, grid)]);
     }
-    const name = `${v.variant} (AUC ${pm(v.metrics.auc)})`;
+    const name = `${v.variant} (AUC ${formatMeanStd(v.metrics.auc)})`;
     series.push(seedSeries(name, [0, ...grid], curves, variantStyle(v.variant, variants.length > 1)));
   }
   const seeds = seedsText(variants[0]?.seeds ?? []);
@@ -390,7 +380,7 @@ function headerSection(title: string, runDir: string, config: PipelineConfig): s
 function metricsSection(config: PipelineConfig, results: PipelineResults): string[] {
   const variants = results.variants;
   const selection = config.train.select === "best-on-test"
-    ? " (chosen by test AUC: optimistic, only for comparison with published numbers)"
+    ? ` (${BEST_ON_TEST_CAVEAT})`
     : config.train.select === "val"
     ? " (held-out validation split of the training videos)"
     : " (the last iteration; the test set is never used for selection)";
@@ -402,12 +392,16 @@ function metricsSection(config: PipelineConfig, results: PipelineResults): strin
       `all normal frames. Protocol: ${results.protocol.auc}; ${results.protocol.scoreExpansion}.`,
     "",
   );
-  const header = ["variant", "training videos (real + synthetic)", ...Object.values(METRIC_LABELS)];
+  const header = [
+    "variant",
+    "training videos (real + synthetic)",
+    ...REPORTED_METRICS.map((m) => REPORTED_METRIC_LABELS[m]),
+  ];
   md.push(`| ${header.join(" | ")} |`, `|${header.map(() => " --- ").join("|")}|`);
   for (const v of variants) {
     md.push(
       `| ${v.variant} | ${v.trainVideos.real} + ${v.trainVideos.synthetic} | ${
-        Object.keys(METRIC_LABELS).map((k) => pm(v.metrics[k])).join(" | ")
+        REPORTED_METRICS.map((m) => formatMeanStd(v.metrics[m])).join(" | ")
       } |`,
     );
   }

@@ -11,10 +11,22 @@ import type { PipelineConfig, TrainVariant } from "./config.ts";
 import type { RunLayout } from "./layout.ts";
 import type { StageContext, StageOutput } from "./stages.ts";
 
-/** Metrics reported per variant, in table order. */
+/**
+ * Metrics reported per variant (pipeline results and report) and per ablation row, in table order: dotted paths
+ * into lib/eval's `EvaluationResult`.
+ */
 export const REPORTED_METRICS: readonly ["auc", "ap", "aucAnomalous", "far.allFrames"] = Object.freeze(
   ["auc", "ap", "aucAnomalous", "far.allFrames"] as const,
 );
+/** One of {@linkcode REPORTED_METRICS}. */
+export type ReportedMetric = typeof REPORTED_METRICS[number];
+/** Column heading of each reported metric in the report and ablation tables. */
+export const REPORTED_METRIC_LABELS: Readonly<Record<ReportedMetric, string>> = Object.freeze({
+  auc: "AUC",
+  ap: "AP",
+  aucAnomalous: "AUC (anomalous videos)",
+  "far.allFrames": "FAR",
+});
 
 /** Descriptions of the training variants (report text). */
 export const VARIANT_DESCRIPTIONS: Readonly<Record<TrainVariant, string>> = Object.freeze({

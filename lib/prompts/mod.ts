@@ -63,17 +63,6 @@ export {
   LlmServerError,
 } from "./errors.ts";
 export {
-  createLlmClient,
-  DEFAULT_LLM_CLIENT_OPTIONS,
-  DEFAULT_REQUEST_LLM_PAIR_OPTIONS,
-  type LlmClientOptions,
-  llmMessages,
-  type LlmPair,
-  requestLlmPair,
-  type RequestLlmPairOptions,
-  toLlmError,
-} from "./llm.ts";
-export {
   assertPromptPair,
   DEFAULT_SYNTHESIZE_PROMPTS_OPTIONS,
   type DropFailure,

@@ -15,7 +15,8 @@ import { createLlmClient, requestLlmPair } from "./llm.ts";
 import { sampleElements } from "./sample.ts";
 import { composeTemplatePair, DEFAULT_PROMPT_VERSION, loadPromptTemplate, type PromptTemplate } from "./template.ts";
 import { validatePairAnswer } from "./validate.ts";
-import { withDefaults } from "../io/options.ts";
+import { type WithDefaults, withDefaults } from "../io/options.ts";
+import { checkNumber } from "../io/validate.ts";
 import { createRandom, hashString } from "../io/random.ts";
 import type OpenAI from "openai";
 
@@ -128,7 +129,11 @@ export interface SynthesizePromptsOptions {
   shingleSize?: number;
   /** Element combinations tried at most, as a multiple of `count`. @default 3 */
   candidateFactor?: number;
-  /** Injected openai client (tests); built from baseUrl/apiKey when omitted. @default undefined */
+  /**
+   * Injected openai client (tests); built from baseUrl/apiKey when omitted. Its type is the `openai` package's own.
+   * @default undefined
+   * @ignore
+   */
   client?: OpenAI;
   /** Injected fetch for the openai client. @default undefined */
   fetch?: typeof fetch;
@@ -183,13 +188,8 @@ export interface SynthesisResult {
   files: { jsonl: string; csv: string } | null;
 }
 
-function checkInteger(name: string, value: number, min: number): void {
-  if (!Number.isInteger(value) || value < min) {
-    throw new RangeError(
-      `Cannot synthesize prompts as ${name} must be an integer >= ${min}: current value is ${value}`,
-    );
-  }
-}
+/** The rule of the integer options, for lib/io's `checkNumber`. */
+const INTEGER_OPTION = { action: "synthesize prompts", integer: true } as const;
 
 /** Content hash of a pair. */
 export function pairHash(
@@ -206,8 +206,7 @@ export function pairHash(
 
 /** {@link SynthesizePromptsOptions} with defaults applied and the catalogue and template loaded. */
 export type ResolvedSynthesizePromptsOptions =
-  & typeof DEFAULT_SYNTHESIZE_PROMPTS_OPTIONS
-  & SynthesizePromptsOptions
+  & WithDefaults<typeof DEFAULT_SYNTHESIZE_PROMPTS_OPTIONS, SynthesizePromptsOptions>
   & { catalogue: Catalogue; template: PromptTemplate };
 
 /**
@@ -227,10 +226,10 @@ export async function resolveSynthesizePromptsOptions(
   options: SynthesizePromptsOptions = {},
 ): Promise<ResolvedSynthesizePromptsOptions> {
   const o = withDefaults(DEFAULT_SYNTHESIZE_PROMPTS_OPTIONS, options);
-  checkInteger("count", o.count, 0);
-  checkInteger("seed", o.seed, 0);
-  checkInteger("concurrency", o.concurrency, 1);
-  checkInteger("candidateFactor", o.candidateFactor, 1);
+  checkNumber("count", o.count, { ...INTEGER_OPTION, min: 0 });
+  checkNumber("seed", o.seed, { ...INTEGER_OPTION, min: 0 });
+  checkNumber("concurrency", o.concurrency, { ...INTEGER_OPTION, min: 1 });
+  checkNumber("candidateFactor", o.candidateFactor, { ...INTEGER_OPTION, min: 1 });
   if (!(o.minChars <= o.maxChars)) {
     throw new RangeError(
       `Cannot synthesize prompts as maxChars must be at least minChars (${o.minChars}): current value is ${o.maxChars}`,

@@ -363,6 +363,33 @@ function checkProbe(name: string, outcome: void | ProbeOutcome): void {
 }
 
 /**
+ * Hardware candidates, in order, and software ones with what they are. Software backends (cpu, a fallback WebGPU
+ * adapter such as lavapipe: both slower than wasm in every measurement, see docs/train.md) are measured only when no
+ * other backend works.
+ */
+async function splitCandidates(
+  candidates: readonly ConcreteBackend[],
+): Promise<{ hardware: ConcreteBackend[]; fallbacks: [ConcreteBackend, string][] }> {
+  const hardware: ConcreteBackend[] = [];
+  const fallbacks: [ConcreteBackend, string][] = [];
+  for (const name of candidates) {
+    if (name === "cpu") {
+      fallbacks.push([name, "the pure-JS backend"]);
+      continue;
+    }
+    if (name === "webgpu") {
+      const adapter = await webgpuAdapter().catch(() => undefined);
+      if (adapter?.fallback) {
+        fallbacks.push([name, `a software WebGPU adapter (${adapter.description})`]);
+        continue;
+      }
+    }
+    hardware.push(name);
+  }
+  return { hardware, fallbacks };
+}
+
+/**
  * Resolve `requested` to a working backend and activate it. `auto` activates each candidate, times `probe`
  * (median of `probeRepeats` after one warm-up; the warm-up alone for a backend left with nothing to compare) and
  * keeps the fastest. A candidate is skipped, with its message in
@@ -430,24 +457,7 @@ export async function selectBackend(
     }
   };
   const timedProbes = () => Object.entries(probes).filter(([, v]) => typeof v === "number") as [string, number][];
-  // Software backends (cpu, a fallback WebGPU adapter such as lavapipe: both slower than wasm in every measurement,
-  // see docs/train.md) are measured only when no other backend works.
-  const hardware: ConcreteBackend[] = [];
-  const fallbacks: [ConcreteBackend, string][] = [];
-  for (const name of candidates) {
-    if (name === "cpu") {
-      fallbacks.push([name, "the pure-JS backend"]);
-      continue;
-    }
-    if (name === "webgpu") {
-      const adapter = await webgpuAdapter().catch(() => undefined);
-      if (adapter?.fallback) {
-        fallbacks.push([name, `a software WebGPU adapter (${adapter.description})`]);
-        continue;
-      }
-    }
-    hardware.push(name);
-  }
+  const { hardware, fallbacks } = await splitCandidates(candidates);
   const run = async (names: ConcreteBackend[]) => {
     for (let i = 0; i < names.length; i++) {
       // The last candidate with nothing timed before it has nothing to be compared with: its warm-up is enough.

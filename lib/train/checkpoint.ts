@@ -1,14 +1,18 @@
 /**
  * Portable checkpoints: a folder with `checkpoint.json` (format, options, iteration, optimizer and RNG state, the
  * extraction recipe of the training features) and one `.npy` file per tensor (parameters, BatchNorm buffers, Adam
- * moments).
+ * moments); and the exact resume of a training run from one (`resumeTraining`).
  *
  * @module
  */
+import { safeFileName } from "../io/file_name.ts";
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
 import { writeJsonAtomic } from "../io/atomic.ts";
 import { readNpy, writeNpy } from "../io/npy.ts";
+import type { BatchSampler, BatchSamplerState } from "./data.ts";
+import type { Detector } from "./model.ts";
+import type { AdamL2 } from "./optimizer.ts";
 import type { FeatureRecipe } from "./recipe.ts";
 
 /** Format tag written into every checkpoint. */
@@ -40,7 +44,7 @@ export interface SaveCheckpointOptions {
 }
 
 function fileName(name: string, generation: string): string {
-  return `${name.replace(/[^A-Za-z0-9._-]/g, "_")}.${generation}.npy`;
+  return `${safeFileName(name)}.${generation}.npy`;
 }
 
 /**
@@ -117,4 +121,203 @@ export async function loadCheckpoint(
     values.set(entry.name, { data: new Float32Array(array.data as Float32Array), shape: array.shape });
   }
   return { manifest, values };
+}
+
+/** Tensor values of a checkpoint by name, as {@linkcode loadCheckpoint} returns them. */
+export type CheckpointValues = Map<string, { data: Float32Array; shape: number[] }>;
+
+/** Options that must be equal between a checkpoint and the run resuming from it. */
+export const RESUME_KEYS = [
+  "preset",
+  "batchSize",
+  "segments",
+  "crops",
+  "seed",
+  "ssls",
+  "lambda",
+  "learnableLambda",
+  "lambdaMax",
+  "select",
+  "valFraction",
+] as const;
+
+/** The state of a training run a checkpoint saves and a resume restores (in place). */
+export interface TrainingState {
+  /** The detector being trained. */
+  detector: Detector;
+  /** Adam over the detector's parameters. */
+  optimizer: AdamL2;
+  /** Adam over θ of a learnable λ. */
+  lambdaOptimizer: AdamL2;
+  /** θ of a learnable λ. */
+  lambdaTheta?: tf.Variable;
+  /** The batch sampler (its shuffled orders and positions). */
+  sampler: BatchSampler;
+  /** The dropout mask generator (its state). */
+  dropout: { random: { state: number } };
+}
+
+/** The best model so far of a run that selects (`val`, `best-on-test`): its iteration, value and tensor values. */
+export interface BestModel {
+  /** Iteration it was taken at. */
+  iteration: number;
+  /** Its selection value (validation or test AUC). */
+  value: number;
+  /** Parameter and buffer values by name. */
+  values: Map<string, Float32Array>;
+}
+
+/**
+ * The tensors of a training checkpoint by name: `model/<name>` (parameters, buffers), `adam.m/<name>`,
+ * `adam.v/<name>`, and with a learnable λ `lambda.theta`, `lambda.adam.m`, `lambda.adam.v`. Nothing is copied.
+ */
+export function checkpointTensors(run: TrainingState): Map<string, tf.Tensor> {
+  const tensors = new Map<string, tf.Tensor>();
+  for (const { name, tensor } of run.detector.namedTensors()) tensors.set(`model/${name}`, tensor);
+  for (const [name, m] of run.optimizer.m) tensors.set(`adam.m/${name}`, m);
+  for (const [name, v] of run.optimizer.v) tensors.set(`adam.v/${name}`, v);
+  if (run.lambdaTheta) {
+    tensors.set("lambda.theta", run.lambdaTheta);
+    const m = run.lambdaOptimizer.m.get("theta");
+    const v = run.lambdaOptimizer.v.get("theta");
+    if (m && v) {
+      tensors.set("lambda.adam.m", m);
+      tensors.set("lambda.adam.v", v);
+    }
+  }
+  return tensors;
+}
+
+/**
+ * Assign `values` (named `prefix` + tensor name) to every parameter and buffer of `detector`. Throws when one is
+ * missing or has another size.
+ */
+export function restoreDetector(
+  detector: Detector,
+  values: Map<string, Float32Array | { data: Float32Array; shape: number[] }>,
+  prefix = "",
+): void {
+  for (const { name, tensor } of detector.namedTensors()) {
+    const v = values.get(prefix + name);
+    if (v === undefined) {
+      throw new Error(`Cannot restore the detector as tensor ${name} is missing: current value is undefined`);
+    }
+    const data = v instanceof Float32Array ? v : v.data;
+    if (data.length !== tensor.size) {
+      throw new RangeError(
+        `Cannot restore tensor ${name} as its size must be ${tensor.size}: current value is ${data.length}`,
+      );
+    }
+    tf.tidy(() => tensor.assign(tf.tensor(data, tensor.shape)));
+  }
+}
+
+/** What {@linkcode resumeTraining} restored besides the run's tensors. */
+export interface ResumedTraining {
+  /** Iteration of the checkpoint: the run continues after it. */
+  iteration: number;
+  /** The best model so far, from the sibling `selected` checkpoint (selecting runs, when it matches). */
+  best?: BestModel;
+}
+
+/**
+ * Continue a run exactly from the checkpoint in `dir`: checks that the model options and the options that shape the
+ * batches, the loss and the random streams ({@linkcode RESUME_KEYS}) equal the current ones (`record`, the run's
+ * resolved options), then restores the detector, both Adam states, θ, the sampler and the dropout stream in place.
+ * A selecting run (`select` other than `last`) also gets its best model so far from the sibling `selected`
+ * checkpoint. Throws a `RangeError` naming the option that differs.
+ */
+export async function resumeTraining(
+  dir: string,
+  run: TrainingState,
+  options: { record: Record<string, unknown>; select: string },
+): Promise<ResumedTraining> {
+  const { manifest, values } = await loadCheckpoint(dir);
+  const state = manifest.state as Record<string, unknown>;
+  checkResumeOptions(dir, state, run.detector, options.record);
+  restoreDetector(run.detector, values, "model/");
+  restoreAdam(run, values, state);
+  run.optimizer.step = state.adamStep as number;
+  run.sampler.setState(state.sampler as BatchSamplerState);
+  run.dropout.random.state = state.dropoutRandom as number;
+  const savedBest = state.best as { iteration: number; value: number } | null;
+  const best = options.select !== "last" && savedBest ? await loadSelected(dir, savedBest) : undefined;
+  return { iteration: manifest.iteration, best };
+}
+
+/** The checkpoint's model options and {@linkcode RESUME_KEYS} options must equal the current ones. */
+function checkResumeOptions(
+  dir: string,
+  state: Record<string, unknown>,
+  detector: Detector,
+  record: Record<string, unknown>,
+): void {
+  if (JSON.stringify(state.model) !== JSON.stringify(detector.options)) {
+    throw new RangeError(
+      `Cannot resume from ${dir} as its model options must match the current ones: current value is ${
+        JSON.stringify(state.model)
+      }`,
+    );
+  }
+  // Exact resume continues the same run: the options that shape the batches, the loss and the RNG streams must match.
+  const saved = (state.options ?? {}) as Record<string, unknown>;
+  for (const key of RESUME_KEYS) {
+    const now = JSON.stringify(record[key]);
+    if (key in saved && JSON.stringify(saved[key]) !== now) {
+      throw new RangeError(
+        `Cannot resume from ${dir} as its ${key} must match the current value ${now}: current value is ${
+          JSON.stringify(saved[key])
+        }`,
+      );
+    }
+  }
+}
+
+/** A new variable holding `data` in `shape`, named by the engine (unique: no counter needed). */
+function momentVariable(data: Float32Array, shape: number[]): tf.Variable {
+  return tf.tidy(() => tf.variable(tf.tensor(data, shape), false));
+}
+
+/** The Adam moments of the parameters and, with a learnable λ, θ with its moments and step. */
+function restoreAdam(run: TrainingState, values: CheckpointValues, state: Record<string, unknown>): void {
+  for (const [name, param] of run.detector.params) {
+    const m = values.get(`adam.m/${name}`);
+    const v = values.get(`adam.v/${name}`);
+    if (m && v) {
+      run.optimizer.m.set(name, momentVariable(m.data, param.shape));
+      run.optimizer.v.set(name, momentVariable(v.data, param.shape));
+    }
+  }
+  const theta = values.get("lambda.theta");
+  const lambdaTheta = run.lambdaTheta;
+  if (lambdaTheta && theta) {
+    tf.tidy(() => lambdaTheta.assign(tf.scalar(theta.data[0])));
+    const m = values.get("lambda.adam.m");
+    const v = values.get("lambda.adam.v");
+    if (m && v) {
+      run.lambdaOptimizer.m.set("theta", tf.tidy(() => tf.variable(tf.scalar(m.data[0]), false)));
+      run.lambdaOptimizer.v.set("theta", tf.tidy(() => tf.variable(tf.scalar(v.data[0]), false)));
+    }
+    run.lambdaOptimizer.step = (state.lambdaAdamStep as number) ?? 0;
+  }
+}
+
+/**
+ * The best model so far of a selecting run, from the `selected` checkpoint beside `dir` when it was taken at the
+ * saved best iteration; `undefined` when there is none yet (selection restarts from the resumed iteration).
+ */
+async function loadSelected(
+  dir: string,
+  savedBest: { iteration: number; value: number },
+): Promise<BestModel | undefined> {
+  try {
+    const selected = await loadCheckpoint(join(dir, "..", "selected"));
+    if (selected.manifest.iteration !== savedBest.iteration) return undefined;
+    const values = new Map<string, Float32Array>();
+    for (const [name, v] of selected.values) values.set(name.replace(/^model\//, ""), v.data);
+    return { iteration: savedBest.iteration, value: savedBest.value, values };
+  } catch (error) {
+    if (!(error instanceof Error && error.cause instanceof Deno.errors.NotFound)) throw error;
+    return undefined;
+  }
 }

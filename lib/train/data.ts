@@ -16,6 +16,7 @@ import {
 import type { VideoRecord } from "../io/manifest.ts";
 import { resampleSegments } from "../io/resample.ts";
 import { SeededRandom } from "./random.ts";
+import { withDefaults } from "../io/options.ts";
 
 /** Crop handling: every crop, their mean, or one crop by index. */
 export type CropMode = "all" | "mean" | number;
@@ -107,7 +108,7 @@ export async function loadVideoFeatures(
   record: VideoRecord,
   options: Partial<LoadFeaturesOptions> = {},
 ): Promise<VideoFeatures> {
-  const o = { ...DEFAULT_LOAD_FEATURES_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_LOAD_FEATURES_OPTIONS, options);
   const what = `video ${record.id} (${record.path})`;
   if (record.status === "failed") {
     // extract records a video it could not read with `status: "failed"`; its `path` is the video, not features.

@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { checkNumber } from "../io/validate.ts";
 import { type DetectorOptions, resolveDetectorOptions } from "./model.ts";
 
 /** The largest heap of `@tensorflow/tfjs-backend-wasm` 4.22 (its Emscripten `getHeapMax()`), in MiB. */
@@ -172,16 +173,6 @@ function largestTensors(o: DetectorOptions): { values: number; name: string; row
   return best;
 }
 
-function checkBatch(batch: MemoryPlanBatch): void {
-  for (const key of ["pairs", "crops", "segments"] as const) {
-    if (!Number.isInteger(batch[key]) || batch[key] < 1) {
-      throw new RangeError(
-        `Cannot plan the training memory as ${key} must be an integer >= 1: current value is ${batch[key]}`,
-      );
-    }
-  }
-}
-
 /**
  * Plan a step's gradient-accumulation groups for `backend`: with `microBatches: "auto"` the fewest groups that fit
  * (one full batch when it fits), a given number is checked. What must fit: on `wasm` the step's heap within
@@ -202,7 +193,9 @@ export function planTrainMemory(
   backend: string,
   options: MemoryPlanOptions = {},
 ): MemoryPlan {
-  checkBatch(batch);
+  for (const key of ["pairs", "crops", "segments"] as const) {
+    checkNumber(key, batch[key], { action: "plan the training memory", integer: true, min: 1 });
+  }
   const o = resolveDetectorOptions(model);
   const requested = options.microBatches ?? "auto";
   if (requested !== "auto" && !(Number.isInteger(requested) && requested >= 1)) {

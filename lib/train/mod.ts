@@ -34,14 +34,7 @@ export {
   planTrainMemory,
   WASM_HEAP_LIMIT_MIB,
 } from "./memory_plan.ts";
-export { type TrainProbe, trainProbe, type TrainProbeSpec } from "./probe.ts";
-export {
-  CHECKPOINT_FORMAT,
-  type CheckpointManifest,
-  loadCheckpoint,
-  saveCheckpoint,
-  type SaveCheckpointOptions,
-} from "./checkpoint.ts";
+export { CHECKPOINT_FORMAT, type CheckpointManifest, loadCheckpoint } from "./checkpoint.ts";
 export {
   FEATURE_RECIPE_FIELDS,
   type FeatureRecipe,
@@ -59,8 +52,6 @@ export {
   TRAIN_RUN_ENTRIES,
 } from "./run_folder.ts";
 export {
-  BatchSampler,
-  type BatchSamplerState,
   checkConsistent,
   type CropMode,
   DEFAULT_LOAD_FEATURES_OPTIONS,
@@ -70,40 +61,17 @@ export {
   stratifiedHoldOut,
   type VideoFeatures,
 } from "./data.ts";
-export {
-  BCE_GRAD_EPSILON,
-  BCE_LOG_CLAMP,
-  binaryCrossEntropy,
-  DEFAULT_LOSS_OPTIONS,
-  detectorLoss,
-  type LossOptions,
-  type LossResult,
-  type LossTargets,
-  magnitudeTerms,
-  microBatchTermScale,
-  pseudoAnomalyLabels,
-  REAL_SAMPLE_WEIGHT,
-  smoothnessTerms,
-  sparsityTerm,
-  sslsBatchScale,
-  sslsSampleWeights,
-  TRIPLET_CLIPS_FROM_BANK,
-  tripletTerm,
-} from "./loss.ts";
+export { DEFAULT_LOSS_OPTIONS, type LossOptions } from "./loss.ts";
 export {
   DEFAULT_DETECTOR_OPTIONS,
   Detector,
   type DetectorOptions,
-  type DropoutSource,
-  type ForwardInput,
-  type ForwardOutput,
-  type NamedTensor,
   resolveDetectorOptions,
   type TopKSelection,
 } from "./model.ts";
+export type { StepSslsMode } from "./step.ts";
 export { loadDetector, resolveCheckpointDir, type ScoreOptions, scoreVideo } from "./score.ts";
 export { flattenMetrics, meanStd, type SeedsSummary, type SeedStatistic, trainSeeds } from "./seeds.ts";
-export { AdamL2, type AdamOptions, DEFAULT_ADAM_OPTIONS } from "./optimizer.ts";
 export {
   DETECTOR_PRESETS,
   type DetectorPreset,
@@ -112,21 +80,12 @@ export {
   type PresetValues,
   RTFM_SEGMENTS,
 } from "./presets.ts";
-export { mixSeed, SeededRandom, xavierUniform } from "./random.ts";
-export {
-  autoMicroBatches,
-  type StepSslsMode,
-  type TrainBatch,
-  trainStep,
-  type TrainStepContext,
-  type TrainStepResult,
-} from "./step.ts";
-export { oneHotRows, registerTopKGradient, topKMean, topKSelection } from "./topk.ts";
+export { DEFAULT_SCORE_ROWS_PER_PASS, scoreFeatures, type ScoreFeaturesOptions } from "./score_features.ts";
 export {
   DEFAULT_TRAIN_OPTIONS,
   type PromptBank,
   resolveTrainOptions,
-  scoreFeatures,
+  type RunEvaluation,
   SELECT_POLICIES,
   selectionLabel,
   type SelectPolicy,
@@ -139,10 +98,4 @@ export {
   type TrainOptions,
   type TrainResult,
 } from "./train.ts";
-export {
-  type GuardCheckpoint,
-  type GuardFailure,
-  type GuardReport,
-  type GuardWarning,
-  TrainingGuard,
-} from "./guard.ts";
+export { type GuardCheckpoint, type GuardFailure, type GuardReport, type GuardWarning } from "./guard.ts";

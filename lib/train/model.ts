@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { SeededRandom, xavierUniform } from "./random.ts";
 import { oneHotRows, registerTopKGradient } from "./topk.ts";
 import { matMulT } from "./_gradients.ts";
+import { withDefaults } from "../io/options.ts";
 
 /** How clips are chosen for the video score. */
 export type TopKSelection = "score" | "magnitude";
@@ -113,16 +114,30 @@ export interface ForwardOutput {
 /** Added under the square root of the feature magnitudes (a finite value at 0; selection only). */
 const MAGNITUDE_EPSILON = 1e-12;
 
+/** Default {@linkcode Detector.nonLocalChunkValues}: 2²⁴ float32 values (64 MiB). */
+export const DEFAULT_NON_LOCAL_CHUNK_VALUES = 2 ** 24;
+
 let detectorCount = 0;
 
 /** A detector: its options, trainable parameters and buffers (BatchNorm running statistics). */
 export class Detector {
   /** Resolved architecture options. */
   readonly options: DetectorOptions;
-  /** Trainable parameters by name. */
+  /**
+   * Trainable parameters by name. TensorFlow.js internals, outside the documented API.
+   * @ignore
+   */
   readonly params: Map<string, tf.Variable> = new Map();
-  /** BatchNorm running statistics by name. */
+  /**
+   * BatchNorm running statistics by name. TensorFlow.js internals, outside the documented API.
+   * @ignore
+   */
   readonly buffers: Map<string, tf.Variable> = new Map();
+  /**
+   * Largest `[N, T, T]` non-local product computed in one piece when scoring; above it, blocks of query rows (the same
+   * values, bounded memory). @default {DEFAULT_NON_LOCAL_CHUNK_VALUES}
+   */
+  nonLocalChunkValues: number = DEFAULT_NON_LOCAL_CHUNK_VALUES;
   /** Batch statistics of the last training forward pass, applied by {@linkcode Detector.updateBuffers}. */
   #pendingStats: [string, tf.Tensor, tf.Tensor, number][] = [];
 
@@ -176,7 +191,11 @@ export class Detector {
     });
   }
 
-  /** Parameters and buffers with their names, parameters first, in a stable order. */
+  /**
+   * Parameters and buffers with their names, parameters first, in a stable order. TensorFlow.js internals, outside
+   * the documented API.
+   * @ignore
+   */
   namedTensors(): NamedTensor[] {
     return [...this.params, ...this.buffers].map(([name, tensor]) => ({ name, tensor }));
   }
@@ -239,6 +258,24 @@ export class Detector {
     return b === undefined ? y : tf.add(y, b);
   }
 
+  /**
+   * The non-local block's `(θ φᵀ / T) g` for `[N, T, I]` inputs. In evaluation the `[N, T, T]` product is computed in
+   * blocks of query rows when it would exceed {@linkcode Detector.nonLocalChunkValues} values (a 6750-clip, ten-crop
+   * test video needs 455 M), each row exactly as the whole product computes it.
+   */
+  #nonLocalProduct(theta: tf.Tensor, phi: tf.Tensor, g: tf.Tensor, training: boolean): tf.Tensor {
+    const [n, t] = theta.shape as [number, number, number];
+    const block = (q: tf.Tensor) => tf.matMul(tf.div(matMulT(q, phi, false, true), t), g);
+    const rowsPerChunk = Math.max(1, Math.floor(this.nonLocalChunkValues / (n * t)));
+    if (training || rowsPerChunk >= t) return block(theta);
+    const parts: tf.Tensor[] = [];
+    for (let start = 0; start < t; start += rowsPerChunk) {
+      const size = Math.min(rowsPerChunk, t - start);
+      parts.push(tf.tidy(() => block(tf.slice(theta, [0, start, 0], [n, size, theta.shape[2]!]))));
+    }
+    return tf.concat(parts, 1);
+  }
+
   #aggregate(prefix: string, x: tf.Tensor, training: boolean): tf.Tensor {
     const o = this.options;
     const [n, t, d] = x.shape as [number, number, number];
@@ -270,8 +307,7 @@ export class Detector {
     const bq = tf.concat(parts.map((p) => this.#p(`${prefix}.nonLocal.${p}.bias`)), 0);
     const qkv = tf.reshape(tf.add(tf.matMul(tf.reshape(z, [rows, c]), wq), bq), [n, t, 3 * inner]);
     const [g, theta, phi] = tf.split(qkv, 3, 2);
-    const f = tf.div(matMulT(theta, phi, false, true), t);
-    const y = tf.reshape(tf.matMul(f, g), [rows, inner]);
+    const y = tf.reshape(this.#nonLocalProduct(theta, phi, g, training), [rows, inner]);
     const wy = tf.reshape(this.#linear(y, `${prefix}.nonLocal.w`), [n, t, c]);
     const nonLocal = tf.add(this.#batchNorm(`${prefix}.nonLocal.bn`, wy, training), z);
     // conv5 (k = 3) over the four concatenated branches: [NT, 4C] × [4C, 3D], split into taps.
@@ -284,6 +320,8 @@ export class Detector {
   /**
    * Forward pass. In training, `dropout` supplies the masks and BatchNorm uses batch statistics (queued for
    * {@linkcode Detector.updateBuffers}); otherwise no dropout and running statistics.
+   * TensorFlow.js internals, outside the documented API.
+   * @ignore
    */
   forward(input: ForwardInput, training: boolean, dropout?: DropoutSource): ForwardOutput {
     const o = this.options;
@@ -351,7 +389,7 @@ export class Detector {
 
 /** Fill in defaults and derived sizes; throws `RangeError` on invalid values. */
 export function resolveDetectorOptions(options: Partial<DetectorOptions>): DetectorOptions {
-  const o: DetectorOptions = { ...DEFAULT_DETECTOR_OPTIONS, ...options };
+  const o: DetectorOptions = withDefaults(DEFAULT_DETECTOR_OPTIONS, options);
   o.dilations = [...o.dilations];
   o.hidden = [...o.hidden];
   if (o.aggregateChannels === 0) o.aggregateChannels = Math.floor(o.featureDim / 4);

@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { overwriteOnWasmHeap, wasmView } from "./_wasm_kernels.ts";
+import { withDefaults } from "../io/options.ts";
 
 /** Adam hyper-parameters. */
 export interface AdamOptions {
@@ -93,7 +94,7 @@ export class AdamL2 {
 
   /** Creates the optimizer; missing options take {@linkcode DEFAULT_ADAM_OPTIONS}. */
   constructor(options: Partial<AdamOptions> = {}) {
-    this.options = { ...DEFAULT_ADAM_OPTIONS, ...options };
+    this.options = withDefaults(DEFAULT_ADAM_OPTIONS, options);
   }
 
   #slots(name: string, like: tf.Tensor): [tf.Variable, tf.Variable] {

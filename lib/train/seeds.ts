@@ -6,17 +6,11 @@
 import { join } from "node:path";
 import { writeJsonAtomic } from "../io/atomic.ts";
 import type { VideoRecord } from "../io/manifest.ts";
+import { type SeedStatistic, seedStatistic } from "../eval/seed_statistics.ts";
 import { trainDetector, type TrainOptions, type TrainResult } from "./train.ts";
 
-/** Mean and sample standard deviation of one metric over seeds. */
-export interface SeedStatistic {
-  /** Mean over seeds. */
-  mean: number;
-  /** Sample standard deviation (n − 1) over seeds. */
-  std: number;
-  /** Per-seed values, in seed order. */
-  values: number[];
-}
+// Mean ± std over seeds is lib/eval's rule; re-exported where `trainSeeds` first made it public.
+export { meanStd, type SeedStatistic } from "../eval/seed_statistics.ts";
 
 /** What {@linkcode trainSeeds} returns (detectors are disposed). */
 export interface SeedsSummary {
@@ -40,14 +34,6 @@ export function flattenMetrics(value: unknown, prefix = "", out: Record<string, 
     }
   }
   return out;
-}
-
-/** Mean and sample standard deviation (n − 1; 0 for one value). */
-export function meanStd(values: number[]): { mean: number; std: number } {
-  const n = values.length;
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  const variance = n > 1 ? values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : 0;
-  return { mean, std: Math.sqrt(variance) };
 }
 
 /**
@@ -91,10 +77,7 @@ export async function trainSeeds(
   }
   const names = Object.keys(runs[0].metrics).filter((k) => runs.every((r) => k in r.metrics));
   const statistics: Record<string, SeedStatistic> = {};
-  for (const name of names) {
-    const values = runs.map((r) => r.metrics[name]);
-    statistics[name] = { ...meanStd(values), values };
-  }
+  for (const name of names) statistics[name] = seedStatistic(runs.map((r) => r.metrics[name]));
   const summary: SeedsSummary = { seeds, runs, statistics, selection };
   if (options.outDir !== undefined) await writeJsonAtomic(join(options.outDir, "summary.json"), summary);
   return summary;

@@ -98,6 +98,131 @@ function pairRows(values: Float32Array, b: number, per: number, start: number, e
   return out;
 }
 
+/** A group of the batch: pairs `[start, end)`, their rows, and their share of the batch. */
+interface PairGroup {
+  /** First pair. */
+  start: number;
+  /** Pairs in the group. */
+  pairs: number;
+  /** The whole batch (one group): no slicing, no term scaling. */
+  whole: boolean;
+  /** `[2·pairs·C, S, D]` values. */
+  vision: Float32Array;
+  /** `[2·pairs, S, Dt]` caption-text values. */
+  text?: Float32Array;
+  /** `[2·pairs]` 1 for synthetic videos. */
+  sources: Float32Array;
+}
+
+/** What the groups of a step accumulate: loss, gradients, kept terms and the clip-score health probe. */
+interface StepSums {
+  /** Total loss so far. */
+  loss?: tf.Scalar;
+  /** Gradients by variable name. */
+  grads: Record<string, tf.Tensor>;
+  /** Loss terms by name (kept for logging or the guard). */
+  kept: Record<string, tf.Scalar>;
+  /** Clip-score health probe (with the guard). */
+  scores?: tf.Tensor1D;
+}
+
+/** The rows of pairs `[start, end)` of `batch` (the batch itself when it is one group). */
+function pairGroup(batch: TrainBatch, start: number, end: number, whole: boolean): PairGroup {
+  const b = batch.videos / 2;
+  const pairs = end - start;
+  if (whole) return { start, pairs, whole, vision: batch.vision, text: batch.text, sources: batch.sources };
+  const perVision = batch.crops * batch.segments * batch.dim;
+  return {
+    start,
+    pairs,
+    whole,
+    vision: pairRows(batch.vision, b, perVision, start, end),
+    text: batch.text ? pairRows(batch.text, b, batch.segments * batch.textDim, start, end) : undefined,
+    sources: pairRows(batch.sources, b, 1, start, end),
+  };
+}
+
+/**
+ * The cost of one group (run inside `tf.variableGrads`): forward, SSLS weights, pseudo labels (sliced from the
+ * full batch's when there are several groups), the loss terms scaled to the group's share, and the batch-fraction
+ * SSLS scalar. Keeps the terms and the clip-score probe in `sums` when `keep` / the guard asks.
+ */
+function groupCost(
+  context: TrainStepContext,
+  batch: TrainBatch,
+  group: PairGroup,
+  step: { synthetic: number; fullPseudo?: tf.Tensor; keep: boolean },
+  sums: StepSums,
+): tf.Scalar {
+  const { detector, dropout, ssls, lambdaTheta, lambdaMax } = context;
+  const b = batch.videos / 2;
+  const { start, pairs: bg, whole } = group;
+  const scale = bg / b;
+  const x = tf.tensor(group.vision, [2 * bg * batch.crops, batch.segments, batch.dim]);
+  const text = group.text && batch.textDim > 0
+    ? tf.tensor(group.text, [2 * bg, batch.segments, batch.textDim])
+    : undefined;
+  const out = detector.forward({ vision: x, text, videos: 2 * bg, crops: batch.crops }, true, dropout);
+  const labels = tf.concat([tf.zeros([bg]), tf.ones([bg])]);
+  const lambda = lambdaTheta ? tf.mul(tf.sigmoid(lambdaTheta), lambdaMax) : tf.scalar(context.lambda);
+  const src = tf.tensor1d(group.sources);
+  // per-sample SSLS: w = 1 + s·(λ − 1), exactly 1 for real videos and for λ = 1.
+  const weights = ssls === "per-sample" ? sslsSampleWeights(src, lambda) : tf.onesLike(src);
+  let pseudoLabels: tf.Tensor | undefined;
+  if (context.promptBank && text) {
+    pseudoLabels = step.fullPseudo
+      ? tf.concat([
+        tf.slice(step.fullPseudo, [start, 0], [bg, batch.segments]),
+        tf.slice(step.fullPseudo, [b + start, 0], [bg, batch.segments]),
+      ])
+      : pseudoAnomalyLabels(text, context.promptBank, context.loss);
+  }
+  const promptCount = context.promptBank?.shape[0];
+  const { total, terms } = detectorLoss(out, { labels, weights, pseudoLabels, promptCount }, context.loss);
+  // Each term scales with the group's share of the batch as loss.ts says (means, sums, the flat sparsity norm).
+  const scaled: Record<string, tf.Scalar> = whole ? terms : Object.fromEntries(
+    Object.entries(terms).map(([k, v]) => [k, tf.mul(v, microBatchTermScale(k, scale)) as tf.Scalar]),
+  );
+  let cost: tf.Scalar = whole ? total : tf.addN(
+    Object.entries(scaled).map(([k, v]) => tf.mul(v, context.loss[`${k}Weight` as keyof LossOptions] as number)),
+  ) as tf.Scalar;
+  if (ssls === "batch-fraction") {
+    // The reference code's scalar: f = synthetic share of the anomalous half; cost·(1 − f) + cost·f·λ.
+    cost = sslsBatchScale(cost, step.synthetic, b, lambda);
+  }
+  if (context.guard) sums.scores = tf.keep(scoreHealth(out.clipScores, sums.scores));
+  if (step.keep) {
+    for (const [k, v] of Object.entries(scaled)) {
+      const previous = sums.kept[k];
+      sums.kept[k] = tf.keep(previous ? tf.add(previous, v) : tf.clone(v)) as tf.Scalar;
+      previous?.dispose();
+    }
+  }
+  return cost;
+}
+
+/** Add a group's loss and gradients to `sums` (a whole batch's are taken as they are). */
+function accumulate(sums: StepSums, value: tf.Scalar, grads: Record<string, tf.Tensor>, whole: boolean): void {
+  if (whole) {
+    sums.loss = value;
+    sums.grads = grads;
+    return;
+  }
+  const previousLoss = sums.loss;
+  sums.loss = previousLoss ? tf.add(previousLoss, value) as tf.Scalar : value;
+  if (previousLoss) tf.dispose([previousLoss, value]);
+  for (const [name, g] of Object.entries(grads)) {
+    const previous = sums.grads[name];
+    if (previous === undefined) {
+      sums.grads[name] = g;
+    } else if (!accumulateOnWasmHeap(previous, g)) {
+      sums.grads[name] = tf.add(previous, g);
+      previous.dispose();
+    }
+    if (previous !== undefined) g.dispose();
+  }
+}
+
 /**
  * Run one step and update the detector in place. Gradients and intermediates are disposed; the returned scalars
  * must be disposed by the caller. Read them only at logging intervals (a read synchronises the device).
@@ -112,7 +237,7 @@ export function trainStep(
   keepTerms = false,
   microBatches = 1,
 ): TrainStepResult {
-  const { detector, optimizer, dropout, ssls, lambdaTheta, lambdaMax } = context;
+  const { detector, lambdaTheta } = context;
   const b = batch.videos / 2;
   const variables = [...detector.params.values(), ...(lambdaTheta ? [lambdaTheta] : [])];
   let synthetic = 0;
@@ -127,92 +252,40 @@ export function trainStep(
       )
     )
     : undefined;
-  const kept: Record<string, tf.Scalar> = {};
-  const keep = keepTerms || context.guard === true;
-  let scores: tf.Tensor1D | undefined;
-  let lossSum: tf.Scalar | undefined;
-  let gradSum: Record<string, tf.Tensor> = {};
+  const step = { synthetic, fullPseudo, keep: keepTerms || context.guard === true };
+  const sums: StepSums = { grads: {}, kept: {} };
   try {
     for (const [start, end] of groups) {
-      const whole = groups.length === 1;
-      const bg = end - start;
-      const perVision = batch.crops * batch.segments * batch.dim;
-      const vision = whole ? batch.vision : pairRows(batch.vision, b, perVision, start, end);
-      const textValues = batch.text && batch.textDim > 0
-        ? (whole ? batch.text : pairRows(batch.text, b, batch.segments * batch.textDim, start, end))
-        : undefined;
-      const sources = whole ? batch.sources : pairRows(batch.sources, b, 1, start, end);
-      const scale = bg / b;
-      const { value, grads } = tf.variableGrads(() => {
-        const x = tf.tensor(vision, [2 * bg * batch.crops, batch.segments, batch.dim]);
-        const text = textValues ? tf.tensor(textValues, [2 * bg, batch.segments, batch.textDim]) : undefined;
-        const out = detector.forward({ vision: x, text, videos: 2 * bg, crops: batch.crops }, true, dropout);
-        const labels = tf.concat([tf.zeros([bg]), tf.ones([bg])]);
-        const lambda = lambdaTheta ? tf.mul(tf.sigmoid(lambdaTheta), lambdaMax) : tf.scalar(context.lambda);
-        const src = tf.tensor1d(sources);
-        // per-sample SSLS: w = 1 + s·(λ − 1), exactly 1 for real videos and for λ = 1.
-        const weights = ssls === "per-sample" ? sslsSampleWeights(src, lambda) : tf.onesLike(src);
-        let pseudoLabels: tf.Tensor | undefined;
-        if (context.promptBank && text) {
-          pseudoLabels = fullPseudo
-            ? tf.concat([
-              tf.slice(fullPseudo, [start, 0], [bg, batch.segments]),
-              tf.slice(fullPseudo, [b + start, 0], [bg, batch.segments]),
-            ])
-            : pseudoAnomalyLabels(text, context.promptBank, context.loss);
-        }
-        const promptCount = context.promptBank?.shape[0];
-        const { total, terms } = detectorLoss(out, { labels, weights, pseudoLabels, promptCount }, context.loss);
-        // Each term scales with the group's share of the batch as loss.ts says (means, sums, the flat sparsity norm).
-        const scaled: Record<string, tf.Scalar> = whole ? terms : Object.fromEntries(
-          Object.entries(terms).map(([k, v]) => [k, tf.mul(v, microBatchTermScale(k, scale)) as tf.Scalar]),
-        );
-        let cost: tf.Scalar = whole ? total : tf.addN(
-          Object.entries(scaled).map(([k, v]) => tf.mul(v, context.loss[`${k}Weight` as keyof LossOptions] as number)),
-        ) as tf.Scalar;
-        if (ssls === "batch-fraction") {
-          // The reference code's scalar: f = synthetic share of the anomalous half; cost·(1 − f) + cost·f·λ.
-          cost = sslsBatchScale(cost, synthetic, b, lambda);
-        }
-        if (context.guard) scores = tf.keep(scoreHealth(out.clipScores, scores));
-        if (keep) {
-          for (const [k, v] of Object.entries(scaled)) {
-            const previous = kept[k];
-            kept[k] = tf.keep(previous ? tf.add(previous, v) : tf.clone(v)) as tf.Scalar;
-            previous?.dispose();
-          }
-        }
-        return cost;
-      }, variables);
-      if (whole) {
-        lossSum = value;
-        gradSum = grads;
-      } else {
-        const previousLoss = lossSum;
-        lossSum = previousLoss ? tf.add(previousLoss, value) as tf.Scalar : value;
-        if (previousLoss) tf.dispose([previousLoss, value]);
-        for (const [name, g] of Object.entries(grads)) {
-          const previous = gradSum[name];
-          if (previous === undefined) {
-            gradSum[name] = g;
-          } else if (!accumulateOnWasmHeap(previous, g)) {
-            gradSum[name] = tf.add(previous, g);
-            previous.dispose();
-          }
-          if (previous !== undefined) g.dispose();
-        }
-      }
+      const group = pairGroup(batch, start, end, groups.length === 1);
+      const { value, grads } = tf.variableGrads(() => groupCost(context, batch, group, step, sums), variables);
+      accumulate(sums, value, grads, group.whole);
     }
   } finally {
     fullPseudo?.dispose();
   }
+  return applyStep(context, variables, sums, keepTerms);
+}
+
+/**
+ * Apply the summed gradients (Adam on the parameters and θ, BatchNorm buffers), probing the gradients before the
+ * update and the updated tensors after it for the guard's health vector. Disposes the gradients and, unless
+ * `keepTerms`, the kept terms.
+ */
+function applyStep(
+  context: TrainStepContext,
+  variables: tf.Variable[],
+  sums: StepSums,
+  keepTerms: boolean,
+): TrainStepResult {
+  const { detector, optimizer, lambdaTheta } = context;
+  const { kept, grads: gradSum, scores } = sums;
   // Gradients are probed before the update disposes them; the updated tensors after it.
   const termNames = Object.keys(kept);
   const variableNames = [...detector.params.keys(), ...(lambdaTheta ? ["lambda.theta"] : [])];
   const withGrad = variables.map((v, i) => [variableNames[i], gradSum[v.name]] as const).filter(([, g]) => g);
   const gradNames = withGrad.map(([name]) => name);
   const early = context.guard
-    ? healthVector([scores!, lossSum!, ...termNames.map((k) => kept[k])], withGrad.map(([, g]) => g))
+    ? healthVector([scores!, sums.loss!, ...termNames.map((k) => kept[k])], withGrad.map(([, g]) => g))
     : undefined;
   optimizer.apply(detector.params, gradSum, () => true);
   if (lambdaTheta && context.lambdaOptimizer) {
@@ -230,10 +303,10 @@ export function trainStep(
     tf.dispose([early, scores!]);
     if (!keepTerms) {
       tf.dispose(Object.values(kept));
-      return { loss: lossSum!, terms: {}, health };
+      return { loss: sums.loss!, terms: {}, health };
     }
   }
-  return { loss: lossSum!, terms: kept, health };
+  return { loss: sums.loss!, terms: kept, health };
 }
 
 /**

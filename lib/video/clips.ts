@@ -3,6 +3,8 @@
  * dropped or padded with the last frame. Pooling decides which frames of a clip are encoded.
  * @module
  */
+import { checkNumber } from "../io/validate.ts";
+import { withDefaults } from "../io/options.ts";
 
 /** What to do with the last `frames % framesPerClip` frames: `drop` them, or `pad` them with the last frame. */
 export type TailPolicy = "drop" | "pad";
@@ -40,17 +42,12 @@ export const DEFAULT_SEGMENT_OPTIONS: Readonly<Required<SegmentOptions>> = Objec
   tail: "drop",
 });
 
-function checkFramesPerClip(framesPerClip: number): void {
-  if (!Number.isInteger(framesPerClip) || framesPerClip < 1) {
-    throw new RangeError(
-      `Cannot segment clips as framesPerClip must be a positive integer: current value is ${framesPerClip}`,
-    );
-  }
-}
+/** The rule of `framesPerClip`, for lib/io's `checkNumber`. */
+const FRAMES_PER_CLIP_RULE = { action: "segment clips", integer: true, min: 1 } as const;
 
 function checkTail(tail: string): void {
   if (!(TAIL_POLICIES as readonly string[]).includes(tail)) {
-    throw new TypeError(
+    throw new RangeError(
       `Cannot segment clips as the tail policy is unknown: current value is ${tail} (allowed: drop, pad)`,
     );
   }
@@ -66,8 +63,8 @@ function checkTail(tail: string): void {
  * ```
  */
 export function countClips(frames: number, options: SegmentOptions = {}): number {
-  const { framesPerClip, tail } = { ...DEFAULT_SEGMENT_OPTIONS, ...options };
-  checkFramesPerClip(framesPerClip);
+  const { framesPerClip, tail } = withDefaults(DEFAULT_SEGMENT_OPTIONS, options);
+  checkNumber("framesPerClip", framesPerClip, FRAMES_PER_CLIP_RULE);
   checkTail(tail);
   return tail === "pad" ? Math.ceil(frames / framesPerClip) : Math.floor(frames / framesPerClip);
 }
@@ -84,8 +81,8 @@ export function countClips(frames: number, options: SegmentOptions = {}): number
  * ```
  */
 export async function* segmentClips<T>(frames: AsyncIterable<T>, options: SegmentOptions = {}): AsyncGenerator<T[]> {
-  const { framesPerClip, tail } = { ...DEFAULT_SEGMENT_OPTIONS, ...options };
-  checkFramesPerClip(framesPerClip);
+  const { framesPerClip, tail } = withDefaults(DEFAULT_SEGMENT_OPTIONS, options);
+  checkNumber("framesPerClip", framesPerClip, FRAMES_PER_CLIP_RULE);
   checkTail(tail);
   let clip: T[] = [];
   for await (const frame of frames) {
@@ -115,7 +112,7 @@ export function parsePooling(text: string): Pooling {
   if (text === "center" || text === "centre") return { kind: "center" };
   const match = /^stride:(\d+)$/.exec(text);
   if (match && Number(match[1]) >= 1) return { kind: "stride", stride: Number(match[1]) };
-  throw new TypeError(
+  throw new RangeError(
     `Cannot parse pooling as it is unknown: current value is ${text} (allowed: mean, center, stride:k with k >= 1)`,
   );
 }
@@ -135,7 +132,7 @@ export function formatPooling(pooling: Pooling): string {
  * ```
  */
 export function clipFramePositions(framesPerClip: number, pooling: Pooling): number[] {
-  checkFramesPerClip(framesPerClip);
+  checkNumber("framesPerClip", framesPerClip, FRAMES_PER_CLIP_RULE);
   switch (pooling.kind) {
     case "mean":
       return Array.from({ length: framesPerClip }, (_, i) => i);
@@ -153,7 +150,7 @@ export function clipFramePositions(framesPerClip: number, pooling: Pooling): num
       return out;
     }
     default:
-      throw new TypeError(
+      throw new RangeError(
         `Cannot select clip frames as the pooling is unknown: current value is ${
           (pooling as Pooling).kind
         } (allowed: mean, center, stride)`,

@@ -4,6 +4,7 @@
  */
 import { drainText, lastLines, spawnError, TailText } from "./_process.ts";
 import { probeVideo, type VideoProbe } from "./probe.ts";
+import { withDefaults } from "../io/options.ts";
 
 /** One decoded frame: packed RGB (`rgb24`), row-major, `width * height * 3` bytes. */
 export interface RgbFrame {
@@ -75,7 +76,7 @@ export const DEFAULT_DECODE_OPTIONS: Readonly<
 
 /** The ffmpeg argument array {@link decodeFrames} runs (exported for tests and the recipe). */
 export function ffmpegDecodeArgs(path: string, options: DecodeOptions = {}): string[] {
-  const resolved = { ...DEFAULT_DECODE_OPTIONS, ...options };
+  const resolved = withDefaults(DEFAULT_DECODE_OPTIONS, options);
   const args = ["-hide_banner", "-nostdin", "-v", "error"];
   if (resolved.strict) args.push("-xerror");
   args.push("-threads", String(resolved.threads), "-i", path, "-map", "0:v:0", "-an", "-sn", "-dn");
@@ -103,7 +104,7 @@ export function ffmpegDecodeArgs(path: string, options: DecodeOptions = {}): str
  * ```
  */
 export async function* decodeFrames(path: string, options: DecodeOptions = {}): AsyncGenerator<RgbFrame> {
-  const resolved = { ...DEFAULT_DECODE_OPTIONS, ...options };
+  const resolved = withDefaults(DEFAULT_DECODE_OPTIONS, options);
   if (resolved.fps !== undefined && !(resolved.fps > 0 && Number.isFinite(resolved.fps))) {
     throw new RangeError(`Cannot decode video as the target fps must be positive: current value is ${resolved.fps}`);
   }

@@ -8,6 +8,7 @@ import { clipFramePositions, type Pooling, type TailPolicy } from "./clips.ts";
 import { decodeFrames, type RgbFrame } from "./decode.ts";
 import { type ClipPreprocessOptions, clipResizeSize, createClipPreprocessor, type CropMode } from "./preprocess.ts";
 import { probeVideo, type VideoProbe } from "./probe.ts";
+import { withDefaults } from "../io/options.ts";
 
 /** Which resizer runs: `pil` (exact Pillow bicubic in TypeScript, the default) or `ffmpeg` (swscale bicubic, faster, not bit-exact). */
 export type ResizeEngine = "pil" | "ffmpeg";
@@ -175,14 +176,14 @@ export type FrameEvent = VideoStartEvent | FrameBatchEvent | VideoEndEvent | Vid
 export function resolveFrameBatchOptions(
   options: FrameBatchOptions = {},
 ): Required<Omit<FrameBatchOptions, "fps" | "signal" | "mean" | "std">> & FrameBatchOptions {
-  const o = { ...DEFAULT_FRAME_BATCH_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_FRAME_BATCH_OPTIONS, options);
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) {
     throw new RangeError(
       `Cannot batch frames as batchSize must be a positive integer: current value is ${o.batchSize}`,
     );
   }
   if (!(RESIZE_ENGINES as readonly string[]).includes(o.resizeEngine)) {
-    throw new TypeError(
+    throw new RangeError(
       `Cannot batch frames as the resize engine is unknown: current value is ${o.resizeEngine} (allowed: pil, ffmpeg)`,
     );
   }
@@ -206,105 +207,156 @@ export async function* frameBatches(
   options: FrameBatchOptions = {},
 ): AsyncGenerator<FrameEvent> {
   const o = resolveFrameBatchOptions(options);
-  const positions = clipFramePositions(o.framesPerClip, o.pooling);
   const selected = new Uint8Array(o.framesPerClip);
-  for (const p of positions) selected[p] = 1;
-  const cropCount = o.crops === "ten" ? 10 : 1;
+  for (const p of clipFramePositions(o.framesPerClip, o.pooling)) selected[p] = 1;
   const imageSize = 3 * o.cropSize * o.cropSize;
-  const preprocessOptions: ClipPreprocessOptions = {
-    resize: o.resize,
-    cropSize: o.cropSize,
-    crops: o.crops,
-    ...(o.mean ? { mean: o.mean } : {}),
-    ...(o.std ? { std: o.std } : {}),
-  };
+  const batch = new BatchBuffer(o.batchSize, imageSize);
+  for (const source of videos) yield* videoFrameEvents(source, o, selected, batch);
+  if (batch.count > 0) yield batch.flush();
+}
 
-  let pixels = new Float32Array(o.batchSize * imageSize);
-  let tags = newTags(o.batchSize);
-  let count = 0;
-  let lastDecoded = 0;
+/** Resolved {@link FrameBatchOptions}. */
+type ResolvedFrameBatchOptions = ReturnType<typeof resolveFrameBatchOptions>;
 
-  function newTags(n: number) {
-    return {
-      videos: new Int32Array(n),
-      clips: new Int32Array(n),
-      crops: new Int32Array(n),
-      weights: new Float32Array(n),
+/**
+ * One video's events: `start`, the batches its frames fill (frames at the `selected` clip positions, each as one
+ * image per crop; with `tail: "pad"` the last frame once more for the missing positions, weighted by their count),
+ * then `end` — or `error` when probing or decoding fails.
+ */
+async function* videoFrameEvents(
+  source: FrameBatchVideo,
+  o: ResolvedFrameBatchOptions,
+  selected: Uint8Array,
+  batch: BatchBuffer,
+): AsyncGenerator<FrameEvent> {
+  const { path, video } = source;
+  let images = 0;
+  try {
+    const probe = await probeVideo(path);
+    const resized = clipResizeSize(probe.width, probe.height, o.resize);
+    const engineSize = o.resizeEngine === "ffmpeg" ? { width: resized.width, height: resized.height } : undefined;
+    const preprocessOptions: ClipPreprocessOptions = {
+      resize: o.resize,
+      cropSize: o.cropSize,
+      crops: o.crops,
+      ...(o.mean ? { mean: o.mean } : {}),
+      ...(o.std ? { std: o.std } : {}),
     };
+    const pre = engineSize
+      ? createClipPreprocessor(resized.width, resized.height, preprocessOptions)
+      : createClipPreprocessor(probe.width, probe.height, preprocessOptions);
+    yield { type: "start", video, probe, resizedWidth: pre.resizedWidth, resizedHeight: pre.resizedHeight };
+    let frames = 0;
+    let last: RgbFrame | undefined;
+    const frameSource = decodeFrames(path, {
+      probe,
+      fps: o.fps,
+      size: engineSize,
+      threads: o.decodeThreads,
+      strict: o.strictDecode,
+      signal: o.signal,
+    });
+    // Adds one frame's crops to the batch, yielding full batches.
+    const cropCount = o.crops === "ten" ? 10 : 1;
+    const imageSize = batch.imageSize;
+    const frameCrops = cropCount > 1 ? new Float32Array(cropCount * imageSize) : undefined;
+    const add = function* (frame: RgbFrame, clip: number, weight: number): Generator<FrameBatchEvent> {
+      if (frameCrops) pre.process(frame.data, frameCrops);
+      for (let c = 0; c < cropCount; c++) {
+        if (frameCrops) batch.pixels.set(frameCrops.subarray(c * imageSize, (c + 1) * imageSize), batch.offset);
+        else pre.process(frame.data, batch.pixels, batch.offset);
+        images++;
+        const full = batch.commit(video, clip, c, weight);
+        if (full) yield full;
+      }
+    };
+    for await (const frame of frameSource) {
+      const position = frames % o.framesPerClip;
+      const clip = Math.floor(frames / o.framesPerClip);
+      frames++;
+      batch.decoded = frames;
+      last = frame;
+      if (selected[position]) yield* add(frame, clip, 1);
+    }
+    const tailLength = frames % o.framesPerClip;
+    if (o.tail === "pad" && tailLength > 0 && last) {
+      let weight = 0;
+      for (let p = tailLength; p < o.framesPerClip; p++) weight += selected[p];
+      if (weight > 0) yield* add(last, Math.floor(frames / o.framesPerClip), weight);
+    }
+    yield { type: "end", video, frames, images };
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    yield { type: "error", video, name: e.name, message: e.message };
   }
-  function flush(): FrameBatchEvent {
+}
+
+/**
+ * The batch being filled: `batchSize` image slots of `imageSize` floats and their tags (video, clip, crop, weight),
+ * handed out as a {@link FrameBatchEvent} when full (or, shortened, at the end).
+ */
+class BatchBuffer {
+  /** Floats per image. */
+  readonly imageSize: number;
+  /** Images in the batch so far. */
+  count = 0;
+  /** Frames decoded so far of the video being added (reported with each batch, for progress). */
+  decoded = 0;
+  /** The batch's images; the next one goes at {@link offset}. */
+  pixels: Float32Array;
+  readonly #batchSize: number;
+  #videos: Int32Array;
+  #clips: Int32Array;
+  #crops: Int32Array;
+  #weights: Float32Array;
+
+  constructor(batchSize: number, imageSize: number) {
+    this.#batchSize = batchSize;
+    this.imageSize = imageSize;
+    this.pixels = new Float32Array(batchSize * imageSize);
+    this.#videos = new Int32Array(batchSize);
+    this.#clips = new Int32Array(batchSize);
+    this.#crops = new Int32Array(batchSize);
+    this.#weights = new Float32Array(batchSize);
+  }
+
+  /** Where the next image's pixels go in {@link pixels}. */
+  get offset(): number {
+    return this.count * this.imageSize;
+  }
+
+  /** Tags the image just written at {@link offset}; returns the batch when it is full now. */
+  commit(video: number, clip: number, crop: number, weight: number): FrameBatchEvent | undefined {
+    const i = this.count;
+    this.#videos[i] = video;
+    this.#clips[i] = clip;
+    this.#crops[i] = crop;
+    this.#weights[i] = weight;
+    this.count++;
+    return this.count === this.#batchSize ? this.flush() : undefined;
+  }
+
+  /** The batch so far as an event; the buffer starts a new, empty batch. */
+  flush(): FrameBatchEvent {
+    const count = this.count;
     const event: FrameBatchEvent = {
       type: "batch",
       count,
-      imageSize,
-      pixels: count === o.batchSize ? pixels : pixels.slice(0, count * imageSize),
-      videos: tags.videos.slice(0, count),
-      clips: tags.clips.slice(0, count),
-      crops: tags.crops.slice(0, count),
-      weights: tags.weights.slice(0, count),
-      decodedFrames: lastDecoded,
+      imageSize: this.imageSize,
+      pixels: count === this.#batchSize ? this.pixels : this.pixels.slice(0, count * this.imageSize),
+      videos: this.#videos.slice(0, count),
+      clips: this.#clips.slice(0, count),
+      crops: this.#crops.slice(0, count),
+      weights: this.#weights.slice(0, count),
+      decodedFrames: this.decoded,
     };
-    pixels = new Float32Array(o.batchSize * imageSize);
-    tags = newTags(o.batchSize);
-    count = 0;
+    const size = this.#batchSize;
+    this.pixels = new Float32Array(size * this.imageSize);
+    this.#videos = new Int32Array(size);
+    this.#clips = new Int32Array(size);
+    this.#crops = new Int32Array(size);
+    this.#weights = new Float32Array(size);
+    this.count = 0;
     return event;
   }
-
-  for (const { path, video } of videos) {
-    let images = 0;
-    try {
-      const probe = await probeVideo(path);
-      const resized = clipResizeSize(probe.width, probe.height, o.resize);
-      const engineSize = o.resizeEngine === "ffmpeg" ? { width: resized.width, height: resized.height } : undefined;
-      const pre = engineSize
-        ? createClipPreprocessor(resized.width, resized.height, preprocessOptions)
-        : createClipPreprocessor(probe.width, probe.height, preprocessOptions);
-      yield { type: "start", video, probe, resizedWidth: pre.resizedWidth, resizedHeight: pre.resizedHeight };
-      let frames = 0;
-      let last: RgbFrame | undefined;
-      const frameSource = decodeFrames(path, {
-        probe,
-        fps: o.fps,
-        size: engineSize,
-        threads: o.decodeThreads,
-        strict: o.strictDecode,
-        signal: o.signal,
-      });
-      // Adds one frame's crops to the batch, yielding full batches.
-      const frameCrops = cropCount > 1 ? new Float32Array(cropCount * imageSize) : undefined;
-      const add = function* (frame: RgbFrame, clip: number, weight: number): Generator<FrameBatchEvent> {
-        if (frameCrops) pre.process(frame.data, frameCrops);
-        for (let c = 0; c < cropCount; c++) {
-          if (frameCrops) pixels.set(frameCrops.subarray(c * imageSize, (c + 1) * imageSize), count * imageSize);
-          else pre.process(frame.data, pixels, count * imageSize);
-          tags.videos[count] = video;
-          tags.clips[count] = clip;
-          tags.crops[count] = c;
-          tags.weights[count] = weight;
-          count++;
-          images++;
-          if (count === o.batchSize) yield flush();
-        }
-      };
-      for await (const frame of frameSource) {
-        const position = frames % o.framesPerClip;
-        const clip = Math.floor(frames / o.framesPerClip);
-        frames++;
-        lastDecoded = frames;
-        last = frame;
-        if (selected[position]) yield* add(frame, clip, 1);
-      }
-      const tailLength = frames % o.framesPerClip;
-      if (o.tail === "pad" && tailLength > 0 && last) {
-        let weight = 0;
-        for (let p = tailLength; p < o.framesPerClip; p++) weight += selected[p];
-        if (weight > 0) yield* add(last, Math.floor(frames / o.framesPerClip), weight);
-      }
-      yield { type: "end", video, frames, images };
-    } catch (error) {
-      const e = error instanceof Error ? error : new Error(String(error));
-      yield { type: "error", video, name: e.name, message: e.message };
-    }
-  }
-  if (count > 0) yield flush();
 }

@@ -4,6 +4,7 @@
  */
 import { basename, extname, join, resolve } from "node:path";
 import type { VideoLabel, VideoRecord, VideoSource } from "../io/manifest.ts";
+import { withDefaults } from "../io/options.ts";
 
 /** File extensions recognised as videos (lower case, with the dot). */
 export const VIDEO_EXTENSIONS: readonly string[] = Object.freeze([
@@ -61,7 +62,7 @@ export const DEFAULT_LIST_VIDEO_FOLDER_OPTIONS: Readonly<Required<ListVideoFolde
  * ```
  */
 export async function listVideoFolder(folder: string, options: ListVideoFolderOptions = {}): Promise<VideoRecord[]> {
-  const o = { ...DEFAULT_LIST_VIDEO_FOLDER_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_LIST_VIDEO_FOLDER_OPTIONS, options);
   const root = resolve(folder);
   const found: { id: string; path: string }[] = [];
   async function walk(dir: string, prefix: string): Promise<void> {

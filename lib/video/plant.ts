@@ -6,7 +6,9 @@
  *
  * @module
  */
+import { checkNumber } from "../io/validate.ts";
 import { assertReadableFile, runFfmpegToFile } from "./_process.ts";
+import { withDefaults } from "../io/options.ts";
 
 /** Kinds of planted events. */
 export type PlantedEventKind = "box" | "invert";
@@ -74,22 +76,19 @@ export const DEFAULT_CUT_AND_PLANT_OPTIONS: Readonly<{
   ffmpegPath: "ffmpeg",
 });
 
-function checkInteger(name: string, value: number, min: number): void {
-  if (!Number.isInteger(value) || value < min) {
-    throw new RangeError(`Cannot cut video as ${name} must be an integer >= ${min}: current value is ${value}`);
-  }
-}
+/** The rule of the integer options, for lib/io's `checkNumber`. */
+const INTEGER_OPTION = { action: "cut video", integer: true } as const;
 
 /**
  * The ffmpeg argument array of {@link cutAndPlant} (exported for tests and docs). The `enable` expression uses the
  * output frame number `n`, so the planted interval is exact in frames.
  */
 export function cutAndPlantArgs(source: string, out: string, options: CutAndPlantOptions = {}): string[] {
-  const o = { ...DEFAULT_CUT_AND_PLANT_OPTIONS, ...options };
-  checkInteger("startFrame", o.startFrame, 0);
-  checkInteger("frames", o.frames, 1);
-  checkInteger("width", o.width, 2);
-  checkInteger("height", o.height, 2);
+  const o = withDefaults(DEFAULT_CUT_AND_PLANT_OPTIONS, options);
+  checkNumber("startFrame", o.startFrame, { ...INTEGER_OPTION, min: 0 });
+  checkNumber("frames", o.frames, { ...INTEGER_OPTION, min: 1 });
+  checkNumber("width", o.width, { ...INTEGER_OPTION, min: 2 });
+  checkNumber("height", o.height, { ...INTEGER_OPTION, min: 2 });
   if (o.width % 2 !== 0 || o.height % 2 !== 0) {
     throw new RangeError(`Cannot cut video as width and height must be even: current value is ${o.width}x${o.height}`);
   }
@@ -109,13 +108,13 @@ export function cutAndPlantArgs(source: string, out: string, options: CutAndPlan
         `Cannot plant event as kind must be one of ${PLANTED_EVENT_KINDS.join(", ")}: current value is ${e.kind}`,
       );
     }
-    checkInteger("event.start", e.start, 0);
-    checkInteger("event.end", e.end, e.start);
+    checkNumber("event.start", e.start, { ...INTEGER_OPTION, min: 0 });
+    checkNumber("event.end", e.end, { ...INTEGER_OPTION, min: e.start });
     if (e.end >= o.frames) {
       throw new RangeError(`Cannot plant event as event.end must be < frames (${o.frames}): current value is ${e.end}`);
     }
     const flicker = e.flickerFrames ?? 4;
-    checkInteger("event.flickerFrames", flicker, 0);
+    checkNumber("event.flickerFrames", flicker, { ...INTEGER_OPTION, min: 0 });
     const on = flicker > 1 ? `*lt(mod(n-${e.start},${flicker}),${Math.max(1, Math.floor(flicker / 2))})` : "";
     const enable = `between(n,${e.start},${e.end})${on}`;
     if (e.kind === "invert") filters.push(`negate=enable='${enable}'`);
@@ -179,7 +178,7 @@ export function cutAndPlantArgs(source: string, out: string, options: CutAndPlan
  */
 export async function cutAndPlant(source: string, out: string, options: CutAndPlantOptions = {}): Promise<void> {
   await assertReadableFile(source, "cut video");
-  const o = { ...DEFAULT_CUT_AND_PLANT_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_CUT_AND_PLANT_OPTIONS, options);
   await runFfmpegToFile((tmp) => cutAndPlantArgs(source, tmp, o), out, {
     ffmpegPath: o.ffmpegPath,
     action: "cut video",

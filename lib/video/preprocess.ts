@@ -6,6 +6,7 @@
  * @module
  */
 import { createBicubicResizer, type PixelRegion } from "./resize.ts";
+import { withDefaults } from "../io/options.ts";
 
 /** CLIP's normalisation mean (R, G, B). */
 export const CLIP_MEAN: readonly [number, number, number] = Object.freeze([0.48145466, 0.4578275, 0.40821073]);
@@ -101,7 +102,7 @@ export function cropBoxes(width: number, height: number, cropSize: number, crops
   };
   if (crops === "center") return [center];
   if (crops !== "ten") {
-    throw new TypeError(
+    throw new RangeError(
       `Cannot crop image as the crop mode is unknown: current value is ${crops} (allowed: center, ten)`,
     );
   }
@@ -157,7 +158,7 @@ export function createClipPreprocessor(
   height: number,
   options: ClipPreprocessOptions = {},
 ): ClipPreprocessor {
-  const o = { ...DEFAULT_CLIP_PREPROCESS_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_CLIP_PREPROCESS_OPTIONS, options);
   for (const [name, v] of [["resize", o.resize], ["cropSize", o.cropSize]] as const) {
     if (!Number.isInteger(v) || v <= 0) {
       throw new RangeError(`Cannot create preprocessor as ${name} must be a positive integer: current value is ${v}`);

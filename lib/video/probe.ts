@@ -3,6 +3,7 @@
  * @module
  */
 import { assertReadableFile, lastLines, spawnError } from "./_process.ts";
+import { withDefaults } from "../io/options.ts";
 
 /** What ffprobe says about a video's first video stream. */
 export interface VideoProbe {
@@ -98,7 +99,7 @@ function positiveInteger(text: string | undefined): number | undefined {
  * ```
  */
 export async function probeVideo(path: string, options: ProbeOptions = {}): Promise<VideoProbe> {
-  const resolved = { ...DEFAULT_PROBE_OPTIONS, ...options };
+  const resolved = withDefaults(DEFAULT_PROBE_OPTIONS, options);
   await assertReadableFile(path, "probe video");
   const args = ["-v", "error", "-print_format", "json", "-show_format", "-show_streams"];
   if (resolved.countFrames) args.push("-count_frames");

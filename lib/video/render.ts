@@ -6,6 +6,7 @@
  * @module
  */
 import { runFfmpegToFile } from "./_process.ts";
+import { withDefaults } from "../io/options.ts";
 
 /** A moving rectangle. Positions in pixels, velocities in pixels per second; x wraps around the frame. */
 export interface ProceduralShape {
@@ -111,7 +112,7 @@ function checkScene(scene: ProceduralScene): void {
  */
 export function proceduralFfmpegArgs(scene: ProceduralScene, path: string, options: RenderOptions = {}): string[] {
   checkScene(scene);
-  const o = { ...DEFAULT_RENDER_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_RENDER_OPTIONS, options);
   const duration = num(scene.frames / scene.fps + 1);
   const size = `${scene.width}x${scene.height}`;
   const args = ["-v", "error", "-nostdin", "-y"];
@@ -166,7 +167,7 @@ export async function renderProceduralVideo(
   path: string,
   options: RenderOptions = {},
 ): Promise<void> {
-  const o = { ...DEFAULT_RENDER_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_RENDER_OPTIONS, options);
   await runFfmpegToFile((tmp) => proceduralFfmpegArgs(scene, tmp, o), path, {
     ffmpegPath: o.ffmpegPath,
     action: "render video",

@@ -112,6 +112,7 @@ export interface BicubicResizer {
  * const out = resizer.resize(frame.data, { x: 87, y: 0, width: 224, height: 224 }); // the CLIP centre crop
  * ```
  */
+// deno-lint-ignore house/max-function-lines -- a numeric kernel: Pillow's two-pass resampling with its coefficient tables, kept in one piece to stay byte-exact
 export function createBicubicResizer(
   inWidth: number,
   inHeight: number,

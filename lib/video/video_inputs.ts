@@ -12,6 +12,7 @@ import {
   VIDEO_EXTENSIONS,
 } from "./list.ts";
 import { probeVideo } from "./probe.ts";
+import { withDefaults } from "../io/options.ts";
 
 /** Options of {@link readVideoInputs}: the label and source of a folder's or a single file's videos. */
 export type ReadVideoInputsOptions = ListVideoFolderOptions;
@@ -63,7 +64,7 @@ function excerpt(line: string): string {
 }
 
 function singleVideo(path: string, options: ReadVideoInputsOptions): VideoRecord[] {
-  const o = { ...DEFAULT_LIST_VIDEO_FOLDER_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_LIST_VIDEO_FOLDER_OPTIONS, options);
   const absolute = resolve(path);
   return [{ id: basename(absolute, extname(absolute)) || "video", path: absolute, label: o.label, source: o.source }];
 }

@@ -180,7 +180,7 @@ Deno.test("filterVideos() decides, explains and resumes on generated test videos
 
     await t.step("filterVideos() rejects bad options before touching any file", async () => {
       await rejects(() => filterVideos(input, { outDir: out, minFrames: 0 }), RangeError);
-      await rejects(() => filterVideos(input, { outDir: out, duplicateScope: "x" as "all" }), TypeError);
+      await rejects(() => filterVideos(input, { outDir: out, duplicateScope: "x" as "all" }), RangeError);
       await rejects(() => filterVideos([input[0], input[0]], { outDir: out }), TypeError);
       await rejects(
         () => filterVideos(input, { outDir: out, imageModel: join(dir, "none.onnx") }),

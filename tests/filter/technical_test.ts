@@ -1,6 +1,11 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
-import { measureTechnical } from "../../lib/filter/mod.ts";
+import {
+  DEFAULT_TECHNICAL_THRESHOLDS,
+  measureTechnical,
+  type TechnicalMeasurement,
+  technicalReasons,
+} from "../../lib/filter/mod.ts";
 import { lavfi } from "../_helpers/videos.ts";
 
 Deno.test("measureTechnical() measures luma, motion and a fingerprint, and reports undecodable files", async (t) => {
@@ -46,4 +51,34 @@ Deno.test("measureTechnical() measures luma, motion and a fingerprint, and repor
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("technicalReasons() applies each technical threshold with its reason code", async (t) => {
+  const good: TechnicalMeasurement = {
+    decodable: true,
+    frames: 48,
+    width: 112,
+    height: 112,
+    meanLuma: 10,
+    motion: 0.02,
+  };
+  const cases: [string, TechnicalMeasurement, string[]][] = [
+    ["a measurement at every threshold passes", good, []],
+    ["an undecodable video has only the decoder's reason", { decodable: false, error: "bad.mp4: moov", frames: 3 }, [
+      "undecodable: bad.mp4: moov",
+    ]],
+    ["too few frames", { ...good, frames: 47 }, ["too-few-frames: 47 < 48"]],
+    ["a small side", { ...good, height: 96 }, ["low-resolution: 112x96 < 112x112"]],
+    ["black and frozen together", { ...good, meanLuma: 2.345, motion: 0.00123 }, [
+      "black: mean luma 2.35 < 10",
+      "frozen: motion 0.0012 < 0.02",
+    ]],
+  ];
+  for (const [name, m, reasons] of cases) {
+    await t.step(name, () => deepStrictEqual(technicalReasons(m, DEFAULT_TECHNICAL_THRESHOLDS), reasons));
+  }
+  await t.step("other thresholds", () => {
+    const thresholds = { ...DEFAULT_TECHNICAL_THRESHOLDS, minFrames: 100, minMotion: 0 };
+    deepStrictEqual(technicalReasons({ ...good, motion: 0 }, thresholds), ["too-few-frames: 48 < 100"]);
+  });
 });

@@ -42,6 +42,22 @@ export const FAST: Partial<GenerateVideosOptions> = {
   concurrency: 3,
 };
 
+/**
+ * A sleep that waits for nothing and records every wait asked of it (in ms), to assert backoff and Retry-After
+ * delays without spending them; it still rejects when its signal has aborted.
+ */
+export function recordingSleep(): {
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  waits: number[];
+} {
+  const waits: number[] = [];
+  const sleep = (ms: number, signal?: AbortSignal) => {
+    waits.push(ms);
+    return signal?.aborted ? Promise.reject(signal.reason) : Promise.resolve();
+  };
+  return { sleep, waits };
+}
+
 /** Run `fn` with a temporary folder removed afterwards. */
 export function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   return withSharedTempDir(fn, "gvvad-generate-test-");

@@ -104,6 +104,26 @@ Deno.test("retryWithBackoff() retries retryable errors only, up to maxRetries", 
   );
 });
 
+Deno.test("retryWithBackoff() waits through the injected sleep: Retry-After as sent, else the backoff", async () => {
+  const waits: number[] = [];
+  const sleep = (ms: number) => {
+    waits.push(ms);
+    return Promise.resolve();
+  };
+  const failures = [
+    new GenerationRateLimitError("slow down", { status: 429, retryAfterMs: 30_000 }),
+    new GenerationServerError("flaky", { status: 503 }),
+    new GenerationServerError("busy", { status: 503, retryAfterMs: 2000 }),
+  ];
+  let calls = 0;
+  const value = await retryWithBackoff(() => {
+    const failure = failures[calls++];
+    return failure ? Promise.reject(failure) : Promise.resolve("ok");
+  }, { baseDelayMs: 100, jitter: 0, sleep });
+  strictEqual(value, "ok");
+  deepStrictEqual(waits, [30_000, 200, 2000]);
+});
+
 Deno.test("withTimeout() turns an overrun into GenerationTimeoutError and passes aborts through", async () => {
   const never = (signal: AbortSignal) =>
     new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));

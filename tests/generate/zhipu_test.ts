@@ -10,8 +10,10 @@ import { startZhipuServer } from "../_servers/video_servers.ts";
 import { tinyVideo } from "../_servers/video_fixture.ts";
 import {
   clientOptions,
+  FAST,
   generateWithEvents,
   makePairs,
+  recordingSleep,
   stubProbe,
   withServer,
   withServerDir,
@@ -61,17 +63,19 @@ Deno.test("generateVideos() with zhipu survives the provider's failures", async 
     const server = startZhipuServer({ video });
     await withServerDir(server, async (dir) => {
       server.faults.add("submit", { kind: "status", status: 429, retryAfter: "1" });
-      const started = performance.now();
+      const { sleep, waits } = recordingSleep();
       const { result, events } = await generateWithEvents(
         makePairs(1),
-        clientOptions(server, { ...ZHIPU, concurrency: 1, labels: ["anomalous"], outDir: dir }),
+        clientOptions(server, { ...ZHIPU, concurrency: 1, labels: ["anomalous"], outDir: dir, sleep }),
       );
       strictEqual(result.counts.done, 1);
       const retries = events.filter((e) => e.type === "retry");
       strictEqual(retries.length, 1);
       strictEqual(retries[0].type === "retry" && retries[0].delayMs, 1000);
       ok(retries[0].type === "retry" && retries[0].error.includes("GenerationRateLimitError"));
-      ok(performance.now() - started >= 990);
+      // the Retry-After wait comes first (the submit); the rest are poll intervals
+      deepStrictEqual(waits.slice(0, 1), [1000]);
+      ok(waits.slice(1).every((ms) => ms === FAST.pollIntervalMs), `waits: ${waits}`);
       strictEqual(server.submits.length, 1);
     });
   });

@@ -1,6 +1,6 @@
 /**
- * The pipeline's modules import one another without a cycle (the runner, the stage modules, the report and their
- * shared types), checked on the module graph `deno info --json` prints.
+ * The modules import one another without a cycle: the pipeline's (the runner, the stage modules, the report and
+ * their shared types), and every file of lib/ and tasks/, checked on the module graph `deno info --json` prints.
  */
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { join } from "node:path";
@@ -67,4 +67,45 @@ Deno.test("lib/pipeline has no import cycle (report.ts and run.ts import neither
   ok(edges.has("run.ts") && edges.has("report.ts") && edges.has("stages/train.ts"), [...edges.keys()].join(", "));
   ok(!edges.get("report.ts")!.includes("run.ts"), "report.ts imports run.ts");
   deepStrictEqual(cycles(edges), []);
+});
+
+Deno.test("lib/ and tasks/ have no import cycle among their files", async () => {
+  const root = repositoryRoot();
+  const files: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory) await walk(path);
+      else if (entry.name.endsWith(".ts")) files.push(path);
+    }
+  };
+  await walk(join(root, "lib"));
+  await walk(join(root, "tasks"));
+  const dir = await Deno.makeTempDir({ prefix: "imports_" });
+  try {
+    const entry = join(dir, "all.ts");
+    await Deno.writeTextFile(entry, files.map((f) => `import "${new URL(`file://${f}`).href}";`).join("\n"));
+    const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", "--config", join(root, "deno.json"), entry],
+      cwd: root,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    ok(success, new TextDecoder().decode(stderr));
+    const modules = (JSON.parse(new TextDecoder().decode(stdout)) as { modules: InfoModule[] }).modules;
+    const prefix = new URL(`file://${root}/`).href;
+    const edges = new Map<string, string[]>();
+    for (const m of modules) {
+      if (!m.specifier.startsWith(prefix) || m.specifier.startsWith(`file://${dir}`)) continue;
+      const deps = (m.dependencies ?? []).flatMap((d) => [d.code?.specifier, d.type?.specifier]);
+      edges.set(
+        m.specifier.slice(prefix.length),
+        deps.filter((s) => s?.startsWith(prefix)).map((s) => s!.slice(prefix.length)),
+      );
+    }
+    ok(edges.size >= files.length, `${edges.size} modules in the graph for ${files.length} files`);
+    deepStrictEqual(cycles(edges), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -57,7 +57,7 @@ function forTest(command: ReadmeCommand): ReadmeCommand {
 }
 
 /** `deno task <name> …` as deno.json declares it (its own permissions), run in `cwd` like a user in their folder. */
-async function denoTask(cwd: string, command: ReadmeCommand): Promise<{ code: number; out: string }> {
+export async function denoTask(cwd: string, command: ReadmeCommand): Promise<{ code: number; out: string }> {
   const config = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
   const line = config.tasks[command.task] as string | undefined;
   if (line === undefined || !line.startsWith("deno run ")) throw new Error(`deno.json has no task ${command.task}`);
@@ -79,7 +79,7 @@ async function denoTask(cwd: string, command: ReadmeCommand): Promise<{ code: nu
  * `my-videos/anomalous` (cuts with a planted event), `my-videos/test/` with test clips and their `test.json`,
  * and `new-footage.mp4`.
  */
-async function cameraFolders(dir: string): Promise<void> {
+export async function cameraFolders(dir: string): Promise<void> {
   for (const sub of ["my-videos/normal", "my-videos/anomalous", "my-videos/test"]) {
     await Deno.mkdir(join(dir, sub), { recursive: true });
   }

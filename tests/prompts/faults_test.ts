@@ -6,8 +6,8 @@
  */
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { parse } from "csv-parse";
-import { LlmAnswerError, LlmResponseError, requestLlmPair, synthesizePrompts } from "../../lib/prompts/mod.ts";
-import { createLlmClient } from "../../lib/prompts/llm.ts";
+import { LlmAnswerError, LlmResponseError, synthesizePrompts } from "../../lib/prompts/mod.ts";
+import { createLlmClient, requestLlmPair } from "../../lib/prompts/llm.ts";
 import { loadCatalogue, resolveElements } from "../../lib/prompts/catalogue.ts";
 import { sampleElements } from "../../lib/prompts/sample.ts";
 import { loadPromptTemplate } from "../../lib/prompts/template.ts";

@@ -108,8 +108,8 @@ Deno.test("parsePooling() and clipFramePositions() select the pooled frames", as
   for (const [name, positions] of cases) {
     await t.step(name, () => deepStrictEqual(clipFramePositions(16, parsePooling(name)), positions));
   }
-  throws(() => parsePooling("max"), TypeError);
-  throws(() => parsePooling("stride:0"), TypeError);
+  throws(() => parsePooling("max"), RangeError);
+  throws(() => parsePooling("stride:0"), RangeError);
 });
 
 Deno.test("probeVideo() and decodeFrames() name the file for bad inputs", async (t) => {

@@ -6,8 +6,13 @@
  * @module
  */
 import { readManifest, readNpy, type VideoRecord, writeJsonAtomic } from "../../io/mod.ts";
-import { evaluateVideos, type EvaluationResult, type VideoScores, writeEvaluation } from "../../eval/mod.ts";
-import { meanStd } from "../../train/mod.ts";
+import {
+  evaluateVideos,
+  type EvaluationResult,
+  seedStatistic,
+  type VideoScores,
+  writeEvaluation,
+} from "../../eval/mod.ts";
 import { recordFrameLabels } from "../_labels.ts";
 import type { PipelineConfig, TrainVariant } from "../config.ts";
 import type { RunLayout } from "../layout.ts";
@@ -102,12 +107,7 @@ function variantResult(
   layout: RunLayout,
 ): VariantResult {
   const metrics: VariantResult["metrics"] = {};
-  for (const name of REPORTED_METRICS) {
-    const values = perSeed.map((m) => metricValue(m, name));
-    const finite = values.filter((v): v is number => v !== null);
-    const { mean, std } = finite.length > 0 ? meanStd(finite) : { mean: NaN, std: NaN };
-    metrics[name] = { mean, std, values };
-  }
+  for (const name of REPORTED_METRICS) metrics[name] = seedStatistic(perSeed.map((m) => metricValue(m, name)));
   return {
     variant,
     description: VARIANT_DESCRIPTIONS[variant],
