@@ -2,7 +2,9 @@
  * Training-step benchmark: milliseconds per step, achieved GFLOP/s (counted analytically) and peak memory for each
  * preset at the reference shapes (B = 32 + 32 videos, D = 768, 64 segments, 1 and 10 crops) on every available
  * TensorFlow.js backend, beside the same model and step in PyTorch 1.13 (`/usr/bin/python3`, 2 threads) measured in
- * the same run. Each configuration runs in its own process so that peak memory (VmHWM) is its own.
+ * the same run. Each configuration runs in its own process so that peak memory (VmHWM) is its own. The PyTorch process
+ * runs without this machine's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, with OPENBLAS_NUM_THREADS=1 and
+ * OMP_WAIT_POLICY=PASSIVE, and prints the BLAS library it loaded.
  *
  * Run: `deno run -A bench/train_bench.ts [--presets mil,rtfm] [--crops 1,10] [--backends wasm,webgpu] [--steps 3]
  * [--budget-s 240]`. Configurations predicted to exceed the time budget are skipped and listed.
@@ -134,7 +136,7 @@ async function runChild(config: Config): Promise<Measurement> {
 const REFERENCE_DIR = fileURLToPath(new URL("../fixtures/train/", import.meta.url));
 
 const PYTORCH = String.raw`
-import json, resource, sys, time
+import json, os, resource, sys, time
 import torch, torch.nn as nn, torch.nn.functional as F
 torch.set_num_threads(2)
 torch.manual_seed(0)
@@ -208,19 +210,42 @@ def step():
     loss.backward()
     opt.step()
     return loss.item()
+def blas_loaded():
+    # The BLAS libraries the process mapped (Debian's torch links the generic libblas.so.3, an alternatives link).
+    with open("/proc/self/maps") as f:
+        names = {line.split("/")[-1].strip() for line in f if "blas" in line.lower() or "lapack" in line.lower()}
+    return "+".join(sorted(names)) or "?"
 times = []
 for i in range(0 if cfg.get("warmup", True) else 1, steps + 1):
     s0 = time.perf_counter(); step(); dt = (time.perf_counter() - s0) * 1000
     if i > 0: times.append(dt)
-print(json.dumps({"ms": times, "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "detail": "torch " + torch.__version__}))
+print(json.dumps({"ms": times, "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "detail": "torch " + torch.__version__ + ", " + str(torch.get_num_threads()) + " threads, BLAS " + blas_loaded() + ", OPENBLAS_NUM_THREADS=" + os.environ.get("OPENBLAS_NUM_THREADS", "unset") + ", OPENBLAS_CORETYPE=" + os.environ.get("OPENBLAS_CORETYPE", "unset")}))
 `;
 
-async function runProcess(cmd: string, args: string[]): Promise<Measurement> {
+/**
+ * The PyTorch reference's environment: this machine's OpenBLAS overrides for old builds (OPENBLAS_CORETYPE,
+ * OPENBLAS_L2_SIZE) removed, OpenBLAS's own threads off (they busy-wait beside torch's 2 threads on a loaded
+ * machine) and OpenMP threads that sleep while they wait. None of them changes a value.
+ */
+export const REFERENCE_ENV_REMOVED = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"] as const;
+/** Variables set for the PyTorch reference (see {@linkcode REFERENCE_ENV_REMOVED}). */
+export const REFERENCE_ENV_SET = { OPENBLAS_NUM_THREADS: "1", OMP_WAIT_POLICY: "PASSIVE" } as const;
+
+async function runProcess(cmd: string, args: string[], reference = false): Promise<Measurement> {
+  const env: Record<string, string> = {
+    ...Deno.env.toObject(),
+    XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp",
+  };
+  if (reference) {
+    for (const name of REFERENCE_ENV_REMOVED) delete env[name];
+    Object.assign(env, REFERENCE_ENV_SET);
+  }
   const output = await new Deno.Command(cmd, {
     args,
     stdout: "piped",
     stderr: "piped",
-    env: { XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp" },
+    clearEnv: true,
+    env,
   }).output();
   const text = new TextDecoder().decode(output.stdout).trim().split("\n").at(-1) ?? "";
   try {
@@ -319,7 +344,7 @@ async function main(): Promise<void> {
           ? await runProcess("/usr/bin/python3", [
             script,
             JSON.stringify({ preset, crops, steps: stepsHere, warmup: crops === 1, referenceDir: REFERENCE_DIR }),
-          ])
+          ], true)
           : await runProcess(Deno.execPath(), [
             "run",
             "-A",
