@@ -7,7 +7,9 @@
  * OMP_WAIT_POLICY=PASSIVE, and prints the BLAS library it loaded.
  *
  * Run: `deno run -A bench/train_bench.ts [--presets mil,rtfm] [--crops 1,10] [--backends wasm,webgpu] [--steps 3]
- * [--budget-s 240]`. Configurations predicted to exceed the time budget are skipped and listed.
+ * [--budget-s 240] [--segments 64]`; `--scale ucf` measures the ucf-crime profile's shapes (ten crops, 32 segments) and
+ * prints its 15,000-iteration training time per backend. Configurations predicted to exceed the time budget are
+ * skipped and listed.
  *
  * @module
  */
@@ -25,6 +27,8 @@ import { autoMicroBatches, trainStep } from "../lib/train/step.ts";
 const B = 32;
 const D = 768;
 const SEGMENTS = 64;
+/** The ucf-crime profile's training (lib/pipeline/profiles.ts): ten crops, 32 segments, 15,000 iterations. */
+const UCF_SCALE = { crops: [10], segments: 32, iterations: 15000 } as const;
 
 interface Config {
   preset: DetectorPreset;
@@ -34,6 +38,8 @@ interface Config {
   /** Run one untimed warm-up step first. */
   warmup?: boolean;
   wasmThreads?: number;
+  /** Segments per video. @default {64} */
+  segments?: number;
 }
 
 interface Measurement {
@@ -99,8 +105,9 @@ async function runChild(config: Config): Promise<Measurement> {
     },
   };
   const videos = 2 * B;
-  const vision = random.fillUniform(new Float32Array(videos * config.crops * SEGMENTS * D), -1, 1);
-  const text = textDim > 0 ? random.fillUniform(new Float32Array(videos * SEGMENTS * textDim), -1, 1) : undefined;
+  const segments = config.segments ?? SEGMENTS;
+  const vision = random.fillUniform(new Float32Array(videos * config.crops * segments * D), -1, 1);
+  const text = textDim > 0 ? random.fillUniform(new Float32Array(videos * segments * textDim), -1, 1) : undefined;
   const sources = new Float32Array(videos).map((_, i) => (i % 8 === 0 ? 1 : 0));
   const bank = textDim > 0
     ? tf.tensor(random.fillUniform(new Float32Array(26 * textDim), -1, 1), [26, textDim])
@@ -115,7 +122,7 @@ async function runChild(config: Config): Promise<Measurement> {
     lambdaMax: 1,
     promptBank: bank,
   };
-  const batch = { vision, text, sources, videos, crops: config.crops, segments: SEGMENTS, dim: D, textDim };
+  const batch = { vision, text, sources, videos, crops: config.crops, segments, dim: D, textDim };
   const microBatches = autoMicroBatches(detector, batch, config.backend, 2560);
   const ms: number[] = [];
   let peakTensor = 0;
@@ -144,7 +151,7 @@ cfg = json.loads(sys.argv[1])
 sys.path.insert(0, cfg["referenceDir"])
 from rtfm_reference import Aggregate
 preset, crops, steps = cfg["preset"], cfg["crops"], cfg["steps"]
-B, D, S = ${B}, ${D}, ${SEGMENTS}
+B, D, S = ${B}, ${D}, cfg["segments"]
 
 class Model(nn.Module):
     def __init__(s):
@@ -273,6 +280,8 @@ async function main(): Promise<void> {
       steps: { type: "string", default: "2" },
       "budget-s": { type: "string", default: "240" },
       "wasm-threads": { type: "string", default: "1" },
+      segments: { type: "string", default: String(SEGMENTS) },
+      scale: { type: "string", default: "" },
     },
     strict: true,
   });
@@ -294,7 +303,10 @@ async function main(): Promise<void> {
   const started = performance.now();
   const budgetMs = Number(values["budget-s"]) * 1000;
   const presets = values.presets!.split(",") as DetectorPreset[];
-  const cropList = values.crops!.split(",").map(Number);
+  const ucf = values.scale === "ucf";
+  if (values.scale !== "" && !ucf) throw new RangeError(`--scale must be ucf: current value is ${values.scale}`);
+  const cropList: number[] = ucf ? [...UCF_SCALE.crops] : values.crops!.split(",").map(Number);
+  const segments = ucf ? UCF_SCALE.segments : Number(values.segments);
   const backends = values.backends!.split(",");
   const steps = Number(values.steps);
   const hasTorch =
@@ -324,11 +336,13 @@ async function main(): Promise<void> {
     return ratios.length && Number.isFinite(milHere) ? milHere * ratios[0] : undefined;
   };
   console.log(
-    `train step benchmark: B=${B}+${B}, D=${D}, segments ${SEGMENTS}, Adam + L2 (1 crop: median of ${steps} steps after 1 warm-up; 10 crops: 1 step)`,
+    `train step benchmark: B=${B}+${B}, D=${D}, segments ${segments}${
+      ucf ? " (--scale ucf: the ucf-crime profile)" : ""
+    }, Adam + L2 (1 crop: median of ${steps} steps after 1 warm-up; 10 crops: 1 step)`,
   );
   for (const crops of cropList) {
     for (const preset of presets) {
-      const flops = stepFlops(preset, crops);
+      const flops = stepFlops(preset, crops, 2 * B, segments);
       const stepsHere = crops > 1 ? 1 : steps;
       const runsHere = crops > 1 ? 1 : steps + 1;
       const runs: [string, Measurement][] = [];
@@ -343,7 +357,14 @@ async function main(): Promise<void> {
         const m = backend === "pytorch-2t"
           ? await runProcess("/usr/bin/python3", [
             script,
-            JSON.stringify({ preset, crops, steps: stepsHere, warmup: crops === 1, referenceDir: REFERENCE_DIR }),
+            JSON.stringify({
+              preset,
+              crops,
+              segments,
+              steps: stepsHere,
+              warmup: crops === 1,
+              referenceDir: REFERENCE_DIR,
+            }),
           ], true)
           : await runProcess(Deno.execPath(), [
             "run",
@@ -354,6 +375,7 @@ async function main(): Promise<void> {
               preset,
               crops,
               backend,
+              segments,
               steps: stepsHere,
               warmup: crops === 1,
               wasmThreads: Number(values["wasm-threads"]),
@@ -386,9 +408,21 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(line(r));
   console.log(
     `analytical GFLOP per step: ${
-      presets.flatMap((p) => cropList.map((c) => `${p}/${c}c ${(stepFlops(p, c) / 1e9).toFixed(1)}`)).join(", ")
+      presets.flatMap((p) => cropList.map((c) => `${p}/${c}c ${(stepFlops(p, c, 2 * B, segments) / 1e9).toFixed(1)}`))
+        .join(", ")
     }`,
   );
+  if (ucf) {
+    const hours = (key: string) => ((measured.get(key) ?? NaN) * UCF_SCALE.iterations / 3.6e6).toFixed(1);
+    for (const preset of presets) {
+      const ours = backends.map((b) => `${b} ${hours(`${preset}/10/${b}`)} h`).join(", ");
+      console.log(
+        `ucf-crime profile, ${preset}: ${UCF_SCALE.iterations} iterations ≈ ${ours}; PyTorch ${
+          hours(`${preset}/10/pytorch-2t`)
+        } h (steps only: loading and scoring not included)`,
+      );
+    }
+  }
   if (skipped.length) console.log(`skipped (time budget ${values["budget-s"]} s): ${skipped.join("; ")}`);
   console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }

@@ -29,6 +29,7 @@ const DESCRIPTION = "Run the stage benchmarks and print their tables.";
 const EXAMPLES = [
   "deno task bench eval",
   "deno task bench train   # ms per training step at 768-d, per preset and backend",
+  "deno task bench train -- --scale ucf   # the ucf-crime profile's shapes (10 crops, 32 segments) and its training time",
   "deno task bench fidelity -- --dim 64 --iterations 500   # each preset beside PyTorch, 3 seeds, 3 rows",
 ];
 

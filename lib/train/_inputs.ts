@@ -5,7 +5,8 @@
  * @module
  */
 import type { VideoRecord } from "../io/manifest.ts";
-import { BatchSampler, checkConsistent, loadVideoFeatures, stratifiedHoldOut, type VideoFeatures } from "./data.ts";
+import { BatchSampler, checkConsistent, stratifiedHoldOut, type VideoFeatures, type VideoShape } from "./data.ts";
+import { FeatureStore, type StoredVideo, type VideoSource, videoSources } from "./feature_store.ts";
 import type { SelectPolicy, TrainOptions } from "./options.ts";
 
 /**
@@ -48,14 +49,19 @@ export function checkTrainingRecords(train: VideoRecord[], test: VideoRecord[], 
   checkSelectionInputs(select, test.length);
 }
 
-/** The loaded features of a run, split for model selection. */
+/**
+ * The checked features of a run, split for model selection. The training videos' values lie on disk in `store`
+ * (the caller disposes it); the test videos' are read when they are scored.
+ */
 export interface TrainingData {
+  /** Every training video, resampled to the run's segments, on disk. */
+  store: FeatureStore;
   /** Videos the run trains on (the training set less the validation split). */
-  fitVideos: VideoFeatures[];
+  fitVideos: StoredVideo[];
   /** Held-out validation videos (`select: "val"`; empty otherwise). */
-  valVideos: VideoFeatures[];
-  /** Test videos (every clip, not resampled). */
-  testVideos: VideoFeatures[];
+  valVideos: StoredVideo[];
+  /** Test videos (every clip, not resampled), checked; each is read when it is scored. */
+  testVideos: VideoSource[];
   /** The test records, in the order of `testVideos`. */
   testRecords: VideoRecord[];
   /** Feature dimension D and crops C of the training videos. */
@@ -67,9 +73,10 @@ export interface TrainingData {
 }
 
 /**
- * Load the training (resampled to `o.segments`) and test features, check that their widths agree, hold out the
- * validation split for `select: "val"`, and check the prompt bank against the text width. Throws a `RangeError`
- * naming the first bad video or value.
+ * Load the training features (resampled to `o.segments`) into a {@linkcode FeatureStore}, check the test features
+ * (kept on disk), check that their widths agree, hold out the validation split for `select: "val"`, and check the
+ * prompt bank against the text width. Throws a `RangeError` naming the first bad video or value (and then leaves no
+ * store behind).
  */
 export async function loadTrainingData(
   train: VideoRecord[],
@@ -78,21 +85,40 @@ export async function loadTrainingData(
   withText: boolean,
 ): Promise<TrainingData> {
   const loadOptions = { layout: o.layout, crops: o.crops, textField: o.textField, withText };
-  const trainVideos: VideoFeatures[] = [];
-  for (const r of train) trainVideos.push(await loadVideoFeatures(r, { ...loadOptions, segments: o.segments }));
-  const shape = checkConsistent(trainVideos, "training");
-  const testVideos: VideoFeatures[] = [];
-  for (const r of test) testVideos.push(await loadVideoFeatures(r, { ...loadOptions, segments: 0 }));
-  // gvvad without captions runs vision-only with gvvad's losses (not GV-VAD's RTFM runs: that is gvvad-rtfm).
-  const textDim = withText ? shape.textDim : 0;
-  checkTestWidths(testVideos, shape.dim, textDim, o.textField);
-  const { fitVideos, valVideos, sampler } = splitForSelection(train, trainVideos, o);
-  checkPromptBank(o, textDim);
-  return { fitVideos, valVideos, testVideos, testRecords: test, shape, textDim, sampler };
+  const store = await FeatureStore.create(train, { ...loadOptions, segments: o.segments });
+  try {
+    const shape = checkConsistent(store.videos, "training");
+    const testVideos = await videoSources(test, { ...loadOptions, segments: 0 });
+    // gvvad without captions runs vision-only with gvvad's losses (not GV-VAD's RTFM runs: that is gvvad-rtfm).
+    const textDim = withText ? shape.textDim : 0;
+    checkTestWidths(testVideos, shape.dim, textDim, o.textField);
+    const { fitVideos, valVideos, sampler } = splitForSelection(train, store.videos, o);
+    checkPromptBank(o, textDim);
+    return { store, fitVideos, valVideos, testVideos, testRecords: test, shape, textDim, sampler };
+  } catch (error) {
+    store.dispose();
+    throw error;
+  }
+}
+
+/**
+ * The first `pairs` normal and the first `pairs` anomalous fit videos, in their order, read from the store: all
+ * the `auto` backend probe (probe.ts) takes of the training set when it is capped at `pairs` pairs.
+ */
+export async function probeVideos(data: TrainingData, pairs: number): Promise<VideoFeatures[]> {
+  const counts = { normal: 0, anomalous: 0 };
+  const out: VideoFeatures[] = [];
+  for (const v of data.fitVideos) {
+    const kind = v.record.label;
+    if ((kind !== "normal" && kind !== "anomalous") || counts[kind] >= pairs) continue;
+    counts[kind]++;
+    out.push(await v.load());
+  }
+  return out;
 }
 
 /** Test features must have the training feature width and, for a caption-text model, its text width. */
-function checkTestWidths(testVideos: VideoFeatures[], dim: number, textDim: number, textField: string): void {
+function checkTestWidths(testVideos: readonly VideoShape[], dim: number, textDim: number, textField: string): void {
   if (testVideos.length > 0) {
     const testShape = checkConsistent(testVideos, "test");
     if (testShape.dim !== dim) {
@@ -116,9 +142,9 @@ function checkTestWidths(testVideos: VideoFeatures[], dim: number, textDim: numb
 /** The fit and validation videos (a stratified hold-out for `select: "val"`) and the sampler over the fit videos. */
 function splitForSelection(
   train: VideoRecord[],
-  trainVideos: VideoFeatures[],
+  trainVideos: readonly StoredVideo[],
   o: TrainOptions,
-): { fitVideos: VideoFeatures[]; valVideos: VideoFeatures[]; sampler: BatchSampler } {
+): { fitVideos: StoredVideo[]; valVideos: StoredVideo[]; sampler: BatchSampler } {
   let trainIdx = trainVideos.map((_, i) => i);
   let valIdx: number[] = [];
   if (o.select === "val") {

@@ -62,6 +62,9 @@ export interface VideoFeatures {
   textDim: number;
 }
 
+/** A video's record and shape without its values (what a feature store keeps in memory). */
+export type VideoShape = Pick<VideoFeatures, "record" | "crops" | "clips" | "dim" | "textDim">;
+
 function checkFinite(data: Float32Array, what: string): void {
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {
@@ -185,9 +188,12 @@ export async function loadVideoFeatures(
   return { record, data, crops, clips: outClips, dim, text, textDim };
 }
 
-/** Check a loaded set: same feature and text dims, same crop count; throws naming the first offending video. */
+/**
+ * Check a loaded (or stored) set: same feature and text dims, same crop count; throws naming the first offending
+ * video. Reads the shapes only.
+ */
 export function checkConsistent(
-  videos: VideoFeatures[],
+  videos: readonly VideoShape[],
   what: string,
 ): { dim: number; crops: number; textDim: number } {
   if (videos.length === 0) {

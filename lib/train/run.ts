@@ -78,7 +78,7 @@ export interface TrainingRunSpec {
   loss: LossOptions;
   /** Model options with the data's feature and text widths. */
   model: Partial<DetectorOptions>;
-  /** Loaded, split training data and test videos. */
+  /** Checked, split training data (on disk, in its feature store) and test videos. */
   data: TrainingData;
   /** The backend that trains. */
   backend: BackendChoice;
@@ -223,7 +223,7 @@ export class TrainingRun implements TrainingState {
   async step(iteration: number): Promise<void> {
     const o = this.options;
     const started = performance.now();
-    const batch = this.#nextBatch();
+    const batch = await this.#nextBatch();
     const log = iteration % this.#logEvery === 0 || iteration === o.iterations;
     const { loss: value, terms: kept, health } = trainStep(this.#stepContext, batch, log, this.spec.microBatches);
     this.guard.record(iteration, health!);
@@ -251,19 +251,20 @@ export class TrainingRun implements TrainingState {
     o.onStep?.({ iteration, iterations: o.iterations, loss, lambda, ms: performance.now() - started });
   }
 
-  /** The next `B` normal + `B` anomalous videos copied into the run's batch buffers. */
-  #nextBatch(): TrainBatch {
+  /** The next `B` normal + `B` anomalous videos read from the feature store into the run's batch buffers. */
+  async #nextBatch(): Promise<TrainBatch> {
     const { crops: c, dim: d } = this.spec.data.shape;
-    const { textDim, fitVideos } = this.spec.data;
+    const { textDim, fitVideos, store } = this.spec.data;
     const b = this.options.batchSize;
     const s = this.options.segments;
     const sources = new Float32Array(2 * b);
-    this.sampler.next(b).forEach((vi, j) => {
-      const v = fitVideos[vi];
-      this.#vision.set(v.data, j * c * s * d);
-      if (this.#text) this.#text.set(v.text ?? new Float32Array(s * textDim), j * s * textDim);
+    const picked = this.sampler.next(b);
+    for (let j = 0; j < picked.length; j++) {
+      const v = fitVideos[picked[j]];
+      await store.read(v.index, this.#vision, j * c * s * d);
+      if (this.#text) await store.readText(v.index, this.#text, j * s * textDim, s * textDim);
       sources[j] = v.record.source === "synthetic" ? 1 : 0;
-    });
+    }
     return {
       vision: this.#vision,
       text: this.#text,

@@ -9,6 +9,7 @@ import { type VideoScores, videoScoresFromRecord } from "../eval/mod.ts";
 import type { VideoRecord } from "../io/manifest.ts";
 import type { IntervalEnd } from "./_labels.ts";
 import type { VideoFeatures } from "./data.ts";
+import type { VideoSource } from "./feature_store.ts";
 import type { Detector } from "./model.ts";
 
 /**
@@ -67,10 +68,16 @@ export async function scoreFeatures(
   }
 }
 
-/** Clip scores of each video, in order. */
-export async function scoreAll(detector: Detector, videos: VideoFeatures[]): Promise<Float32Array[]> {
+/**
+ * Clip scores of each video, in order. A {@linkcode VideoSource} (a stored or test video) is read when its turn
+ * comes and dropped once scored: one video's values in memory at a time.
+ */
+export async function scoreAll(
+  detector: Detector,
+  videos: readonly (VideoFeatures | VideoSource)[],
+): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
-  for (const v of videos) out.push(await scoreFeatures(detector, v));
+  for (const v of videos) out.push(await scoreFeatures(detector, "load" in v ? await v.load() : v));
   return out;
 }
 

@@ -11,7 +11,7 @@
  */
 import { writeRunConfig } from "../io/run_dir.ts";
 import type { VideoRecord } from "../io/manifest.ts";
-import { checkTrainingRecords, loadTrainingData, type TrainingData } from "./_inputs.ts";
+import { checkTrainingRecords, loadTrainingData, probeVideos, type TrainingData } from "./_inputs.ts";
 import { type BackendChoice, backendTensorLimit, selectBackend } from "./backend.ts";
 import type { LossOptions } from "./loss.ts";
 import { type MemoryPlan, planTrainMemory } from "./memory_plan.ts";
@@ -63,8 +63,24 @@ export async function trainDetector(
   checkTrainingRecords(train, test, o.select);
   // The extraction recipe shared by the training features (refuses mixed recipes), stored in every checkpoint.
   const { recipe } = trainingRecipe(train);
-  // Data first (fails fast on bad input, before any output).
+  // Data first (fails fast on bad input, before any output). The training features go to an on-disk store that
+  // lives as long as the run (feature_store.ts).
   const data = await loadTrainingData(train, test, o, preset.usesText);
+  try {
+    return await trainOnData(o, data, { loss, recipe });
+  } finally {
+    data.store.dispose();
+  }
+}
+
+/** The stages after the data: the backend, `config.json`, the run (resumed when asked) and its result. */
+async function trainOnData(
+  o: TrainOptions,
+  data: TrainingData,
+  inputs: { loss: LossOptions; recipe: FeatureRecipe | null },
+): Promise<TrainResult> {
+  const { loss, recipe } = inputs;
+  const preset = PRESETS[o.preset];
   const model: Partial<DetectorOptions> = {
     ...preset.model,
     ...o.model,
@@ -98,7 +114,8 @@ export async function trainDetector(
 }
 
 /**
- * The backend that trains and its memory plan. `auto` times one step of this very model on real training videos,
+ * The backend that trains and its memory plan. `auto` times one step of this very model on real training videos
+ * (the first `probeBatch` of each label, read from the store),
  * split as each backend's memory plan splits the real batch (capped at `probeBatch` pairs), and skips a backend whose
  * probe fails or is not finite (probe.ts). The plan sizes the micro-batches from D, segments, crops and batch
  * (memory_plan.ts) and refuses a model wasm cannot hold.
@@ -113,7 +130,7 @@ async function chooseBackend(
   const { probe, label: probeLabel } = trainProbe({
     preset: o.preset,
     model,
-    videos: data.fitVideos,
+    videos: await probeVideos(data, o.probeBatch),
     pairs: o.batchSize,
     segments: o.segments,
     crops: data.shape.crops,
