@@ -100,6 +100,12 @@ const SPEC = {
     default: D.backend,
     description: `backend: ${TRAIN_BACKENDS.join(", ")}`,
   },
+  "wasm-threads": {
+    type: "integer",
+    min: 1,
+    default: D.wasmThreads,
+    description: "threads of the wasm backend (the threaded build, capped at the logical cores; same values as 1)",
+  },
   iterations: { type: "integer", min: 0, default: D.iterations, description: "training iterations (one batch each)" },
   "batch-size": {
     type: "integer",
@@ -360,6 +366,7 @@ async function trainOptions(
   return {
     preset: values.preset,
     backend: values.backend,
+    wasmThreads: values["wasm-threads"],
     iterations: values.iterations,
     batchSize: values["batch-size"],
     segments: values.segments,

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { createRequire } from "node:module";
 
 let installed = false;
 
@@ -52,4 +53,24 @@ export async function installWasmThreadShim(): Promise<void> {
     return path;
   };
   installed = true;
+}
+
+/**
+ * Run `start` (the wasm backend's initialisation) while `os.cpus()` lists every logical core twice, then restore it.
+ * The tfjs 4.22 build sizes its XNNPACK thread pool as min(requested, 8, emscripten_num_logical_cores() / 2) — it
+ * assumes two hardware threads per core — so on a 2-core machine any `setThreadsCount` gave one thread; reported
+ * twice, the cap is the machine's real logical core count. The count is read once, when the module is instantiated.
+ */
+export async function withWasmThreadCap<T>(start: () => Promise<T>): Promise<T> {
+  const os = createRequire(import.meta.url)("os") as { cpus: () => unknown[] };
+  const cpus = os.cpus;
+  os.cpus = () => {
+    const listed = cpus();
+    return [...listed, ...listed];
+  };
+  try {
+    return await start();
+  } finally {
+    os.cpus = cpus;
+  }
 }

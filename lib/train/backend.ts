@@ -302,7 +302,12 @@ export async function activateBackend(
   }
   let ok = false;
   try {
-    ok = await tf.setBackend(name);
+    if (name === "wasm" && (options.wasmThreads ?? 1) > 1) {
+      const { withWasmThreadCap } = await import("./_wasm_threads.ts");
+      ok = await withWasmThreadCap(() => tf.setBackend(name));
+    } else {
+      ok = await tf.setBackend(name);
+    }
     await tf.ready();
   } catch (error) {
     throw new Error(`Cannot initialise the ${name} backend as it failed to start: current value is ${error}`);
