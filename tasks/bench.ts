@@ -2,8 +2,9 @@
  * `deno task bench [area ...] [-- benchmark flags]` — runs the stage benchmarks in `bench/` one after another and
  * prints their tables.
  *
- * Areas: `io`, `eval`, `extract`, `filter`, `train`, `generate` (default: these), and `fidelity` (run only when named:
- * it trains every preset beside PyTorch over seeds, tens of minutes). Each benchmark measures its reference
+ * Areas: `io`, `eval`, `extract`, `filter`, `train`, `generate` (default: these), and, run only when named,
+ * `fidelity` (it trains every preset beside PyTorch over seeds, tens of minutes) and `train_memory` (peak memory of
+ * training runs over 100 and 1000 videos, writing ~1.3 GB of features to a temporary folder). Each benchmark measures its reference
  * implementation (scikit-learn, PyTorch) in the same run when `/usr/bin/python3` has it. Arguments after `--` go to
  * each named benchmark (e.g. `deno task bench fidelity -- --dim 768 --iterations 100`).
  *
@@ -19,17 +20,31 @@
 import { runTask } from "../lib/cli/flags.ts";
 
 /** Benchmark areas in the order they run. */
-export const BENCH_AREAS = ["io", "eval", "extract", "filter", "train", "generate", "fidelity"] as const;
+export const BENCH_AREAS = [
+  "io",
+  "eval",
+  "extract",
+  "filter",
+  "train",
+  "train_memory",
+  "generate",
+  "fidelity",
+] as const;
 /** Areas run when none is named (`fidelity` trains for tens of minutes: it runs only when named). */
-export const DEFAULT_BENCH_AREAS: readonly (typeof BENCH_AREAS)[number][] = BENCH_AREAS.filter((a) => a !== "fidelity");
+export const DEFAULT_BENCH_AREAS: readonly (typeof BENCH_AREAS)[number][] = BENCH_AREAS.filter((a) =>
+  a !== "fidelity" && a !== "train_memory"
+);
 
 const USAGE = `deno task bench [area ...] [-- benchmark flags]
-  areas: ${BENCH_AREAS.join(", ")} (default: all but fidelity); arguments after -- go to each named benchmark.`;
+  areas: ${
+  BENCH_AREAS.join(", ")
+} (default: all but fidelity and train_memory); arguments after -- go to each named benchmark.`;
 const DESCRIPTION = "Run the stage benchmarks and print their tables.";
 const EXAMPLES = [
   "deno task bench eval",
   "deno task bench train   # ms per training step at 768-d, per preset and backend",
   "deno task bench train -- --scale ucf   # the ucf-crime profile's shapes (10 crops, 32 segments) and its training time",
+  "deno task bench train_memory -- --sizes 100,1000   # peak RSS of a training run per number of videos",
   "deno task bench fidelity -- --dim 64 --iterations 500   # each preset beside PyTorch, 3 seeds, 3 rows",
 ];
 

@@ -85,7 +85,9 @@ export async function loadTrainingData(
   withText: boolean,
 ): Promise<TrainingData> {
   const loadOptions = { layout: o.layout, crops: o.crops, textField: o.textField, withText };
-  const store = await FeatureStore.create(train, { ...loadOptions, segments: o.segments });
+  const store = await FeatureStore.create(train, { ...loadOptions, segments: o.segments }, {
+    dir: o.storeDir ?? undefined,
+  });
   try {
     const shape = checkConsistent(store.videos, "training");
     const testVideos = await videoSources(test, { ...loadOptions, segments: 0 });

@@ -111,22 +111,19 @@ export class FeatureStore implements Disposable {
   }
 
   /** Copy video `index`'s `[crops, clips, dim]` values into `into` from element `offset`. */
-  read(index: number, into: Float32Array, offset = 0): Promise<void> {
+  async read(index: number, into: Float32Array, offset = 0): Promise<void> {
     const e = this.#extent(index);
-    return this.#readAt(index, e.offset, into, offset, e.vision);
+    await this.#readAt(index, e.offset, into, offset, e.vision);
   }
 
   /**
    * Copy video `index`'s `[clips, textDim]` caption-text values into `into` from element `offset`; a video stored
    * without text fills `count` zeros there (its text width in the run).
    */
-  readText(index: number, into: Float32Array, offset = 0, count = 0): Promise<void> {
+  async readText(index: number, into: Float32Array, offset = 0, count = 0): Promise<void> {
     const e = this.#extent(index);
-    if (e.text === 0) {
-      into.fill(0, offset, offset + count);
-      return Promise.resolve();
-    }
-    return this.#readAt(index, e.offset + e.vision * BYTES, into, offset, e.text);
+    if (e.text === 0) into.fill(0, offset, offset + count);
+    else await this.#readAt(index, e.offset + e.vision * BYTES, into, offset, e.text);
   }
 
   /** Video `index` as {@linkcode VideoFeatures} (fresh arrays: a validation video when it is scored). */
@@ -171,10 +168,10 @@ export class FeatureStore implements Disposable {
   /** Serialised seek + read of `count` values at `byteOffset` into `into[offset, offset + count)`. */
   #readAt(index: number, byteOffset: number, into: Float32Array, offset: number, count: number): Promise<void> {
     if (!(offset >= 0) || offset + count > into.length) {
-      return Promise.reject(
-        new RangeError(
-          `Cannot read features of video ${this.videos[index].record.id} from the store as ${count} values must fit from offset ${offset}: current value is a buffer of ${into.length}`,
-        ),
+      throw new RangeError(
+        `Cannot read features of video ${
+          this.videos[index].record.id
+        } from the store as ${count} values must fit from offset ${offset}: current value is a buffer of ${into.length}`,
       );
     }
     const bytes = new Uint8Array(into.buffer, into.byteOffset + offset * BYTES, count * BYTES);
@@ -185,7 +182,9 @@ export class FeatureStore implements Disposable {
         const n = await this.#file.read(bytes.subarray(got));
         if (n === null) {
           throw new RangeError(
-            `Cannot read features of video ${this.videos[index].record.id} from the store as it ended early: current value is ${got} of ${bytes.length} bytes`,
+            `Cannot read features of video ${
+              this.videos[index].record.id
+            } from the store as it ended early: current value is ${got} of ${bytes.length} bytes`,
           );
         }
         got += n;

@@ -60,6 +60,7 @@ export {
   selectCrops,
   stratifiedHoldOut,
   type VideoFeatures,
+  type VideoShape,
 } from "./data.ts";
 export { DEFAULT_LOSS_OPTIONS, type LossOptions } from "./loss.ts";
 export {

@@ -57,8 +57,13 @@ export interface TrainOptions {
   loss: Partial<LossOptions>;
   /** TensorFlow.js backend. @default {"auto"} */
   backend: TrainBackend;
-  /** Threads of the wasm backend (>1 = experimental threaded build). @default {1} */
+  /** Threads of the wasm backend (the threaded build; capped at the logical cores). @default {1} */
   wasmThreads: number;
+  /**
+   * Folder for the temporary feature store (the training videos' resampled features, ~1.5 GB at UCF-Crime scale),
+   * removed when training ends. @default {null} (the system's temporary folder)
+   */
+  storeDir: string | null;
   /** Training iterations (one batch each). @default {1000} */
   iterations: number;
   /** Videos per class in a batch (B normal + B anomalous). @default {32} */
@@ -143,6 +148,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   loss: {},
   backend: "auto",
   wasmThreads: 1,
+  storeDir: null,
   iterations: 1000,
   batchSize: 32,
   segments: PRESETS.rtfm.segments,

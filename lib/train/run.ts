@@ -223,7 +223,7 @@ export class TrainingRun implements TrainingState {
   async step(iteration: number): Promise<void> {
     const o = this.options;
     const started = performance.now();
-    const batch = await this.#nextBatch();
+    const batch = await this.nextBatch();
     const log = iteration % this.#logEvery === 0 || iteration === o.iterations;
     const { loss: value, terms: kept, health } = trainStep(this.#stepContext, batch, log, this.spec.microBatches);
     this.guard.record(iteration, health!);
@@ -251,8 +251,11 @@ export class TrainingRun implements TrainingState {
     o.onStep?.({ iteration, iterations: o.iterations, loss, lambda, ms: performance.now() - started });
   }
 
-  /** The next `B` normal + `B` anomalous videos read from the feature store into the run's batch buffers. */
-  async #nextBatch(): Promise<TrainBatch> {
+  /**
+   * The next `B` normal + `B` anomalous videos (the sampler's next indices) read from the feature store into the
+   * run's batch buffers (reused: the batch is valid until the next call). {@linkcode TrainingRun.step} trains on it.
+   */
+  async nextBatch(): Promise<TrainBatch> {
     const { crops: c, dim: d } = this.spec.data.shape;
     const { textDim, fitVideos, store } = this.spec.data;
     const b = this.options.batchSize;

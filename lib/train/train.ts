@@ -114,11 +114,10 @@ async function trainOnData(
 }
 
 /**
- * The backend that trains and its memory plan. `auto` times one step of this very model on real training videos
- * (the first `probeBatch` of each label, read from the store),
- * split as each backend's memory plan splits the real batch (capped at `probeBatch` pairs), and skips a backend whose
- * probe fails or is not finite (probe.ts). The plan sizes the micro-batches from D, segments, crops and batch
- * (memory_plan.ts) and refuses a model wasm cannot hold.
+ * The backend that trains and its memory plan. `auto` times one step of this very model on real training videos (the
+ * first `probeBatch` of each label, read from the store), split as each backend's memory plan splits the real batch
+ * (capped at `probeBatch` pairs), and skips a backend whose probe fails or is not finite (probe.ts). The plan sizes the
+ * micro-batches from D, segments, crops and batch (memory_plan.ts) and refuses a model wasm cannot hold.
  */
 async function chooseBackend(
   o: TrainOptions,
