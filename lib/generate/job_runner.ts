@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { fileSize, removeIfExists } from "../io/fs.ts";
 import { join } from "node:path";
 import { sha256File } from "../io/hash.ts";
 import { createLimiter, runPool } from "../io/pool.ts";
@@ -514,21 +515,4 @@ function markUnconfirmed(job: GenerationJob, reason: string): void {
   job.unconfirmedSubmissions = (job.unconfirmedSubmissions ?? 0) + 1;
   job.unconfirmedReason = reason;
   job.submittedAt = new Date().toISOString();
-}
-
-async function removeIfExists(path: string): Promise<void> {
-  try {
-    await Deno.remove(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-}
-
-async function fileSize(path: string): Promise<number | undefined> {
-  try {
-    return (await Deno.stat(path)).size;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
 }

@@ -12,7 +12,7 @@
  * @module
  */
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
-import { pathExists } from "./_fs.ts";
+import { pathExists } from "./fs.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { FEATURE_LAYOUTS, type FeatureLayout } from "./features.ts";
 import { withDefaults } from "./options.ts";

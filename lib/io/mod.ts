@@ -19,6 +19,7 @@ export {
   writeNpy,
 } from "./npy.ts";
 export { writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
+export { fileSize, pathExists, removeIfExists } from "./fs.ts";
 export { type FileChunk, writeChunksAtomic } from "./atomic_stream.ts";
 export {
   type CsvChunkOptions,

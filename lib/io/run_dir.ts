@@ -5,7 +5,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import denoConfig from "../../deno.json" with { type: "json" };
-import { pathExists } from "./_fs.ts";
+import { pathExists } from "./fs.ts";
 import { writeJsonAtomic } from "./atomic.ts";
 import { sha256File } from "./hash.ts";
 

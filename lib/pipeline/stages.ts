@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { fileSize } from "../io/fs.ts";
 import { join, relative, resolve } from "node:path";
 import { sha256Hex, writeJsonAtomic } from "../io/mod.ts";
 
@@ -117,16 +118,6 @@ export async function readStageRecord(runDir: string, stage: string): Promise<St
       }`,
       { cause: error },
     );
-  }
-}
-
-/** Size of `path` in bytes; `undefined` when it does not exist. */
-async function fileSize(path: string): Promise<number | undefined> {
-  try {
-    return (await Deno.stat(path)).size;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
   }
 }
 

@@ -4,7 +4,7 @@
  * @module
  */
 import type { RunMainOptions } from "../../lib/cli/flags.ts";
-import { pathExists } from "../../lib/io/_fs.ts";
+import { pathExists } from "../../lib/io/fs.ts";
 
 /** What {@linkcode captureTask} returns. */
 export interface CapturedTask {

@@ -44,17 +44,18 @@ function cycles(edges: Map<string, string[]>): string[][] {
   return found;
 }
 
-Deno.test("lib/pipeline has no import cycle (report.ts and run.ts import neither each other)", async () => {
+/** The import graph `deno info --json entry` prints, limited to modules under `folder`, with paths relative to it. */
+async function importGraph(entry: string, folder: string): Promise<Map<string, string[]>> {
   const root = repositoryRoot();
   const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", join(root, "lib", "pipeline", "mod.ts")],
+    args: ["info", "--json", "--config", join(root, "deno.json"), entry],
     cwd: root,
     stdout: "piped",
     stderr: "piped",
   }).output();
   ok(success, new TextDecoder().decode(stderr));
   const modules = (JSON.parse(new TextDecoder().decode(stdout)) as { modules: InfoModule[] }).modules;
-  const prefix = new URL(`file://${join(root, "lib", "pipeline")}/`).href;
+  const prefix = new URL(`file://${folder}/`).href;
   const edges = new Map<string, string[]>();
   for (const m of modules) {
     if (!m.specifier.startsWith(prefix)) continue;
@@ -64,6 +65,12 @@ Deno.test("lib/pipeline has no import cycle (report.ts and run.ts import neither
       deps.filter((s) => s?.startsWith(prefix)).map((s) => s!.slice(prefix.length)),
     );
   }
+  return edges;
+}
+
+Deno.test("lib/pipeline has no import cycle (report.ts and run.ts import neither each other)", async () => {
+  const root = repositoryRoot();
+  const edges = await importGraph(join(root, "lib", "pipeline", "mod.ts"), join(root, "lib", "pipeline"));
   ok(edges.has("run.ts") && edges.has("report.ts") && edges.has("stages/train.ts"), [...edges.keys()].join(", "));
   ok(!edges.get("report.ts")!.includes("run.ts"), "report.ts imports run.ts");
   deepStrictEqual(cycles(edges), []);
@@ -85,24 +92,7 @@ Deno.test("lib/ and tasks/ have no import cycle among their files", async () => 
   try {
     const entry = join(dir, "all.ts");
     await Deno.writeTextFile(entry, files.map((f) => `import "${new URL(`file://${f}`).href}";`).join("\n"));
-    const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json", "--config", join(root, "deno.json"), entry],
-      cwd: root,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    ok(success, new TextDecoder().decode(stderr));
-    const modules = (JSON.parse(new TextDecoder().decode(stdout)) as { modules: InfoModule[] }).modules;
-    const prefix = new URL(`file://${root}/`).href;
-    const edges = new Map<string, string[]>();
-    for (const m of modules) {
-      if (!m.specifier.startsWith(prefix) || m.specifier.startsWith(`file://${dir}`)) continue;
-      const deps = (m.dependencies ?? []).flatMap((d) => [d.code?.specifier, d.type?.specifier]);
-      edges.set(
-        m.specifier.slice(prefix.length),
-        deps.filter((s) => s?.startsWith(prefix)).map((s) => s!.slice(prefix.length)),
-      );
-    }
+    const edges = await importGraph(entry, root);
     ok(edges.size >= files.length, `${edges.size} modules in the graph for ${files.length} files`);
     deepStrictEqual(cycles(edges), []);
   } finally {
