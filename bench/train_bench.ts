@@ -7,7 +7,7 @@
  * OMP_WAIT_POLICY=PASSIVE, and prints the BLAS library it loaded.
  *
  * Run: `deno run -A bench/train_bench.ts [--presets mil,rtfm] [--crops 1,10] [--backends wasm,webgpu] [--steps 3]
- * [--budget-s 240] [--segments 64]`; `--scale ucf` measures the ucf-crime profile's shapes (ten crops, 32 segments; one
+ * [--budget-s 240] [--segments 64] [--wasm-threads 1] [--blas auto|off|LIB]`; `--scale ucf` measures the ucf-crime profile's shapes (ten crops, 32 segments; one
  * warm-up step, then one timed step) and prints its 15,000-iteration training time per backend. Configurations predicted to exceed the time budget are
  * skipped and listed.
  *
@@ -38,6 +38,8 @@ interface Config {
   /** Run one untimed warm-up step first. */
   warmup?: boolean;
   wasmThreads?: number;
+  /** Native BLAS for wasm's matrix products (`auto`, `off` or a library). @default {"auto"} */
+  blas?: string;
   /** Segments per video. @default {64} */
   segments?: number;
 }
@@ -71,7 +73,7 @@ export function stepFlops(preset: DetectorPreset, crops: number, videos = 2 * B,
     dense(m, 4 * c, 3 * d, false); // conv5 (k=3)
   };
   if (o.aggregate) aggregate(videos * crops, dim);
-  if (textDim > 0) aggregate(videos, textDim);
+  if (textDim > 0) aggregate(videos * crops, textDim); // captions tiled over the crops first, as GV-VAD
   let width = dim + textDim;
   let first = !o.aggregate;
   for (const h of [...o.hidden, 1]) {
@@ -93,7 +95,10 @@ function vmHwmMiB(): number {
 }
 
 async function runChild(config: Config): Promise<Measurement> {
-  const choice = await selectBackend(config.backend as TrainBackend, { wasmThreads: config.wasmThreads ?? 1 });
+  const choice = await selectBackend(config.backend as TrainBackend, {
+    wasmThreads: config.wasmThreads ?? 1,
+    blas: config.blas ?? "auto",
+  });
   const preset = PRESETS[config.preset];
   const textDim = config.preset === "gvvad" ? D : 0;
   const detector = new Detector({ ...preset.model, featureDim: D, textDim }, 0);
@@ -174,8 +179,9 @@ class Model(nn.Module):
         f = s.va(x) if s.agg else x
         if s.agg: f = F.dropout(f, 0.7, True)
         if s.text:
-            tf_ = F.dropout(s.ta(t), 0.7, True)
-            f = torch.cat((f, tf_.unsqueeze(1).expand(v, c, n, d).reshape(v * c, n, d)), 2)
+            # GV-VAD's dataset tiles the captions over the crops before Aggregate_text (np.tile), as the Detector does
+            tt = t.unsqueeze(1).expand(v, c, n, d).reshape(v * c, n, d)
+            f = torch.cat((f, F.dropout(s.ta(tt), 0.7, True)), 2)
         h = F.dropout(F.relu(s.fc1(f)), s.p, True)
         h = F.dropout(F.relu(s.fc2(h)), s.p, True)
         sc = torch.sigmoid(s.fc3(h)).view(v, c, n).mean(1)
@@ -280,6 +286,7 @@ async function main(): Promise<void> {
       steps: { type: "string", default: "2" },
       "budget-s": { type: "string", default: "240" },
       "wasm-threads": { type: "string", default: "1" },
+      blas: { type: "string", default: "auto" },
       segments: { type: "string", default: String(SEGMENTS) },
       scale: { type: "string", default: "" },
     },
@@ -379,6 +386,7 @@ async function main(): Promise<void> {
               steps: stepsHere,
               warmup: crops === 1 || ucf,
               wasmThreads: Number(values["wasm-threads"]),
+              blas: values.blas,
             }),
           ]);
         runs.push([backend, m]);

@@ -2,11 +2,13 @@
  * `deno task setup` — installs the system programs the toolkit and its tests start, with apt, when they are missing.
  *
  * What it checks and installs (Debian package in brackets): `ffmpeg` and `ffprobe` [ffmpeg] for every video stage;
- * `rsvg-convert` [librsvg2-bin], which the tests use to render the SVG plots. The npm packages are installed by the
+ * `rsvg-convert` [librsvg2-bin], which the tests use to render the SVG plots; on Linux the shared library
+ * `libopenblas.so.0` [libopenblas0], on which the trainer runs its matrix products. The npm packages are installed by the
  * task's first step, `deno install --frozen`, from the committed `deno.lock`. As root it runs `apt-get` itself;
  * otherwise through `sudo -n` where that works; else it says what to install and exits 1.
  *
- * Permissions: run `ffmpeg,ffprobe,rsvg-convert,apt-get,sudo`; env `PATH`; sys `uid`.
+ * Permissions: run `ffmpeg,ffprobe,rsvg-convert,apt-get,sudo`; env `PATH`; sys `uid`; ffi (to try loading the
+ * library).
  *
  * @example
  * ```sh
@@ -36,9 +38,41 @@ export const SYSTEM_TOOLS: readonly SystemTool[] = [
   { program: "rsvg-convert", versionArgs: ["--version"], aptPackage: "librsvg2-bin", usedBy: "the SVG plot tests" },
 ];
 
+/** A shared library the toolkit loads when present, and the Debian package that brings it. */
+export interface SystemLibrary {
+  /** File name the dynamic loader resolves. */
+  library: string;
+  /** Debian package that installs it. */
+  aptPackage: string;
+  /** Who loads it. */
+  usedBy: string;
+}
+
+/** Libraries checked on Linux (optional at run time: the trainer falls back to XNNPACK without OpenBLAS). */
+export const SYSTEM_LIBRARIES: readonly SystemLibrary[] = [
+  {
+    library: "libopenblas.so.0",
+    aptPackage: "libopenblas0",
+    usedBy: "the trainer's matrix products (XNNPACK without it, 2–5× slower)",
+  },
+];
+
+/** The libraries of {@linkcode SYSTEM_LIBRARIES} that do not load (none off Linux, where apt does not apply). */
+export function missingLibraries(libraries: readonly SystemLibrary[] = SYSTEM_LIBRARIES): SystemLibrary[] {
+  if (Deno.build.os !== "linux") return [];
+  return libraries.filter(({ library }) => {
+    try {
+      Deno.dlopen(library, {}).close();
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
 const USAGE = "deno task setup [--check]";
-const DESCRIPTION = "Install what the toolkit needs: npm packages from deno.lock, then ffmpeg and rsvg-convert with " +
-  "apt-get if missing.";
+const DESCRIPTION = "Install what the toolkit needs: npm packages from deno.lock, then ffmpeg, rsvg-convert and " +
+  "OpenBLAS with apt-get if missing.";
 const EXAMPLES = ["deno task setup", "deno task setup --check   # report only, install nothing"];
 
 /** What starting a program says: it runs, it fails, it is absent, or it appeared after this process started. */
@@ -113,22 +147,26 @@ export function main(args: string[]): Promise<number> {
     print: console.log,
     run: async ({ values }) => {
       const missing = await missingTools();
-      if (missing.length === 0) {
-        console.log(`setup: ${SYSTEM_TOOLS.map((tool) => tool.program).join(", ")} found`);
+      let libraries = missingLibraries();
+      if (missing.length === 0 && libraries.length === 0) {
+        const found = [...SYSTEM_TOOLS.map((tool) => tool.program), ...SYSTEM_LIBRARIES.map((l) => l.library)];
+        console.log(`setup: ${found.join(", ")} found`);
         return 0;
       }
       for (const tool of missing) console.log(`setup: ${tool.program} missing (used by ${tool.usedBy})`);
-      const packages = [...new Set(missing.map((tool) => tool.aptPackage))];
+      for (const lib of libraries) console.log(`setup: ${lib.library} missing (used by ${lib.usedBy})`);
+      const packages = [...new Set([...missing, ...libraries].map((item) => item.aptPackage))];
       if (values.check !== true && await installWithApt(packages, console.log)) {
         const still = await missingTools(missing, true);
-        if (still.length === 0) {
+        libraries = missingLibraries(libraries);
+        if (still.length === 0 && libraries.length === 0) {
           console.log(`setup: installed ${packages.join(", ")}`);
           return 0;
         }
         missing.splice(0, missing.length, ...still);
       }
-      const names = missing.map((tool) => tool.program).join(", ");
-      const needed = [...new Set(missing.map((tool) => tool.aptPackage))].join(" ");
+      const names = [...missing.map((tool) => tool.program), ...libraries.map((l) => l.library)].join(", ");
+      const needed = [...new Set([...missing, ...libraries].map((item) => item.aptPackage))].join(" ");
       console.error(
         `setup: Cannot install ${names} as apt-get failed, is absent, or needs root: install it yourself ` +
           `(Debian/Ubuntu: \`sudo apt-get install -y ${needed}\`; macOS: \`brew install ffmpeg librsvg\`) ` +

@@ -106,6 +106,13 @@ const SPEC = {
     default: D.wasmThreads,
     description: "threads of the wasm backend (the threaded build, capped at the logical cores; same values as 1)",
   },
+  blas: {
+    type: "string",
+    default: D.blas,
+    description:
+      "native BLAS for the wasm backend's matrix products: auto (OpenBLAS when installed), off, or a library path",
+  },
+  "blas-threads": { type: "integer", min: 1, description: "threads of the native BLAS (default: the logical cores)" },
   iterations: { type: "integer", min: 0, default: D.iterations, description: "training iterations (one batch each)" },
   "batch-size": {
     type: "integer",
@@ -367,6 +374,8 @@ async function trainOptions(
     preset: values.preset,
     backend: values.backend,
     wasmThreads: values["wasm-threads"],
+    blas: values.blas,
+    blasThreads: values["blas-threads"] ?? null,
     iterations: values.iterations,
     batchSize: values["batch-size"],
     segments: values.segments,

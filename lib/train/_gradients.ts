@@ -6,6 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { wasmMatMulBlas } from "./_blas.ts";
 
 type Grad = (
   dy: tf.Tensor | tf.Tensor[],
@@ -34,12 +35,15 @@ function swapLast(x: tf.Tensor): tf.Tensor {
 /**
  * `matMul` with transposes. The wasm (XNNPACK) and cpu kernels are fast only without transposes (measured on wasm:
  * a `transposeA` weight gradient 12× slower than the plain product), so there the operands are transposed
- * explicitly — a copy that costs far less than the slow path. WebGPU and native backends take the flags.
+ * explicitly — a copy that costs far less than the slow path. WebGPU, native backends and wasm's products on a
+ * native BLAS take the flags.
  */
 export function matMulT(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
   if (!transposeA && !transposeB) return tf.matMul(a, b);
   const backend = tf.getBackend();
-  if (backend === "webgpu" || backend === "tensorflow") return tf.matMul(a, b, transposeA, transposeB);
+  if (backend === "webgpu" || backend === "tensorflow" || (backend === "wasm" && wasmMatMulBlas())) {
+    return tf.matMul(a, b, transposeA, transposeB);
+  }
   return tf.tidy(() => tf.matMul(transposeA ? swapLast(a) : a, transposeB ? swapLast(b) : b));
 }
 
@@ -158,8 +162,9 @@ const GRADIENTS: { kernel: string; inputs: string[]; outputs?: boolean[]; grad: 
     grad: (dy, [x], attrs) => ({
       x: () => {
         const axes = axesOf(attrs, x.rank);
-        // a broadcasting product (Tile, which broadcastTo uses, is slow on wasm)
-        return tf.mul(tf.reshape(dy as tf.Tensor, keepShape(x.shape, axes)), tf.ones(x.shape));
+        // a broadcasting product (Tile, which broadcastTo uses, is slow on wasm); `fill` fills on the backend, where
+        // `ones` builds the array in JavaScript
+        return tf.mul(tf.reshape(dy as tf.Tensor, keepShape(x.shape, axes)), tf.fill(x.shape, 1));
       },
     }),
   },

@@ -7,6 +7,8 @@
  * - `Slice` (and `SplitV`, which calls it) first copies the *whole* input out of the heap (`readSync`) for every
  *   slice. The replacements read through a heap view and copy only the selected contiguous runs.
  *
+ * `Sum`, `Mean`, `Concat` and `Tile` are replaced in `_wasm_layout_kernels.ts`.
+ *
  * Also a heap guard: when the heap (4 GiB at most) is full, the backend's `_malloc` returns 0 and tfjs 4.22 then
  * writes the tensor through that null pointer over live data (wrong values, later `memory access out of bounds`);
  * the guard throws a `RangeError` instead, before anything is written.
@@ -14,6 +16,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { installWasmLayoutKernels } from "./_wasm_layout_kernels.ts";
 
 interface WasmBackendLike {
   incRef(dataId: unknown): void;
@@ -26,6 +29,10 @@ function sliceInto(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], 
   // Views only after makeOutput: allocation may grow (and detach) the heap.
   const src = backend.typedArrayFromHeap(x);
   const dst = backend.typedArrayFromHeap(out);
+  // Runs are copied inside the heap (copyWithin: no view per run).
+  const heap = new (src.constructor as Float32ArrayConstructor)(src.buffer);
+  const from = src.byteOffset / src.BYTES_PER_ELEMENT;
+  const to = dst.byteOffset / dst.BYTES_PER_ELEMENT;
   const shape = x.shape;
   const rank = shape.length;
   if (dst.length === 0) return out;
@@ -44,7 +51,7 @@ function sliceInto(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], 
   for (;;) {
     let base = begin[k] * strides[k];
     for (let i = 0; i < k; i++) base += index[i] * strides[i];
-    dst.set(src.subarray(base, base + run), offset);
+    heap.copyWithin(to + offset, from + base, from + base + run);
     offset += run;
     let axis = k - 1;
     while (axis >= 0) {
@@ -191,5 +198,6 @@ export function installWasmKernels(): void {
       });
     },
   });
+  installWasmLayoutKernels();
   installed = true;
 }

@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { registerTopKGradient } from "./topk.ts";
 import { installWasmHeapGuard, installWasmKernels, wasmHeapMiB } from "./_wasm_kernels.ts";
+import { type Blas, openBlas, useBlasForWasmMatMul } from "./_blas.ts";
 
 export { wasmHeapMiB };
 import { ensureXdgRuntimeDir } from "../encode/gpu_env.ts";
@@ -71,6 +72,14 @@ export interface SelectBackendOptions {
    */
   wasmThreads?: number;
   /**
+   * Native BLAS for the wasm backend's matrix products: `auto` (the system's OpenBLAS when it loads, else XNNPACK),
+   * `off` (XNNPACK), or the file name or path of a CBLAS library (required: failing to load it is an error).
+   * @default {"auto"}
+   */
+  blas?: string;
+  /** Threads of the native BLAS. @default {the logical cores} */
+  blasThreads?: number;
+  /**
    * Backends `auto` may consider, in order. `cpu` is measured only when no other backend works.
    * @default {CONCRETE_BACKENDS}
    */
@@ -81,6 +90,7 @@ export interface SelectBackendOptions {
 export const DEFAULT_SELECT_BACKEND_OPTIONS = {
   probeRepeats: 2,
   wasmThreads: 1,
+  blas: "auto",
   candidates: CONCRETE_BACKENDS,
 } as const;
 
@@ -328,9 +338,24 @@ export async function activateBackend(
     };
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
     wasmThreadsActive = wasm.getThreadsCount();
-    detail = `XNNPACK SIMD, ${wasmThreadsActive} thread(s)`;
+    const blas = chooseBlas(options);
+    useBlasForWasmMatMul(blas);
+    detail = `XNNPACK SIMD, ${wasmThreadsActive} thread(s)` + (blas ? `; matrix products on ${blas.description}` : "");
   }
   return detail;
+}
+
+/** The native BLAS the options ask for: undefined for `off`, or for `auto` when none loads. */
+function chooseBlas(options: SelectBackendOptions): Blas | undefined {
+  const asked = options.blas ?? "auto";
+  if (asked === "off") return undefined;
+  const threads = options.blasThreads ?? navigator.hardwareConcurrency;
+  if (asked !== "auto") return openBlas(asked, threads);
+  try {
+    return openBlas(undefined, threads);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The "why" of a `Cannot … as <why>: current value is …` message (the whole first line otherwise). */

@@ -232,6 +232,19 @@ export class TrainingGuard {
     return undefined;
   }
 
+  /**
+   * The failure for scores of an evaluation (eval mode: running BatchNorm statistics, no dropout) that are not all
+   * finite, or undefined. `what` names the videos, e.g. "the validation videos".
+   */
+  scoreFailure(iteration: number, scores: readonly Float32Array[], what: string): GuardFailure | undefined {
+    for (const video of scores) {
+      for (const x of video) {
+        if (!Number.isFinite(x)) return this.#failure(iteration, `the clip scores (evaluation of ${what})`, String(x));
+      }
+    }
+    return undefined;
+  }
+
   #failure(iteration: number, term: string, value: string): GuardFailure {
     const { learningRate, backend, lastCheckpoint } = this.#context;
     const checkpoint = lastCheckpoint();

@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { SeededRandom, xavierUniform } from "./random.ts";
 import { oneHotRows, registerTopKGradient } from "./topk.ts";
 import { matMulT } from "./_gradients.ts";
+import { batchNormTrain } from "./_batch_norm.ts";
 import { withDefaults } from "../io/options.ts";
 
 /** How clips are chosen for the video score. */
@@ -241,14 +242,14 @@ export class Detector {
     const gamma = this.#p(`${name}.gamma`);
     const beta = this.#p(`${name}.beta`);
     if (training) {
-      const { mean, variance } = tf.moments(x, [0, 1]);
-      const count = x.shape[0]! * x.shape[1]!;
-      this.#pendingStats.push([name, tf.keep(mean.clone()), tf.keep(variance.clone()), count]);
-      return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), gamma), beta);
+      const { y, mean, variance } = batchNormTrain(x, gamma, beta, eps);
+      this.#pendingStats.push([name, mean, variance, x.shape[0]! * x.shape[1]!]);
+      return y;
     }
     const mean = this.buffers.get(`${name}.runningMean`)!;
     const variance = this.buffers.get(`${name}.runningVar`)!;
-    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), gamma), beta);
+    const scale = tf.div(gamma, tf.sqrt(tf.add(variance, eps)));
+    return tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(mean, scale)));
   }
 
   #linear(x: tf.Tensor, name: string): tf.Tensor {

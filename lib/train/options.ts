@@ -60,6 +60,13 @@ export interface TrainOptions {
   /** Threads of the wasm backend (the threaded build; capped at the logical cores). @default {1} */
   wasmThreads: number;
   /**
+   * Native BLAS for the wasm backend's matrix products: `auto` (the system's OpenBLAS when it loads, else XNNPACK),
+   * `off`, or the file name or path of a CBLAS library (an error when it does not load). @default {"auto"}
+   */
+  blas: string;
+  /** Threads of the native BLAS. @default {null} (the logical cores) */
+  blasThreads: number | null;
+  /**
    * Folder for the temporary feature store (the training videos' resampled features, ~1.5 GB at UCF-Crime scale),
    * removed when training ends. @default {null} (the system's temporary folder)
    */
@@ -148,6 +155,8 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   loss: {},
   backend: "auto",
   wasmThreads: 1,
+  blas: "auto",
+  blasThreads: null,
   storeDir: null,
   iterations: 1000,
   batchSize: 32,
@@ -217,6 +226,8 @@ export function resolveTrainOptions(options: Partial<TrainOptions> = {}): TrainO
   check(o.microBatchMemoryMiB > 0, "microBatchMemoryMiB", o.microBatchMemoryMiB, "must be > 0");
   int("framesPerClip", 1);
   int("wasmThreads", 1);
+  if (o.blasThreads !== null) int("blasThreads", 1);
+  check(typeof o.blas === "string" && o.blas !== "", "blas", o.blas, 'must be "auto", "off" or a library path');
   int("bootstrapSamples", 0);
   check(Number.isInteger(o.seed), "seed", o.seed, "must be an integer");
   check(o.lambda >= 0 && Number.isFinite(o.lambda), "lambda", o.lambda, "must be a finite number >= 0");

@@ -41,17 +41,27 @@ export class SeededRandom {
     return out;
   }
 
-  /** Fill `out` with an inverted-dropout mask: 0 with probability `p`, else `1 / (1 - p)`. */
+  /**
+   * Fill `out` with an inverted-dropout mask: 0 with probability `p`, else `1 / (1 - p)` (0 where the uniform value
+   * `u / 2³²` is below `p`). The comparison is branch-free integer arithmetic (a random branch mispredicts half the
+   * time); the values are those of `next() < p`.
+   */
   fillDropoutMask(out: Float32Array, p: number): Float32Array {
-    const keep = 1 / (1 - p);
+    const values = new Float32Array([1 / (1 - p), 0]); // [kept, dropped]
+    // u / 2³² < p ⇔ u < ⌈p·2³²⌉ for an integer u; compared as signed integers after flipping the top bit.
+    const bound = Math.ceil(p * 4294967296);
+    const biasedBound = (bound ^ 0x80000000) | 0;
     let s = this.state;
     for (let i = 0; i < out.length; i++) {
       let t = (s = (s + 0x6d2b79f5) | 0);
       t = Math.imul(t ^ (t >>> 15), t | 1);
       t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 < p ? 0 : keep;
+      const u = t ^ (t >>> 14) ^ 0x80000000;
+      const d = (u - biasedBound) | 0; // u < bound ⇔ the sign of u − bound, overflow-corrected
+      out[i] = values[(d ^ ((u ^ biasedBound) & (d ^ u))) >>> 31];
     }
     this.state = s;
+    if (bound >= 4294967296) out.fill(0); // p ≥ 1 drops everything
     return out;
   }
 

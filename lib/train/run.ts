@@ -20,7 +20,7 @@ import {
   saveCheckpoint,
   type TrainingState,
 } from "./checkpoint.ts";
-import { type GuardCheckpoint, TrainingGuard } from "./guard.ts";
+import { type GuardCheckpoint, type GuardFailure, TrainingGuard } from "./guard.ts";
 import type { LossOptions } from "./loss.ts";
 import { Detector, type DetectorOptions, type DropoutSource } from "./model.ts";
 import { AdamL2 } from "./optimizer.ts";
@@ -134,6 +134,8 @@ export class TrainingRun implements TrainingState {
   readonly #lossOnHost: boolean;
   readonly #metricsPath?: string;
   readonly #checkpointDir?: string;
+  /** Iteration of the evaluation running (named in a failure of its scores). */
+  #evaluating = 0;
 
   /** Builds the detector, optimisers, λ and guard of the run on the active backend. */
   constructor(spec: TrainingRunSpec) {
@@ -292,7 +294,12 @@ export class TrainingRun implements TrainingState {
       this.options.onWarning?.(w.message);
       if (metricsPath) await appendJsonLine(metricsPath, { type: "warning", ...w });
     }
-    if (!failure) return;
+    if (failure) await this.#fail(failure);
+  }
+
+  /** Log a `failed` line (with the last good checkpoint and evaluation) and throw the failure as a `RangeError`. */
+  async #fail(failure: GuardFailure): Promise<never> {
+    const metricsPath = this.#metricsPath;
     if (metricsPath) {
       const lastEvaluation = this.evaluations.at(-1) ?? null;
       await appendJsonLine(metricsPath, {
@@ -311,6 +318,7 @@ export class TrainingRun implements TrainingState {
    */
   async evaluate(iteration: number): Promise<void> {
     await this.checkHealth();
+    this.#evaluating = iteration;
     const o = this.options;
     const record: RunEvaluation = { iteration };
     if (o.select === "val") {
@@ -326,10 +334,17 @@ export class TrainingRun implements TrainingState {
     }
   }
 
+  /** Fail as the guard does when an evaluation's scores are not all finite. */
+  async #checkScores(scores: readonly Float32Array[], what: string): Promise<void> {
+    const failure = this.guard.scoreFailure(this.#evaluating, scores, what);
+    if (failure) await this.#fail(failure);
+  }
+
   /** AUC of the top-k video scores on the validation videos. */
   async #validationAuc(): Promise<number> {
     const { valVideos } = this.spec.data;
     const scores = await scoreAll(this.detector, valVideos);
+    await this.#checkScores(scores, "the validation videos");
     const vs = new Float32Array(scores.map((x) => topKMeanJs(x, this.detector.options.topK)));
     const vl = new Uint8Array(valVideos.map((v) => (v.record.label === "anomalous" ? 1 : 0)));
     return rocAuc(vl, vs);
@@ -339,6 +354,7 @@ export class TrainingRun implements TrainingState {
   async #testAuc(): Promise<number> {
     const o = this.options;
     const scores = await scoreAll(this.detector, this.spec.data.testVideos);
+    await this.#checkScores(scores, "the test videos");
     const m = evaluateVideos(testVideoScores(this.spec.data.testRecords, scores, o), {
       framesPerClip: o.framesPerClip,
       alignment: o.alignment,

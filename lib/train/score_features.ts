@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { withRowInvariantProducts } from "./_blas.ts";
 import { type VideoScores, videoScoresFromRecord } from "../eval/mod.ts";
 import type { VideoRecord } from "../io/manifest.ts";
 import type { IntervalEnd } from "./_labels.ts";
@@ -50,7 +51,9 @@ export async function scoreFeatures(
         const text = textDim > 0
           ? (video.text ? tf.tensor(video.text, [1, clips, textDim]) : tf.zeros([1, clips, textDim]))
           : undefined;
-        const { clipScores } = detector.forward({ vision, text, videos: 1, crops: perPass }, false);
+        const { clipScores } = withRowInvariantProducts(() =>
+          detector.forward({ vision, text, videos: 1, crops: perPass }, false)
+        );
         // One crop's "mean" is its scores; the crops are averaged below by the kernel a whole pass uses.
         return perPass === crops ? tf.reshape(clipScores, [clips]) : clipScores;
       }));

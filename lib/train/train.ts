@@ -146,7 +146,13 @@ async function chooseBackend(
     weightDecay: o.weightDecay,
     promptBank: o.promptBank,
   });
-  const backend = await selectBackend(o.backend, { wasmThreads: o.wasmThreads, probe, probeLabel });
+  const backend = await selectBackend(o.backend, {
+    wasmThreads: o.wasmThreads,
+    blas: o.blas,
+    blasThreads: o.blasThreads ?? undefined,
+    probe,
+    probeLabel,
+  });
   const memoryPlan = planTrainMemory(
     model,
     { pairs: o.batchSize, crops: data.shape.crops, segments: o.segments },

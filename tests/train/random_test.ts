@@ -22,3 +22,15 @@ Deno.test("SeededRandom resumes exactly from a saved state, dropout masks includ
   b.state = saved;
   deepStrictEqual([b.fillDropoutMask(new Float32Array(20), 0.7), b.next()], expected);
 });
+
+Deno.test("fillDropoutMask drops exactly where next() < p, for every p (branch-free comparison)", () => {
+  for (const p of [0, 1e-9, 0.1, 0.5, 0.6, 0.7, 1 - 2 ** -31, 1 - 2 ** -40, 1, 2]) {
+    const masked = new SeededRandom(11, 2);
+    const plain = new SeededRandom(11, 2);
+    const mask = masked.fillDropoutMask(new Float32Array(20000), p);
+    const keep = Math.fround(1 / (1 - p));
+    const expected = Float32Array.from({ length: mask.length }, () => (plain.next() < p ? 0 : keep));
+    deepStrictEqual(mask, expected, `p = ${p}`);
+    deepStrictEqual(masked.state, plain.state);
+  }
+});

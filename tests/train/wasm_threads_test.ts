@@ -1,7 +1,7 @@
 /**
  * The threaded wasm build: `wasmThreads: 2` gets a 2-thread XNNPACK pool on a 2-core machine (the tfjs 4.22 build
  * halves the logical core count; `withWasmThreadCap` undoes that), and training with it gives exactly the values of one
- * thread. Each thread count runs in its own process (the wasm module is set up once per process).
+ * thread (with the matrix products on XNNPACK: \`blas: "off"\`). Each thread count runs in its own process (the wasm module is set up once per process).
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
@@ -15,7 +15,8 @@ const CHILD = `
 import { trainDetector } from "${ROOT}lib/train/train.ts";
 const [records, threads] = JSON.parse(Deno.args[0]);
 const result = await trainDetector(records.train, records.test, {
-  preset: "rtfm", iterations: 6, batchSize: 4, segments: 16, backend: "wasm", wasmThreads: threads, seed: 3, logEvery: 1,
+  preset: "rtfm", iterations: 6, batchSize: 4, segments: 16, backend: "wasm", wasmThreads: threads, blas: "off", seed: 3,
+  logEvery: 1,
 });
 const scores = result.testScores.map((s) => Array.from(s.clipScores));
 const loss = result.history.map((h) => h.loss);
