@@ -71,8 +71,8 @@ export function missingLibraries(libraries: readonly SystemLibrary[] = SYSTEM_LI
 }
 
 const USAGE = "deno task setup [--check]";
-const DESCRIPTION = "Install what the toolkit needs: npm packages from deno.lock, then ffmpeg, rsvg-convert and " +
-  "OpenBLAS with apt-get if missing.";
+const DESCRIPTION = "Install what the toolkit needs: npm packages from deno.lock; ffmpeg, rsvg-convert, OpenBLAS " +
+  "via apt-get.";
 const EXAMPLES = ["deno task setup", "deno task setup --check   # report only, install nothing"];
 
 /** What starting a program says: it runs, it fails, it is absent, or it appeared after this process started. */
