@@ -7,6 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import type { WasmBackendLike } from "./_wasm_layout_kernels.ts";
 
 /** Where a BLAS is looked for, in order, when none is named. */
 export const BLAS_CANDIDATES: readonly string[] = [
@@ -117,11 +118,6 @@ function wrap(lib: Deno.DynamicLibrary<typeof SYMBOLS>, name: string, threads: n
       );
     },
   };
-}
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
 }
 
 /** The product's sizes, as the wasm kernel reads them (batch axes broadcast when one side has one matrix). */

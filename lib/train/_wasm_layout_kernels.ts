@@ -12,7 +12,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 
-interface WasmBackendLike {
+/** The members of tfjs-backend-wasm's `BackendWasm` that the replacement kernels use. */
+export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
 }
@@ -131,6 +132,8 @@ function tileKernel(fallback: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
+const replaced = new WeakSet<tf.KernelFunc>();
+
 /** Register the replacements on the `wasm` backend (idempotent: the originals are kept as fallbacks once). */
 export function installWasmLayoutKernels(): void {
   const replacements: [string, (fallback: tf.KernelFunc) => tf.KernelFunc][] = [
@@ -148,5 +151,3 @@ export function installWasmLayoutKernels(): void {
     tf.registerKernel({ ...original, kernelFunc });
   }
 }
-
-const replaced = new WeakSet<tf.KernelFunc>();

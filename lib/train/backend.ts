@@ -339,22 +339,28 @@ export async function activateBackend(
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
     wasmThreadsActive = wasm.getThreadsCount();
     const blas = chooseBlas(options);
-    useBlasForWasmMatMul(blas);
-    detail = `XNNPACK SIMD, ${wasmThreadsActive} thread(s)` + (blas ? `; matrix products on ${blas.description}` : "");
+    useBlasForWasmMatMul(typeof blas === "string" ? undefined : blas);
+    detail = `XNNPACK SIMD, ${wasmThreadsActive} thread(s)` +
+      (typeof blas === "string"
+        ? (blas === "--blas off" ? "" : `; matrix products on XNNPACK (${blas})`)
+        : `; matrix products on ${blas.description}`);
   }
   return detail;
 }
 
-/** The native BLAS the options ask for: undefined for `off`, or for `auto` when none loads. */
-function chooseBlas(options: SelectBackendOptions): Blas | undefined {
+/**
+ * The native BLAS the options ask for, or why the products stay on XNNPACK: `off`, or (for `auto`) the loader's
+ * reason. A named library that does not load throws.
+ */
+function chooseBlas(options: SelectBackendOptions): Blas | string {
   const asked = options.blas ?? "auto";
-  if (asked === "off") return undefined;
+  if (asked === "off") return "--blas off";
   const threads = options.blasThreads ?? navigator.hardwareConcurrency;
   if (asked !== "auto") return openBlas(asked, threads);
   try {
     return openBlas(undefined, threads);
-  } catch {
-    return undefined;
+  } catch (error) {
+    return `no BLAS: ${(error as Error).message}`;
   }
 }
 

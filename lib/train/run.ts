@@ -134,8 +134,6 @@ export class TrainingRun implements TrainingState {
   readonly #lossOnHost: boolean;
   readonly #metricsPath?: string;
   readonly #checkpointDir?: string;
-  /** Iteration of the evaluation running (named in a failure of its scores). */
-  #evaluating = 0;
 
   /** Builds the detector, optimisers, λ and guard of the run on the active backend. */
   constructor(spec: TrainingRunSpec) {
@@ -318,14 +316,13 @@ export class TrainingRun implements TrainingState {
    */
   async evaluate(iteration: number): Promise<void> {
     await this.checkHealth();
-    this.#evaluating = iteration;
     const o = this.options;
     const record: RunEvaluation = { iteration };
     if (o.select === "val") {
-      record.valAuc = await this.#validationAuc();
+      record.valAuc = await this.#validationAuc(iteration);
       await this.#consider(iteration, record.valAuc);
     } else if (o.select === "best-on-test" && this.spec.data.testVideos.length > 0) {
-      record.testAuc = await this.#testAuc();
+      record.testAuc = await this.#testAuc(iteration);
       await this.#consider(iteration, record.testAuc);
     }
     this.evaluations.push(record);
@@ -335,26 +332,26 @@ export class TrainingRun implements TrainingState {
   }
 
   /** Fail as the guard does when an evaluation's scores are not all finite. */
-  async #checkScores(scores: readonly Float32Array[], what: string): Promise<void> {
-    const failure = this.guard.scoreFailure(this.#evaluating, scores, what);
+  async #checkScores(iteration: number, scores: readonly Float32Array[], what: string): Promise<void> {
+    const failure = this.guard.scoreFailure(iteration, scores, what);
     if (failure) await this.#fail(failure);
   }
 
   /** AUC of the top-k video scores on the validation videos. */
-  async #validationAuc(): Promise<number> {
+  async #validationAuc(iteration: number): Promise<number> {
     const { valVideos } = this.spec.data;
     const scores = await scoreAll(this.detector, valVideos);
-    await this.#checkScores(scores, "the validation videos");
+    await this.#checkScores(iteration, scores, "the validation videos");
     const vs = new Float32Array(scores.map((x) => topKMeanJs(x, this.detector.options.topK)));
     const vl = new Uint8Array(valVideos.map((v) => (v.record.label === "anomalous" ? 1 : 0)));
     return rocAuc(vl, vs);
   }
 
   /** Frame-level test AUC (no bootstrap). */
-  async #testAuc(): Promise<number> {
+  async #testAuc(iteration: number): Promise<number> {
     const o = this.options;
     const scores = await scoreAll(this.detector, this.spec.data.testVideos);
-    await this.#checkScores(scores, "the test videos");
+    await this.#checkScores(iteration, scores, "the test videos");
     const m = evaluateVideos(testVideoScores(this.spec.data.testRecords, scores, o), {
       framesPerClip: o.framesPerClip,
       alignment: o.alignment,
