@@ -22,7 +22,9 @@ import { Detector, type DetectorOptions, resolveDetectorOptions } from "../lib/t
 import { AdamL2 } from "../lib/train/optimizer.ts";
 import { type DetectorPreset, PRESETS } from "../lib/train/presets.ts";
 import { SeededRandom } from "../lib/train/random.ts";
+import { SeededDropout } from "../lib/train/run.ts";
 import { autoMicroBatches, trainStep } from "../lib/train/step.ts";
+import { DEFAULT_WASM_STEP_BUDGET_MIB } from "../lib/train/memory_plan.ts";
 
 const B = 32;
 const D = 768;
@@ -104,11 +106,7 @@ async function runChild(config: Config): Promise<Measurement> {
   const detector = new Detector({ ...preset.model, featureDim: D, textDim }, 0);
   const optimizer = new AdamL2();
   const random = new SeededRandom(1, 7);
-  const dropout = {
-    mask(shape: number[], p: number) {
-      return tf.tensor(random.fillDropoutMask(new Float32Array(shape.reduce((a, b) => a * b, 1)), p), shape);
-    },
-  };
+  const dropout = new SeededDropout(7);
   const videos = 2 * B;
   const segments = config.segments ?? SEGMENTS;
   const vision = random.fillUniform(new Float32Array(videos * config.crops * segments * D), -1, 1);
@@ -128,7 +126,7 @@ async function runChild(config: Config): Promise<Measurement> {
     promptBank: bank,
   };
   const batch = { vision, text, sources, videos, crops: config.crops, segments, dim: D, textDim };
-  const microBatches = autoMicroBatches(detector, batch, config.backend, 2560);
+  const microBatches = autoMicroBatches(detector, batch, config.backend, DEFAULT_WASM_STEP_BUDGET_MIB);
   const ms: number[] = [];
   let peakTensor = 0;
   const first = config.warmup === false ? 1 : 0;

@@ -6,7 +6,8 @@
  * process so that its peak memory is its own.
  *
  * Run: `deno run -A bench/train_widths_bench.ts [--presets mil,rtfm] [--widths 512,768,1024,2048,4096]
- * [--backend wasm] [--batch 32] [--segments 32] [--steps 3]`.
+ * [--backend wasm] [--batch 32] [--segments 32] [--steps 3] [--crops 1] [--micro-batches auto|N] [--blas auto|off|LIB]`; `gvvad` adds
+ * caption features of the same width.
  *
  * @module
  */
@@ -15,11 +16,12 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { selectBackend, type TrainBackend, wasmHeapMiB } from "../lib/train/backend.ts";
 import { planTrainMemory } from "../lib/train/memory_plan.ts";
-import { Detector, type DropoutSource } from "../lib/train/model.ts";
+import { Detector } from "../lib/train/model.ts";
 import { AdamL2 } from "../lib/train/optimizer.ts";
 import { type DetectorPreset, PRESETS } from "../lib/train/presets.ts";
 import { SeededRandom } from "../lib/train/random.ts";
 import { trainStep } from "../lib/train/step.ts";
+import { SeededDropout } from "../lib/train/run.ts";
 
 interface Config {
   preset: DetectorPreset;
@@ -28,6 +30,12 @@ interface Config {
   batch: number;
   segments: number;
   steps: number;
+  /** Crops per video. @default {1} */
+  crops?: number;
+  /** Native BLAS for wasm's matrix products (`auto`, `off` or a library). @default {"auto"} */
+  blas?: string;
+  /** Gradient-accumulation groups ("auto": the memory plan's). @default {"auto"} */
+  microBatches?: number | "auto";
 }
 
 interface Measurement {
@@ -47,18 +55,23 @@ function peakRssMiB(): number {
 }
 
 async function child(config: Config): Promise<Measurement> {
-  await selectBackend(config.backend as TrainBackend);
+  await selectBackend(config.backend as TrainBackend, { blas: config.blas ?? "auto" });
   const preset = PRESETS[config.preset];
-  const model = { ...preset.model, featureDim: config.dim, textDim: 0 };
-  const batchShape = { pairs: config.batch, crops: 1, segments: config.segments };
-  const plan = planTrainMemory(model, batchShape, config.backend);
+  const crops = config.crops ?? 1;
+  const textDim = config.preset === "gvvad" ? config.dim : 0;
+  const model = { ...preset.model, featureDim: config.dim, textDim };
+  const batchShape = { pairs: config.batch, crops, segments: config.segments };
+  const plan = planTrainMemory(model, batchShape, config.backend, { microBatches: config.microBatches ?? "auto" });
   const random = new SeededRandom(3, 1);
   const videos = 2 * config.batch;
-  const vision = random.fillUniform(new Float32Array(videos * config.segments * config.dim), -1, 1);
-  const masks = new SeededRandom(4, 2);
-  const dropout: DropoutSource = {
-    mask: (shape, p) => tf.tensor(masks.fillDropoutMask(new Float32Array(shape.reduce((a, b) => a * b, 1)), p), shape),
-  };
+  const vision = random.fillUniform(new Float32Array(videos * crops * config.segments * config.dim), -1, 1);
+  const text = textDim > 0
+    ? random.fillUniform(new Float32Array(videos * config.segments * textDim), -1, 1)
+    : undefined;
+  const promptBank = textDim > 0
+    ? tf.tensor2d(random.fillUniform(new Float32Array(26 * textDim), -1, 1), [26, textDim])
+    : undefined;
+  const dropout = new SeededDropout(4);
   const detector = new Detector(model, 0);
   const optimizer = new AdamL2();
   const ms: number[] = [];
@@ -76,15 +89,17 @@ async function child(config: Config): Promise<Measurement> {
           lambda: 0.5,
           lambdaMax: 1,
           guard: true,
+          promptBank,
         },
         {
           vision,
+          text,
           sources: new Float32Array(videos),
           videos,
-          crops: 1,
+          crops,
           segments: config.segments,
           dim: config.dim,
-          textDim: 0,
+          textDim,
         },
         false,
         plan.microBatches,
@@ -138,6 +153,9 @@ if (import.meta.main) {
       batch: { type: "string", default: "32" },
       segments: { type: "string", default: "32" },
       steps: { type: "string", default: "3" },
+      crops: { type: "string", default: "1" },
+      blas: { type: "string", default: "auto" },
+      "micro-batches": { type: "string", default: "auto" },
     },
   });
   if (values.child !== undefined) {
@@ -157,6 +175,9 @@ if (import.meta.main) {
           batch: Number(values.batch),
           segments: Number(values.segments),
           steps: Math.max(2, Number(values.steps)),
+          crops: Number(values.crops),
+          blas: values.blas,
+          microBatches: values["micro-batches"] === "auto" ? "auto" : Number(values["micro-batches"]),
         };
         const m = await runChild(config);
         const row = m.error

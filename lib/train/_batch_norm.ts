@@ -7,6 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { releasingCustomGradient } from "./_gradient_release.ts";
 
 /** Output and the batch statistics (kept: the caller disposes them; the biased variance). */
 export interface BatchNormResult {
@@ -32,7 +33,7 @@ export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, 
     save([x, moments.mean, invStd, scale]);
     return {
       value: tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(moments.mean, scale))),
-      gradFunc: (dy, saved) => batchNormGradients(dy as tf.Tensor, saved, count),
+      gradFunc: releasingCustomGradient((dy, saved) => batchNormGradients(dy, saved, count)),
     };
   });
   const y = op(x, gamma, beta);

@@ -7,12 +7,9 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { wasmMatMulBlas } from "./_blas.ts";
+import { type KernelGradient, releasingKernelGradient } from "./_gradient_release.ts";
 
-type Grad = (
-  dy: tf.Tensor | tf.Tensor[],
-  saved: tf.Tensor[],
-  attrs: tf.NamedAttrMap,
-) => Record<string, () => tf.Tensor>;
+type Grad = KernelGradient;
 
 /**
  * `1` where `condition` holds, else `0`, as float32. Uses `where` (a real kernel) rather than `cast`: the webgpu
@@ -124,9 +121,11 @@ const GRADIENTS: { kernel: string; inputs: string[]; outputs?: boolean[]; grad: 
   },
   { kernel: "Square", inputs: ["x"], grad: (dy, [x]) => ({ x: () => tf.mul(dy as tf.Tensor, tf.mul(x, 2)) }) },
   {
+    // keeps the output (y > 0 exactly where x > 0), which the next layer usually keeps anyway
     kernel: "Relu",
-    inputs: ["x"],
-    grad: (dy, [x]) => ({ x: () => tf.mul(dy as tf.Tensor, tf.step(x)) }),
+    inputs: [],
+    outputs: [true],
+    grad: (dy, [y]) => ({ x: () => tf.mul(dy as tf.Tensor, tf.step(y)) }),
   },
   {
     kernel: "Sigmoid",
@@ -319,7 +318,7 @@ export function registerTrainGradients(): void {
       inputsToSave: inputs.length > 0 ? inputs : undefined,
       saveAllInputs: saveAll || undefined,
       outputsToSave: outputs,
-      gradFunc: grad as tf.GradConfig["gradFunc"],
+      gradFunc: releasingKernelGradient(grad) as tf.GradConfig["gradFunc"],
     });
   }
   done = true;

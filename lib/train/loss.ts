@@ -13,6 +13,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { ForwardOutput } from "./model.ts";
 import { oneHotRows } from "./topk.ts";
 import { floatMask } from "./_gradients.ts";
+import { releasingCustomGradient } from "./_gradient_release.ts";
 
 /** Lower clamp of each log term in BCE, as PyTorch's `BCELoss` (ATen `binary_cross_entropy`). */
 export const BCE_LOG_CLAMP = -100;
@@ -149,13 +150,13 @@ export function binaryCrossEntropy(p: tf.Tensor, y: tf.Tensor, logClamp = DEFAUL
     const value = tf.neg(tf.add(tf.mul(yt, logP), tf.mul(tf.sub(PROBABILITY_MAX, yt), log1mP)));
     return {
       value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: releasingCustomGradient((dy, saved) => {
         const [ps, ys] = saved;
         const variance = tf.maximum(tf.mul(ps, tf.sub(PROBABILITY_MAX, ps)), BCE_GRAD_EPSILON);
         const dp = tf.mul(dy, tf.div(tf.sub(ps, ys), variance));
         const dLabel = tf.mul(dy, tf.sub(clampedLog(tf.sub(PROBABILITY_MAX, ps)), clampedLog(ps)));
         return [dp, dLabel];
-      },
+      }),
     };
   });
   return tf.tidy(() => bce(p, y));

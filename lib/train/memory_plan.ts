@@ -8,12 +8,14 @@
  * moments and gradient, XNNPACK's packed copy of each weight operand, the transposed weights and weight gradients of
  * the backward pass, allocator slack) plus the activations of one group, which grow with videos × crops × segments
  * × width, plus a fragmentation reserve of {@linkcode WASM_FRAGMENTATION_RESERVE_TENSORS} largest weight-sized
- * tensor. Measured heap sizes (fresh process, 32 segments; the heap grows in steps of up to 20 % and never shrinks, so
- * these bound the need from above): `rtfm` at D = 2048, 32 + 32 videos: 1981 MiB (planned 2083); D = 768, 32 + 32:
- * 626; ten crops at D = 768, 2 + 2: 429; `gvvad` 768 + 768-d text, 8 + 8: 474; `mil` D = 4096, 32 + 32: 173. `rtfm` at
- * D = 4096 (96.6 M parameters), 32 + 32 in 4 groups of 8 + 8 with the in-place Adam update and gradient sums: 3523 MiB
- * from the third step to the tenth, 3907 at the eleventh (fragmentation creep), hence the reserve: the plan now takes
- * 6 groups of ≤ 6 + 6 (planned 3862 MiB; see docs/train.md for the measured heap).
+ * tensor. The activations are what the backward pass keeps (the lean operations of `_lean_ops.ts` keep shapes, not
+ * tensors, where a gradient reads only shapes) and what it holds at once (`_gradient_release.ts` releases each
+ * gradient once used). Measured heaps (fresh process, 32 segments, 3 steps, XNNPACK / OpenBLAS products; the heap
+ * grows in steps and never shrinks, so these bound the need from above): ten crops at D = 768, 32 + 32 in one batch:
+ * `rtfm` 2001 / 1777 MiB (planned 2137), `gvvad` with 768-d captions 3547 / 3294 (planned 3701); `rtfm` at D = 4096
+ * (96.6 M parameters), 32 + 32 in 2 groups of 16 + 16: 3208 / 2565 (planned 3888). Before the lean operations, ten
+ * crops took 2 (`rtfm`) and 3 (`gvvad`) groups, D = 4096 six, and `rtfm` at D = 4096 in 4 groups crept from 3523 to
+ * 3907 MiB over its first eleven steps (fragmentation), hence the reserve.
  *
  * One group is preferred whenever the whole batch fits: with several groups BatchNorm normalises each group with
  * its own statistics (its running statistics are updated once per group), so a step is not the full-batch step
@@ -43,11 +45,11 @@ export const WASM_FRAGMENTATION_RESERVE_TENSORS = 1;
 /** Heap of the runtime itself (kernels, scratch), in MiB. */
 export const WASM_HEAP_BASE_MIB = 64;
 /** Activation float32 values per row (video · crop · segment) and channel that goes through an Aggregate block. */
-export const ACTIVATIONS_PER_AGGREGATE_CHANNEL = 56;
+export const ACTIVATIONS_PER_AGGREGATE_CHANNEL = 24;
 /** Activation float32 values per row and input channel of a head without an Aggregate block (`mil`). */
 export const ACTIVATIONS_PER_INPUT_CHANNEL = 4;
 /** Activation float32 values per row and hidden unit of the head. */
-export const ACTIVATIONS_PER_HIDDEN_UNIT = 50;
+export const ACTIVATIONS_PER_HIDDEN_UNIT = 10;
 
 /** The batch a plan is made for. */
 export interface MemoryPlanBatch {
@@ -184,7 +186,7 @@ function largestTensors(o: DetectorOptions): { values: number; name: string; row
  * ```ts
  * import { planTrainMemory } from "./memory_plan.ts";
  * const plan = planTrainMemory({ featureDim: 4096 }, { pairs: 32, crops: 1, segments: 32 }, "wasm");
- * console.log(plan.microBatches, plan.summary); // 6 groups of ≤ 6 + 6 videos
+ * console.log(plan.microBatches, plan.summary); // 2 groups of ≤ 16 + 16 videos
  * ```
  */
 export function planTrainMemory(

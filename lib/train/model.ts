@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { SeededRandom, xavierUniform } from "./random.ts";
 import { oneHotRows, registerTopKGradient } from "./topk.ts";
 import { matMulT } from "./_gradients.ts";
+import { addBias, leanAdd, leanConcat, leanReshape, multiplyByMask, shiftSum } from "./_lean_ops.ts";
 import { batchNormTrain } from "./_batch_norm.ts";
 import { withDefaults } from "../io/options.ts";
 
@@ -224,19 +225,6 @@ export class Detector {
     return v;
   }
 
-  /**
-   * Sum of the three taps of a k = 3 convolution with dilation `d` and "same" padding: y[t] = a[t − d] + b[t] +
-   * c[t + d] on `[N, T, C]` tensors (shifts along time by concatenating zeros; every copy is contiguous per row).
-   */
-  #shiftSum(a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: number): tf.Tensor {
-    const [n, t, ch] = b.shape as [number, number, number];
-    if (d >= t) return b;
-    const zeros = tf.zeros([n, d, ch]);
-    const back = tf.concat([zeros, tf.slice(a, [0, 0, 0], [n, t - d, ch])], 1);
-    const front = tf.concat([tf.slice(c, [0, d, 0], [n, t - d, ch]), zeros], 1);
-    return tf.addN([back, b, front]);
-  }
-
   #batchNorm(name: string, x: tf.Tensor, training: boolean): tf.Tensor {
     const eps = this.options.batchNormEpsilon;
     const gamma = this.#p(`${name}.gamma`);
@@ -256,7 +244,7 @@ export class Detector {
     const w = this.#p(`${name}.weight`);
     const b = this.params.get(`${name}.bias`);
     const y = tf.matMul(x, w);
-    return b === undefined ? y : tf.add(y, b);
+    return b === undefined ? y : addBias(y, b);
   }
 
   /**
@@ -289,13 +277,13 @@ export class Detector {
       this.#p(`${prefix}.conv4.weight`),
     ], 1);
     const taps = tf.split(
-      tf.reshape(tf.matMul(tf.reshape(x, [rows, d]), w), [n, t, w.shape[1]!]),
+      leanReshape(tf.matMul(leanReshape(x, [rows, d]), w), [n, t, w.shape[1]!]),
       3 * o.dilations.length + 1,
       2,
     );
     const branches = o.dilations.map((dil, i) => {
-      const y = tf.add(
-        this.#shiftSum(taps[3 * i], taps[3 * i + 1], taps[3 * i + 2], dil),
+      const y = addBias(
+        shiftSum(taps[3 * i], taps[3 * i + 1], taps[3 * i + 2], dil),
         this.#p(`${prefix}.conv${i + 1}.bias`),
       );
       return this.#batchNorm(`${prefix}.bn${i + 1}`, tf.relu(y), training);
@@ -306,16 +294,16 @@ export class Detector {
     const parts = ["g", "theta", "phi"];
     const wq = tf.concat(parts.map((p) => this.#p(`${prefix}.nonLocal.${p}.weight`)), 1);
     const bq = tf.concat(parts.map((p) => this.#p(`${prefix}.nonLocal.${p}.bias`)), 0);
-    const qkv = tf.reshape(tf.add(tf.matMul(tf.reshape(z, [rows, c]), wq), bq), [n, t, 3 * inner]);
+    const qkv = leanReshape(addBias(tf.matMul(leanReshape(z, [rows, c]), wq), bq), [n, t, 3 * inner]);
     const [g, theta, phi] = tf.split(qkv, 3, 2);
-    const y = tf.reshape(this.#nonLocalProduct(theta, phi, g, training), [rows, inner]);
-    const wy = tf.reshape(this.#linear(y, `${prefix}.nonLocal.w`), [n, t, c]);
-    const nonLocal = tf.add(this.#batchNorm(`${prefix}.nonLocal.bn`, wy, training), z);
+    const y = leanReshape(this.#nonLocalProduct(theta, phi, g, training), [rows, inner]);
+    const wy = leanReshape(this.#linear(y, `${prefix}.nonLocal.w`), [n, t, c]);
+    const nonLocal = leanAdd(this.#batchNorm(`${prefix}.nonLocal.bn`, wy, training), z);
     // conv5 (k = 3) over the four concatenated branches: [NT, 4C] × [4C, 3D], split into taps.
-    const cat = tf.reshape(tf.concat([...branches, nonLocal], 2), [rows, 4 * c]);
-    const taps5 = tf.split(tf.reshape(tf.matMul(cat, this.#p(`${prefix}.conv5.weight`)), [n, t, 3 * d]), 3, 2);
-    const out = this.#batchNorm(`${prefix}.bn5`, tf.relu(this.#shiftSum(taps5[0], taps5[1], taps5[2], 1)), training);
-    return tf.add(out, x);
+    const cat = leanReshape(leanConcat([...branches, nonLocal], 2), [rows, 4 * c]);
+    const taps5 = tf.split(leanReshape(tf.matMul(cat, this.#p(`${prefix}.conv5.weight`)), [n, t, 3 * d]), 3, 2);
+    const out = this.#batchNorm(`${prefix}.bn5`, tf.relu(shiftSum(taps5[0], taps5[1], taps5[2], 1)), training);
+    return leanAdd(out, x);
   }
 
   /**
@@ -327,24 +315,27 @@ export class Detector {
   forward(input: ForwardInput, training: boolean, dropout?: DropoutSource): ForwardOutput {
     const o = this.options;
     if (training && dropout === undefined) throw new TypeError("Cannot train as no dropout source was given");
-    const drop = (x: tf.Tensor, p: number) => (training && p > 0 ? tf.mul(x, dropout!.mask(x.shape, p)) : x);
+    const drop = (x: tf.Tensor, p: number) => (training && p > 0 ? multiplyByMask(x, dropout!.mask(x.shape, p)) : x);
     const { videos, crops } = input;
     const [nc, t] = input.vision.shape as [number, number, number];
     if (nc !== videos * crops) {
       throw new RangeError(`Cannot run the detector as vision rows must be videos × crops: current value is ${nc}`);
     }
-    let features = o.aggregate ? this.#aggregate("vision", input.vision, training) : input.vision;
+    // Each Aggregate block in its own scope: only what its gradients saved outlives it (the peak of a step).
+    let features = o.aggregate ? tf.tidy(() => this.#aggregate("vision", input.vision, training)) : input.vision;
     features = drop(features, o.featureDropout);
     if (o.textDim > 0) {
       if (input.text === undefined) throw new TypeError("Cannot run the text branch as no text features were given");
       // Tiled over the crops BEFORE its Aggregate, as the reference (its dataset tiles the captions over the ten
       // crops): BatchNorm counts V·C·T rows and each crop copy gets its own dropout mask.
-      const tiled = tf.reshape(tf.tile(tf.expandDims(input.text, 1), [1, crops, 1, 1]), [nc, t, o.textDim]);
-      const text = o.aggregate ? this.#aggregate("text", tiled, training) : tiled;
-      features = tf.concat([features, drop(text, o.featureDropout)], 2);
+      const text = tf.tidy(() => {
+        const tiled = tf.reshape(tf.tile(tf.expandDims(input.text!, 1), [1, crops, 1, 1]), [nc, t, o.textDim]);
+        return o.aggregate ? this.#aggregate("text", tiled, training) : tiled;
+      });
+      features = leanConcat([features, drop(text, o.featureDropout)], 2);
     }
     const width = features.shape[2]!;
-    let h = tf.reshape(features, [nc * t, width]);
+    let h = leanReshape(features, [nc * t, width]);
     o.hidden.forEach((_, i) => {
       h = drop(tf.relu(this.#linear(h, `head.fc${i + 1}`)), o.dropout);
     });

@@ -11,6 +11,7 @@ import { evaluateVideos, rocAuc } from "../eval/mod.ts";
 import { appendJsonLine } from "../io/jsonl.ts";
 import type { TrainingData } from "./_inputs.ts";
 import { truncateMetricsLog } from "./_metrics_log.ts";
+import { dropoutMaskOnWasmHeap } from "./_wasm_dropout.ts";
 import type { BackendChoice } from "./backend.ts";
 import {
   type BestModel,
@@ -55,7 +56,7 @@ export interface RunEvaluation {
   testAuc?: number;
 }
 
-/** Dropout masks from a seeded JS generator (identical across backends). */
+/** Dropout masks from a seeded generator (identical across backends; made on the heap on wasm). */
 export class SeededDropout implements DropoutSource {
   /** The generator (its state is checkpointed). */
   random: SeededRandom;
@@ -65,6 +66,8 @@ export class SeededDropout implements DropoutSource {
   }
   /** A `shape` mask of 0 and 1/(1 − p). */
   mask(shape: number[], p: number): tf.Tensor {
+    const onHeap = dropoutMaskOnWasmHeap(this.random, shape, p);
+    if (onHeap) return onHeap;
     const size = shape.reduce((a, b) => a * b, 1);
     return tf.tensor(this.random.fillDropoutMask(new Float32Array(size), p), shape);
   }

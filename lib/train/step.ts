@@ -17,6 +17,7 @@ import {
 import type { Detector, DetectorOptions, DropoutSource } from "./model.ts";
 import { planTrainMemory } from "./memory_plan.ts";
 import { wasmView } from "./_wasm_kernels.ts";
+import { withGradientRelease } from "./_gradient_release.ts";
 import type { AdamL2 } from "./optimizer.ts";
 
 /** SSLS modes (see `train.ts`). */
@@ -257,7 +258,9 @@ export function trainStep(
   try {
     for (const [start, end] of groups) {
       const group = pairGroup(batch, start, end, groups.length === 1);
-      const { value, grads } = tf.variableGrads(() => groupCost(context, batch, group, step, sums), variables);
+      const { value, grads } = withGradientRelease(() =>
+        tf.variableGrads(() => groupCost(context, batch, group, step, sums), variables)
+      );
       accumulate(sums, value, grads, group.whole);
     }
   } finally {

@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { releasingKernelGradient } from "./_gradient_release.ts";
 import { floatMask, registerTrainGradients } from "./_gradients.ts";
 
 let registered = false;
@@ -33,13 +34,13 @@ export function registerTopKGradient(): boolean {
     kernelName: "TopK",
     inputsToSave: ["x"],
     outputsToSave: [false, true],
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+    gradFunc: releasingKernelGradient((dy, saved) => {
       const [x, indices] = saved;
       const dValues = Array.isArray(dy) ? dy[0] : dy;
       return {
         x: () => scatterTopK(dValues, indices as tf.Tensor, x.shape[x.shape.length - 1]),
       };
-    },
+    }) as tf.GradConfig["gradFunc"],
   });
   registered = true;
   return true;

@@ -55,14 +55,25 @@ Deno.test("planTrainMemory() keeps one full batch where it fits and splits only 
       }
     }
   });
-  await t.step("rtfm at 4096 (C3D), 32 + 32 × 32 segments: 6 micro-batches of ≤ 6 + 6, each within the budget", () => {
-    const plan = planTrainMemory({ ...PRESETS.rtfm.model, featureDim: 4096 }, batch, "wasm");
-    strictEqual(plan.microBatches, 6);
-    strictEqual(plan.pairsPerGroup, 6);
-    strictEqual(plan.parameters, 96557313);
-    ok(plan.fullBatchMiB > DEFAULT_WASM_STEP_BUDGET_MIB && plan.estimatedPeakMiB <= DEFAULT_WASM_STEP_BUDGET_MIB);
-    ok(plan.summary.includes("BatchNorm statistics per micro-batch"), plan.summary);
+  await t.step("the ucf-crime profile's shapes (768-d, ten crops, 32 segments, 32 + 32): one full batch", () => {
+    for (const preset of ["mil", "rtfm", "gvvad"] as const) {
+      const textDim = preset === "gvvad" ? 768 : 0;
+      const model = { ...PRESETS[preset].model, featureDim: 768, textDim };
+      const plan = planTrainMemory(model, { pairs: 32, crops: 10, segments: SEGMENTS }, "wasm");
+      strictEqual(plan.microBatches, 1, plan.summary);
+    }
   });
+  await t.step(
+    "rtfm at 4096 (C3D), 32 + 32 × 32 segments: 2 micro-batches of ≤ 16 + 16, each within the budget",
+    () => {
+      const plan = planTrainMemory({ ...PRESETS.rtfm.model, featureDim: 4096 }, batch, "wasm");
+      strictEqual(plan.microBatches, 2);
+      strictEqual(plan.pairsPerGroup, 16);
+      strictEqual(plan.parameters, 96557313);
+      ok(plan.fullBatchMiB > DEFAULT_WASM_STEP_BUDGET_MIB && plan.estimatedPeakMiB <= DEFAULT_WASM_STEP_BUDGET_MIB);
+      ok(plan.summary.includes("BatchNorm statistics per micro-batch"), plan.summary);
+    },
+  );
   await t.step("backends without a fixed heap train one full batch", () => {
     for (const backend of ["cpu", "tensorflow"]) {
       strictEqual(planTrainMemory({ ...PRESETS.rtfm.model, featureDim: 4096 }, batch, backend).microBatches, 1);
