@@ -659,7 +659,7 @@ function buildReport(
     "project AUC",
     "PyTorch AUC",
     "Δ (project − PyTorch)",
-    `|Δ| ≤ ${FIDELITY_TARGET}`,
+    `abs(Δ) ≤ ${FIDELITY_TARGET}`,
     "NaN/failed runs (project · PyTorch)",
     "segments (project · PyTorch)",
     "SSLS (project · PyTorch)",

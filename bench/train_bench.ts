@@ -37,8 +37,8 @@ interface Config {
   crops: number;
   backend: string;
   steps: number;
-  /** Run one untimed warm-up step first. */
-  warmup?: boolean;
+  /** Untimed steps first (the wasm heap grows and its pages are first touched during the first two). @default {1} */
+  warmupSteps?: number;
   wasmThreads?: number;
   /** Native BLAS for wasm's matrix products (`auto`, `off` or a library). @default {"auto"} */
   blas?: string;
@@ -129,13 +129,13 @@ async function runChild(config: Config): Promise<Measurement> {
   const microBatches = autoMicroBatches(detector, batch, config.backend, DEFAULT_WASM_STEP_BUDGET_MIB);
   const ms: number[] = [];
   let peakTensor = 0;
-  const first = config.warmup === false ? 1 : 0;
-  for (let i = first; i <= config.steps; i++) {
+  const warmup = config.warmupSteps ?? 1;
+  for (let i = 0; i < warmup + config.steps; i++) {
     const start = performance.now();
     const { loss } = trainStep(context, batch, false, microBatches);
     await loss.data();
     loss.dispose();
-    if (i > 0) ms.push(performance.now() - start);
+    if (i >= warmup) ms.push(performance.now() - start);
     peakTensor = Math.max(peakTensor, tf.memory().numBytes);
   }
   const detail = choice.detail + (microBatches > 1 ? `, ${microBatches} micro-batches` : "");
@@ -227,9 +227,10 @@ def blas_loaded():
         names = {line.split("/")[-1].strip() for line in f if "blas" in line.lower() or "lapack" in line.lower()}
     return "+".join(sorted(names)) or "?"
 times = []
-for i in range(0 if cfg.get("warmup", True) else 1, steps + 1):
+warmup = cfg.get("warmupSteps", 1)
+for i in range(warmup + steps):
     s0 = time.perf_counter(); step(); dt = (time.perf_counter() - s0) * 1000
-    if i > 0: times.append(dt)
+    if i >= warmup: times.append(dt)
 print(json.dumps({"ms": times, "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "detail": "torch " + torch.__version__ + ", " + str(torch.get_num_threads()) + " threads, BLAS " + blas_loaded() + ", OPENBLAS_NUM_THREADS=" + os.environ.get("OPENBLAS_NUM_THREADS", "unset") + ", OPENBLAS_CORETYPE=" + os.environ.get("OPENBLAS_CORETYPE", "unset")}))
 `;
 
@@ -343,13 +344,16 @@ async function main(): Promise<void> {
   console.log(
     `train step benchmark: B=${B}+${B}, D=${D}, segments ${segments}${
       ucf ? " (--scale ucf: the ucf-crime profile)" : ""
-    }, Adam + L2 (1 crop: median of ${steps} steps after 1 warm-up; 10 crops: 1 step)`,
+    }, Adam + L2 (1 crop: median of ${steps} steps after 1 warm-up; 10 crops: ${
+      ucf ? "median of 2 steps after 2 warm-up steps" : "1 step"
+    })`,
   );
   for (const crops of cropList) {
     for (const preset of presets) {
       const flops = stepFlops(preset, crops, 2 * B, segments);
-      const stepsHere = crops > 1 ? 1 : steps;
-      const runsHere = crops > 1 ? (ucf ? 2 : 1) : steps + 1;
+      const stepsHere = crops > 1 ? (ucf ? 2 : 1) : steps;
+      const warmupSteps = crops > 1 ? (ucf ? 2 : 0) : 1;
+      const runsHere = stepsHere + warmupSteps;
       const runs: [string, Measurement][] = [];
       const candidates = [...(hasTorch ? ["pytorch-2t"] : []), ...backends];
       for (const backend of candidates) {
@@ -367,7 +371,7 @@ async function main(): Promise<void> {
               crops,
               segments,
               steps: stepsHere,
-              warmup: crops === 1 || ucf,
+              warmupSteps,
               referenceDir: REFERENCE_DIR,
             }),
           ], true)
@@ -382,7 +386,7 @@ async function main(): Promise<void> {
               backend,
               segments,
               steps: stepsHere,
-              warmup: crops === 1 || ucf,
+              warmupSteps,
               wasmThreads: Number(values["wasm-threads"]),
               blas: values.blas,
             }),

@@ -10,12 +10,13 @@
  * × width, plus a fragmentation reserve of {@linkcode WASM_FRAGMENTATION_RESERVE_TENSORS} largest weight-sized
  * tensor. The activations are what the backward pass keeps (the lean operations of `_lean_ops.ts` keep shapes, not
  * tensors, where a gradient reads only shapes) and what it holds at once (`_gradient_release.ts` releases each
- * gradient once used). Measured heaps (fresh process, 32 segments, 3 steps, XNNPACK / OpenBLAS products; the heap
- * grows in steps and never shrinks, so these bound the need from above): ten crops at D = 768, 32 + 32 in one batch:
- * `rtfm` 2001 / 1777 MiB (planned 2137), `gvvad` with 768-d captions 3547 / 3294 (planned 3701); `rtfm` at D = 4096
- * (96.6 M parameters), 32 + 32 in 2 groups of 16 + 16: 3208 / 2565 (planned 3888). Before the lean operations, ten
- * crops took 2 (`rtfm`) and 3 (`gvvad`) groups, D = 4096 six, and `rtfm` at D = 4096 in 4 groups crept from 3523 to
- * 3907 MiB over its first eleven steps (fragmentation), hence the reserve.
+ * gradient once used); `gvvad`'s caption Aggregate runs once per video, not per crop. Measured heaps (fresh process,
+ * 32 segments, 3 steps, XNNPACK / OpenBLAS products; the heap grows in steps and never shrinks, so these bound the
+ * need from above): ten crops at D = 768, 32 + 32 in one batch: `rtfm` 2001 / 1777 MiB (planned 2137), `gvvad` with
+ * 768-d captions 2737 / 2296 (planned 2885); `rtfm` at D = 4096 (96.6 M parameters), 32 + 32 in 2 groups of 16 + 16:
+ * 3208 / 2565 (planned 3888). Before the lean operations, ten crops took 2 (`rtfm`) and 3 (`gvvad`) groups, D = 4096
+ * six, and `rtfm` at D = 4096 in 4 groups crept from 3523 to 3907 MiB over its first eleven steps (fragmentation),
+ * hence the reserve.
  *
  * One group is preferred whenever the whole batch fits: with several groups BatchNorm normalises each group with
  * its own statistics (its running statistics are updated once per group), so a step is not the full-batch step
@@ -48,6 +49,8 @@ export const WASM_HEAP_BASE_MIB = 64;
 export const ACTIVATIONS_PER_AGGREGATE_CHANNEL = 24;
 /** Activation float32 values per row and input channel of a head without an Aggregate block (`mil`). */
 export const ACTIVATIONS_PER_INPUT_CHANNEL = 4;
+/** Activation float32 values per row and caption-text channel tiled over the crops (tile, dropout, concatenation). */
+export const ACTIVATIONS_PER_TILED_TEXT_CHANNEL = 8;
 /** Activation float32 values per row and hidden unit of the head. */
 export const ACTIVATIONS_PER_HIDDEN_UNIT = 10;
 
@@ -141,10 +144,13 @@ function stepMemory(
   const parameters = countDetectorParameters(o);
   const fixed = (parameters * WASM_HEAP_PER_PARAMETER * 4) / MIB + WASM_HEAP_BASE_MIB;
   const hidden = o.hidden.reduce((a, b) => a + b, 0);
-  const perRow = o.aggregate
-    ? ACTIVATIONS_PER_AGGREGATE_CHANNEL * (o.featureDim + o.textDim) + ACTIVATIONS_PER_HIDDEN_UNIT * hidden
-    : ACTIVATIONS_PER_INPUT_CHANNEL * (o.featureDim + o.textDim) + ACTIVATIONS_PER_HIDDEN_UNIT * hidden;
-  const perPair = (2 * batch.crops * batch.segments * perRow * 4) / MIB;
+  const perChannel = o.aggregate ? ACTIVATIONS_PER_AGGREGATE_CHANNEL : ACTIVATIONS_PER_INPUT_CHANNEL;
+  // per video · crop · segment: the vision features and the head, with the captions tiled over the crops
+  const perCropRow = perChannel * o.featureDim + ACTIVATIONS_PER_HIDDEN_UNIT * hidden +
+    ACTIVATIONS_PER_TILED_TEXT_CHANNEL * o.textDim;
+  // per video · segment: the captions' own Aggregate, computed once for all crops
+  const perVideoRow = o.aggregate ? ACTIVATIONS_PER_AGGREGATE_CHANNEL * o.textDim : 0;
+  const perPair = (2 * batch.segments * (batch.crops * perCropRow + perVideoRow) * 4) / MIB;
   return { parameters, fixed, perPair };
 }
 
