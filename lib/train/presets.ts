@@ -63,11 +63,12 @@ const BCE_ONLY: LossOptions = {
  *   per-sample SSLS.
  * - `gvvad-rtfm`: GV-VAD's own RTFM runs (`runGV.sh` without `--extra_loss`): the `rtfm` model, BCE + 1e-4·magnitude
  *   only (no smoothness, no sparsity), 64 segments, the reference's batch-fraction SSLS, vision only.
- * - `gvvad`: GV-VAD/LAP (`model_tcc_triplet_v2_oral.py`): `rtfm` plus a caption-text Aggregate branch (captions tiled
- *   over the crops first) fused before the head (2D→512→128→1), pseudo anomaly labels from the prompt bank, BCE +
- *   1e-4·magnitude + 8e-3·sparsity + 8e-4·smoothness + 1e-3·PAL + 0.01·batch-global triplet (as many triplets as the
- *   bank has prompts, margin 1); 64 segments; per-sample SSLS (the paper's). Without captions it is vision-only with
- *   these losses, which is none of the reference's runs.
+ * - `gvvad`: GV-VAD/LAP (`model_tcc_triplet_v2_oral.py`): `rtfm` plus a caption-text Aggregate branch (the
+ *   reference tiles the captions over the crops first; computed once per video, the same values) fused before the
+ *   head (2D→512→128→1), pseudo anomaly labels from the prompt bank, BCE + 1e-4·magnitude + 8e-3·sparsity +
+ *   8e-4·smoothness + 1e-3·PAL + 0.01·batch-global triplet (as many triplets as the bank has prompts, margin 1); 64
+ *   segments; per-sample SSLS (the paper's). Without captions it is vision-only with these losses, which is none of
+ *   the reference's runs.
  *
  * All keep `topK` = 3, the reference's 32 // 10 for RTFM's 32 segments, also at 64 segments (where 3 clips are ~5 %
  * of a video, not 10 %); override `model.topK` for a proportional k.

@@ -83,8 +83,9 @@ Deno.test("deno task train --help lists every preset with what it is and the per
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// The gvvad text branch against PyTorch (fixtures/train/make_text_branch_golden.py): captions tiled over the crops
-// before the text Aggregate, one dropout mask per crop copy, BatchNorm over V·C·T rows.
+// The gvvad text branch against PyTorch (fixtures/train/make_text_branch_golden.py), which tiles the captions over the
+// crops before the text Aggregate (the Detector runs it once per video and tiles its output: the same values up to
+// rounding), one dropout mask per crop copy, BatchNorm's running variance over V·C·T rows.
 
 interface Packed {
   shape: number[];
@@ -171,7 +172,7 @@ function closeAll(actual: ArrayLike<number>, expected: ArrayLike<number>, what: 
 }
 
 for (const backend of ["cpu", "wasm"] as const) {
-  Deno.test(`gvvad's text branch is tiled over crops before its Aggregate, as PyTorch's GV-VAD on ${backend}`, async () => {
+  Deno.test(`gvvad's text branch equals PyTorch's GV-VAD (captions tiled before the Aggregate) on ${backend}`, async () => {
     await activateBackend(backend);
     const before = tf.memory().numTensors;
     const [v, c, t, d] = golden.x.shape;
