@@ -4,12 +4,12 @@
  * features lie in an on-disk store, test videos are read one at a time when scored: lib/train/feature_store.ts).
  *
  * Writes synthetic ten-crop `.npy` features (`[10, T, 768]` float32, T drawn per video) for the largest N and a few
- * long test videos (6750 clips: UCF-Crime's longest) into a temporary folder, then trains preset `mil` for a few
- * iterations on wasm once per N, each run in its own process so that its peak is its own. Prints a table; nothing is
+ * long test videos (6750 clips: UCF-Crime's longest) into a temporary folder, then trains a preset (`mil`; `rtfm`, its
+ * default ten-crop step one full batch) for a few iterations on wasm once per N, each run in its own process so that its peak is its own. Prints a table; nothing is
  * asserted on time.
  *
  * Run: `deno run -A bench/train_memory_bench.ts [--sizes 100,1000] [--clips 16-64] [--test-clips 6750,3000,1500]
- * [--iterations 4] [--batch 32] [--segments 32] [--dim 768] [--crops 10] [--repo <checkout>]`; `--repo` runs the
+ * [--iterations 4] [--batch 32] [--segments 32] [--dim 768] [--crops 10] [--preset mil|rtfm] [--repo <checkout>]`; `--repo` runs the
  * `trainDetector()` of another checkout (e.g. an older commit, to compare).
  *
  * @module
@@ -26,6 +26,8 @@ interface BenchConfig {
   clips: [number, number];
   testClips: number[];
   iterations: number;
+  /** Preset trained (vision only: `mil` or `rtfm`). */
+  preset: string;
   batch: number;
   segments: number;
   dim: number;
@@ -130,7 +132,7 @@ async function child(jobPath: string): Promise<void> {
   let loadedMiB = 0;
   const started = performance.now();
   const result = await trainDetector(job.train, job.test, {
-    preset: "mil",
+    preset: job.preset,
     backend: "wasm",
     iterations: job.iterations,
     batchSize: job.batch,
@@ -156,7 +158,15 @@ async function child(jobPath: string): Promise<void> {
 /** Runs one size in a child process. */
 async function runSize(dir: string, c: BenchConfig, train: VideoRecord[], test: VideoRecord[]): Promise<ChildResult> {
   const jobPath = join(dir, `job-${train.length}.json`);
-  const job = { repo: c.repo, train, test, iterations: c.iterations, batch: c.batch, segments: c.segments };
+  const job = {
+    repo: c.repo,
+    train,
+    test,
+    preset: c.preset,
+    iterations: c.iterations,
+    batch: c.batch,
+    segments: c.segments,
+  };
   await Deno.writeTextFile(jobPath, JSON.stringify(job));
   const self = fileURLToPath(import.meta.url);
   const output = await new Deno.Command(Deno.execPath(), {
@@ -187,6 +197,7 @@ function parseConfig(args: string[]): BenchConfig & { child?: string } {
       segments: { type: "string", default: "32" },
       dim: { type: "string", default: "768" },
       crops: { type: "string", default: "10" },
+      preset: { type: "string", default: "mil" },
       repo: { type: "string", default: fileURLToPath(new URL("..", import.meta.url)) },
       child: { type: "string" },
     },
@@ -211,12 +222,20 @@ function parseConfig(args: string[]): BenchConfig & { child?: string } {
     segments: ints("segments", values.segments, ",")[0],
     dim: ints("dim", values.dim, ",")[0],
     crops: ints("crops", values.crops, ",")[0],
+    preset: checkPreset(values.preset),
     repo: resolve(values.repo).replace(/\/$/, ""),
     child: values.child,
   };
 }
 
 const mib = (bytes: number) => (bytes / MIB).toFixed(0);
+
+function checkPreset(preset: string): string {
+  if (preset !== "mil" && preset !== "rtfm") {
+    throw new RangeError(`Cannot run the benchmark as --preset must be mil or rtfm: current value is ${preset}`);
+  }
+  return preset;
+}
 
 async function main(args: string[]): Promise<void> {
   const c = parseConfig(args);
@@ -228,7 +247,7 @@ async function main(args: string[]): Promise<void> {
     const testBytes = bytesOnDisk(test);
     const perStored = c.crops * c.segments * c.dim * 4;
     console.log(
-      `mil on wasm, ${c.iterations} iterations, batch ${c.batch}+${c.batch}, ${c.crops} crops × ${c.segments} segments × ${c.dim}; ` +
+      `${c.preset} on wasm, ${c.iterations} iterations, batch ${c.batch}+${c.batch}, ${c.crops} crops × ${c.segments} segments × ${c.dim}; ` +
         `test videos of ${c.testClips.join(", ")} clips (${mib(testBytes)} MiB); trainDetector of ${c.repo}`,
     );
     console.log(
