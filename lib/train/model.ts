@@ -266,7 +266,7 @@ export class Detector {
     return tf.concat(parts, 1);
   }
 
-  /** RTFM's Aggregate block; `copies` as in {@linkcode Detector.#batchNorm}. */
+  /** RTFM's Aggregate block; `copies`: how many times each row of `x` stands in the batch (its BatchNorm counts). */
   #aggregate(prefix: string, x: tf.Tensor, training: boolean, copies = 1): tf.Tensor {
     const o = this.options;
     const [n, t, d] = x.shape as [number, number, number];
