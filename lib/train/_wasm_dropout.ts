@@ -2,7 +2,7 @@
  * Dropout masks made where the wasm backend keeps its tensors. `SeededRandom.fillDropoutMask` runs mulberry32 in a
  * JavaScript loop (~4.5 ns a value: 200 ms a `gvvad` step at UCF-Crime's shapes) and the mask is then copied onto the
  * heap. Mulberry32's state advances by a constant, so value i depends only on `state + (i + 1)·0x6D2B79F5` and four
- * values can be made at once: a 30-instruction WebAssembly SIMD function, assembled below and run on tfjs-backend-wasm's
+ * values can be made at once: a small WebAssembly SIMD function, assembled below and run on tfjs-backend-wasm's
  * own memory, writes the mask straight into a new tensor — the same values, bit for bit, and the same final state.
  *
  * @module
