@@ -6,8 +6,8 @@
  * process so that its peak memory is its own.
  *
  * Run: `deno run -A bench/train_widths_bench.ts [--presets mil,rtfm] [--widths 512,768,1024,2048,4096]
- * [--backend wasm] [--batch 32] [--segments 32] [--steps 3] [--crops 1] [--micro-batches auto|N] [--blas auto|off|LIB]`; `gvvad` adds
- * caption features of the same width.
+ * [--backend wasm] [--batch 32] [--segments 32] [--steps 3] [--crops 1] [--micro-batches auto|N]
+ * [--blas auto|off|LIB]`; `gvvad` adds caption features of the same width.
  *
  * @module
  */

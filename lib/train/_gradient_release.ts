@@ -7,6 +7,9 @@
  * and saved tensors when the next node's gradient starts: the tape runs in reverse order, so by then every gradient
  * a node reads has been accumulated and that node is done. A gradient that passes its `dy` (or a saved tensor) through
  * unchanged, or the same tensor to two inputs, gets a clone (same data, no copy), so nothing released is still held.
+ * Every gradient the trainer uses is wrapped (the kernel gradients of `_gradients.ts` and `topk.ts`, the custom ones of
+ * `_lean_ops.ts`, `_batch_norm.ts` and `loss.ts`); an unwrapped one is released by nothing, and must not hand one
+ * tensor to two inputs (TensorFlow.js's own gradients clone).
  *
  * @module
  */

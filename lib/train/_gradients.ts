@@ -9,8 +9,6 @@ import * as tf from "@tensorflow/tfjs-core";
 import { wasmMatMulBlas } from "./_blas.ts";
 import { type KernelGradient, releasingKernelGradient } from "./_gradient_release.ts";
 
-type Grad = KernelGradient;
-
 /**
  * `1` where `condition` holds, else `0`, as float32. Uses `where` (a real kernel) rather than `cast`: the webgpu
  * backend 4.22 implements bool/int32 → float32 casts as a relabelling of the same buffer, which its float shaders
@@ -55,7 +53,7 @@ function reduceTo(dy: tf.Tensor, shape: number[]): tf.Tensor {
   return tf.reshape(summed, shape);
 }
 
-function binary(grad: (dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => [tf.Tensor, tf.Tensor]): Grad {
+function binary(grad: (dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => [tf.Tensor, tf.Tensor]): KernelGradient {
   return (dy, saved) => {
     const [a, b] = saved;
     const d = dy as tf.Tensor;
@@ -76,7 +74,7 @@ function keepShape(shape: number[], axes: number[]): number[] {
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
 }
 
-const GRADIENTS: { kernel: string; inputs: string[]; outputs?: boolean[]; grad: Grad }[] = [
+const GRADIENTS: { kernel: string; inputs: string[]; outputs?: boolean[]; grad: KernelGradient }[] = [
   { kernel: "Add", inputs: ["a", "b"], grad: binary((dy) => [dy, dy]) },
   { kernel: "Sub", inputs: ["a", "b"], grad: binary((dy) => [dy, tf.neg(dy)]) },
   { kernel: "Multiply", inputs: ["a", "b"], grad: binary((dy, a, b) => [tf.mul(dy, b), tf.mul(dy, a)]) },

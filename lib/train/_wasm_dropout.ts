@@ -145,9 +145,9 @@ function fillOn(memory: WebAssembly.Memory): Fill | undefined {
   return fill;
 }
 
+/** Where tfjs-backend-wasm keeps its Emscripten module's `WebAssembly.Memory`. */
 interface WasmMemoryOwner {
-  wasm: { asm?: { memory?: WebAssembly.Memory }; HEAPU8: Uint8Array };
-  dataIdMap: { get(dataId: unknown): { memoryOffset: number } };
+  wasm: { asm?: { memory?: WebAssembly.Memory } };
 }
 
 /**
